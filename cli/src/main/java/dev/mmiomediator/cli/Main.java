@@ -1,0 +1,73 @@
+package dev.mmiomediator.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * The {@code mmio-mediator} command-line tool.
+ *
+ * <p>Exit codes: 0 success, 1 internal failure, 2 bad input (a one-line message on stderr, no stack trace).
+ */
+@Command(name = "mmio-mediator",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Audit and simulate the memory maps of VMs with passthrough (VFIO) devices.",
+        subcommands = {MtreeCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    /** Exit code for bad input. */
+    public static final int EXIT_BAD_INPUT = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "expected a command (see --help)");
+    }
+
+    /** Entry point. */
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the tool with the given output streams and returns its exit code (for tests and embedding). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("mmio-mediator: " + ex.getMessage());
+            return EXIT_BAD_INPUT;
+        });
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            if (ex instanceof BadInputException || ex instanceof IllegalArgumentException) {
+                err.println("mmio-mediator: " + ex.getMessage());
+                return EXIT_BAD_INPUT;
+            }
+            if (ex instanceof java.nio.file.NoSuchFileException) {
+                err.println("mmio-mediator: no such file: " + ex.getMessage());
+                return EXIT_BAD_INPUT;
+            }
+            if (ex instanceof java.io.IOException) {
+                err.println("mmio-mediator: " + ex);
+                return EXIT_BAD_INPUT;
+            }
+            throw ex;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** Prints the version from the jar's manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"mmio-mediator " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

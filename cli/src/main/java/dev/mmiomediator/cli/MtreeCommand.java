@@ -1,0 +1,208 @@
+package dev.mmiomediator.cli;
+
+import dev.mmiomediator.mtree.FlatDump;
+import dev.mmiomediator.mtree.MtreeExporter;
+import dev.mmiomediator.mtree.MtreeImport;
+import dev.mmiomediator.mtree.MtreeImporter;
+import dev.mmiomediator.mtree.RegionCatalogue;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code mmio-mediator mtree}: read, render and re-print QEMU {@code info mtree} dumps. */
+@Command(name = "mtree",
+        mixinStandardHelpOptions = true,
+        description = "Read QEMU 'info mtree' dumps: render their flat views or re-print their trees.",
+        subcommands = {MtreeCommand.Flatten.class, MtreeCommand.Tree.class, MtreeCommand.Catalogue.class})
+final class MtreeCommand implements Runnable {
+    static final String SAMPLE = "dev/mmiomediator/cli/sample-q35.treeD.txt";
+    static final String SAMPLE_NAME = "bundled sample (QEMU 7.2 -M q35, info mtree -D)";
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "expected a subcommand: flatten, tree or catalogue");
+    }
+
+    /** Options shared by the commands that import a tree dump. */
+    static final class ImportOptions {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "FILE",
+                description = "A dump from 'info mtree', 'info mtree -D' or (flatten only) 'info mtree -f'; "
+                        + "'-' reads standard input. Default: the bundled sample, a real QEMU 7.2 q35 dump.")
+        String file;
+
+        @Option(names = "--catalogue", paramLabel = "FILE",
+                description = "Add the rules of a region catalogue file (see 'mtree catalogue'); may repeat.")
+        List<Path> catalogues = new ArrayList<>();
+
+        @Option(names = "--hint", paramLabel = "HINT=NAME",
+                description = "Add one catalogue rule, e.g. --hint mmio=vga.mmio or --hint 'container=/pci_bridge_.*/'; "
+                        + "HINT is mmio, container, readonly or zero-size; may repeat.")
+        List<String> hints = new ArrayList<>();
+
+        @Option(names = "--notes", description = "Print, on standard error, what the importer had to decide "
+                + "(catalogue rules applied, hidden disabled regions, ambiguous alias targets).")
+        boolean notes;
+
+        RegionCatalogue catalogue() throws IOException {
+            RegionCatalogue c = RegionCatalogue.builtIn();
+            for (Path p : catalogues) {
+                if (!Files.isRegularFile(p)) {
+                    throw new BadInputException("catalogue file '" + p + "': no such file");
+                }
+                c = c.plus(p);
+            }
+            for (String h : hints) {
+                c = c.plus(h);
+            }
+            return c;
+        }
+
+        String sourceName() {
+            return file == null ? SAMPLE_NAME : file.equals("-") ? "<stdin>" : file;
+        }
+
+        String read() throws IOException {
+            if (file == null) {
+                try (InputStream in = MtreeCommand.class.getClassLoader().getResourceAsStream(SAMPLE)) {
+                    if (in == null) {
+                        throw new IllegalStateException("the bundled sample " + SAMPLE + " is missing from the jar");
+                    }
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+            }
+            if (file.equals("-")) {
+                return new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            Path p = Path.of(file);
+            if (!Files.isRegularFile(p)) {
+                throw new BadInputException("dump file '" + file + "': no such file");
+            }
+            return Files.readString(p, StandardCharsets.UTF_8);
+        }
+
+        MtreeImport importTree(String text, PrintWriter err) throws IOException {
+            MtreeImport imp = new MtreeImporter(catalogue()).importTree(new StringReader(text), sourceName());
+            if (notes) {
+                imp.notes().forEach(n -> err.println("note: " + n));
+            }
+            return imp;
+        }
+    }
+
+    static boolean isFlat(String text) {
+        for (String line : text.split("\n", 64)) {
+            if (!line.isBlank()) {
+                return line.startsWith("FlatView #");
+            }
+        }
+        return false;
+    }
+
+    @Command(name = "flatten", mixinStandardHelpOptions = true,
+            description = {"Print the flat view of every address space of a dump, as QEMU's 'info mtree -f' does: "
+                    + "one 'FlatView #n' block per distinct view, its 'AS' lines, 'Root memory region:', then its ranges "
+                    + "(or 'No rendered FlatView').",
+                    "A flat dump given as input is checked and printed back in the same format."})
+    static final class Flatten implements java.util.concurrent.Callable<Integer> {
+        @CommandLine.Mixin
+        ImportOptions options;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            String text = options.read();
+            if (isFlat(text)) {
+                FlatDump dump = FlatDump.parse(text, options.sourceName());
+                for (FlatDump.View v : dump.views()) {
+                    out.println("FlatView #" + v.number());
+                    v.addressSpaces().forEach(out::println);
+                    out.println(" Root memory region: " + (v.root() == null ? "(none)" : v.root()));
+                    if (v.ranges().isEmpty()) {
+                        out.println("  No rendered FlatView");
+                    }
+                    v.ranges().forEach(r -> out.println(r.text()));
+                    out.println();
+                }
+                return 0;
+            }
+            MtreeImport imp = options.importTree(text, err);
+            out.print(MtreeExporter.flat(imp.addressSpaces()));
+            return 0;
+        }
+    }
+
+    @Command(name = "tree", mixinStandardHelpOptions = true,
+            description = "Print the region tree of a dump as QEMU's 'info mtree' does (with -D, also the disabled "
+                    + "regions). Importing and printing a dump reproduces it.")
+    static final class Tree implements java.util.concurrent.Callable<Integer> {
+        @CommandLine.Mixin
+        ImportOptions options;
+
+        @Option(names = {"-D", "--disabled"}, description = "Print disabled regions too, like 'info mtree -D'. "
+                + "Default: as the input dump was taken.")
+        Boolean disabled;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            String text = options.read();
+            if (isFlat(text)) {
+                throw new BadInputException(options.sourceName() + ": this is a flat dump ('info mtree -f'); "
+                        + "'mtree tree' needs a tree dump ('info mtree' or 'info mtree -D')");
+            }
+            MtreeImport imp = options.importTree(text, spec.commandLine().getErr());
+            boolean d = disabled != null ? disabled : imp.showsDisabled();
+            spec.commandLine().getOut().print(MtreeExporter.tree(imp.addressSpaces(), d, imp.memoryRegionBlocks()));
+            return 0;
+        }
+    }
+
+    @Command(name = "catalogue", mixinStandardHelpOptions = true,
+            description = {"Print the region catalogue in effect: the well-known QEMU region names whose nature a dump "
+                    + "does not print (i/o regions that are MMIO or containers, read-only aliases, zero-size regions).",
+                    "Write your own rules in the same format and pass them with --catalogue FILE."})
+    static final class Catalogue implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--catalogue", paramLabel = "FILE", description = "Add the rules of a catalogue file; may repeat.")
+        List<Path> catalogues = new ArrayList<>();
+
+        @Option(names = "--hint", paramLabel = "HINT=NAME", description = "Add one rule; may repeat.")
+        List<String> hints = new ArrayList<>();
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            ImportOptions o = new ImportOptions();
+            o.catalogues = catalogues;
+            o.hints = hints;
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("# HINT     NAME or /REGEX/    (origin)");
+            for (RegionCatalogue.Rule r : o.catalogue().rules()) {
+                out.println(r);
+            }
+            return 0;
+        }
+    }
+}

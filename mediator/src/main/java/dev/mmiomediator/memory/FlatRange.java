@@ -1,0 +1,102 @@
+package dev.mmiomediator.memory;
+
+/**
+ * One range of a {@link FlatView}: the inclusive address range {@code [start, last]} answered by the leaf
+ * region {@link #region()} at {@link #offsetInRegion()}, with the attributes inherited on the way down
+ * (QEMU's {@code FlatRange}).
+ *
+ * <p>Immutable.
+ */
+public final class FlatRange {
+    private final long start;
+    private final long last;
+    private final MemoryRegion region;
+    private final long offsetInRegion;
+    private final boolean readOnly;
+    private final boolean nonVolatile;
+    private final boolean romdMode;
+
+    /** A range; {@code start <= last} unsigned. */
+    public FlatRange(long start, long last, MemoryRegion region, long offsetInRegion,
+                     boolean readOnly, boolean nonVolatile, boolean romdMode) {
+        if (Long.compareUnsigned(start, last) > 0) {
+            throw new IllegalArgumentException("range " + Size.hex(start) + "-" + Size.hex(last) + ": start after last");
+        }
+        this.start = start;
+        this.last = last;
+        this.region = region;
+        this.offsetInRegion = offsetInRegion;
+        this.readOnly = readOnly;
+        this.nonVolatile = nonVolatile;
+        this.romdMode = romdMode;
+    }
+
+    /** First address of the range. */
+    public long start() {
+        return start;
+    }
+
+    /** Last address of the range (inclusive). */
+    public long last() {
+        return last;
+    }
+
+    /** The range's size, 1 to 2<sup>64</sup>. */
+    public Size size() {
+        return Size.ofLast(last - start);
+    }
+
+    /** The leaf region that answers this range (never an alias or container). */
+    public MemoryRegion region() {
+        return region;
+    }
+
+    /** Where {@link #start()} falls inside {@link #region()}, from the region's start. */
+    public long offsetInRegion() {
+        return offsetInRegion;
+    }
+
+    /** Whether the range is read-only (the region or anything on the path to it is). */
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    /** Whether the range is non-volatile. */
+    public boolean nonVolatile() {
+        return nonVolatile;
+    }
+
+    /** The ROMD mode the region had when the view was rendered. */
+    public boolean romdMode() {
+        return romdMode;
+    }
+
+    /** Whether {@code address} (unsigned) lies in this range. */
+    public boolean contains(long address) {
+        return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, last) <= 0;
+    }
+
+    /** The type QEMU prints for the range in {@code info mtree -f}: {@code rom} when read-only, else the region's. */
+    public String mtreeType() {
+        return readOnly ? "rom" : MemoryRegion.typeOf(region);
+    }
+
+    boolean canMerge(FlatRange next) {
+        return last + 1 == next.start && last != -1L
+                && region == next.region
+                && offsetInRegion + (last - start) + 1 == next.offsetInRegion
+                && readOnly == next.readOnly
+                && nonVolatile == next.nonVolatile
+                && romdMode == next.romdMode;
+    }
+
+    FlatRange mergedWith(FlatRange next) {
+        return new FlatRange(start, next.last, region, offsetInRegion, readOnly, nonVolatile, romdMode);
+    }
+
+    @Override
+    public String toString() {
+        return Size.hex16(start) + "-" + Size.hex16(last) + " " + mtreeType() + " " + region.name()
+                + (offsetInRegion != 0 ? " @" + Size.hex16(offsetInRegion) : "");
+    }
+}

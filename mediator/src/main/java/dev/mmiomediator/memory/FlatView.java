@@ -1,0 +1,83 @@
+package dev.mmiomediator.memory;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The rendered form of a region tree: sorted, non-overlapping {@link FlatRange}s (QEMU's {@code FlatView}).
+ *
+ * <p>Immutable and safe to share between threads. Address spaces whose trees render from the same root
+ * region share one {@code FlatView} instance, as in QEMU.
+ */
+public final class FlatView {
+    private static final FlatView EMPTY = new FlatView(null, new FlatRange[0]);
+
+    private final MemoryRegion root;
+    private final FlatRange[] ranges;
+    private final long[] starts;
+
+    FlatView(MemoryRegion root, FlatRange[] ranges) {
+        this.root = root;
+        this.ranges = ranges;
+        this.starts = new long[ranges.length];
+        for (int i = 0; i < ranges.length; i++) {
+            // flipped sign bit: signed order of the flipped values is unsigned order of the addresses
+            starts[i] = ranges[i].start() ^ Long.MIN_VALUE;
+        }
+    }
+
+    /** A view with no root and no ranges. */
+    public static FlatView empty() {
+        return EMPTY;
+    }
+
+    /**
+     * The region the view was rendered from (QEMU's flat-view root, which may be deeper than the address
+     * space's root), or {@code null} when nothing is enabled.
+     */
+    public MemoryRegion root() {
+        return root;
+    }
+
+    /** The ranges, in address order. */
+    public List<FlatRange> ranges() {
+        return List.of(ranges);
+    }
+
+    /** The number of ranges. */
+    public int size() {
+        return ranges.length;
+    }
+
+    /** The range at {@code index}. */
+    public FlatRange range(int index) {
+        return ranges[index];
+    }
+
+    /** The index of the range containing {@code address}, or -1 if no range does. Never allocates. */
+    public int indexOf(long address) {
+        int i = Arrays.binarySearch(starts, address ^ Long.MIN_VALUE);
+        if (i < 0) {
+            i = -i - 2;
+            if (i < 0) {
+                return -1;
+            }
+        }
+        return Long.compareUnsigned(address, ranges[i].last()) <= 0 ? i : -1;
+    }
+
+    /** The range containing {@code address}, or {@code null}. */
+    public FlatRange rangeAt(long address) {
+        int i = indexOf(address);
+        return i < 0 ? null : ranges[i];
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("FlatView(root=").append(root == null ? "(none)" : root.name()).append(")");
+        for (FlatRange r : ranges) {
+            sb.append("\n  ").append(r);
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,479 @@
+package dev.mmiomediator.memory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A node of the memory map: RAM, ROM, ram device, ROM device, MMIO, container or alias (see
+ * {@link RegionKind}), with QEMU's semantics.
+ *
+ * <p>A region is created by a {@link MemorySystem} factory method and belongs to that system. It may be
+ * placed inside one container ({@link #addSubregion(MemoryRegion, long, int)}) at an address relative to
+ * the container's start, with a signed priority. Among siblings, higher priority wins where they overlap;
+ * among equal priorities the child added or moved most recently wins. {@link #subregions()} lists the
+ * children in exactly that precedence order (QEMU's {@code subregions} list).
+ *
+ * <p><b>Note:</b> mutators are serialized by the owning system's lock and take effect, in every address
+ * space, when the outermost {@link MemorySystem#begin() transaction} commits (immediately if none is open).
+ * Getters read the current (possibly uncommitted) topology and are meant for the thread that changes it.
+ */
+public final class MemoryRegion {
+    private final MemorySystem system;
+    private final String name;
+    private final RegionKind kind;
+    private final MemoryRegionOps ops;
+    private final MemoryRegion aliasTarget;
+
+    private Size size;
+    private long aliasOffset;
+    private boolean enabled = true;
+    private boolean readOnly;
+    private boolean nonVolatile;
+    private boolean romdMode = true;
+
+    private MemoryRegion container;
+    private long address;
+    private int priority;
+    private final List<MemoryRegion> subregions = new ArrayList<>();
+    private final List<MemoryRegion> subregionsView = Collections.unmodifiableList(subregions);
+
+    MemoryRegion(MemorySystem system, String name, RegionKind kind, Size size, MemoryRegionOps ops,
+                 MemoryRegion aliasTarget, long aliasOffset) {
+        this.system = system;
+        this.name = requireName(name);
+        this.kind = Objects.requireNonNull(kind, "kind");
+        this.size = Objects.requireNonNull(size, "size of region '" + name + "'");
+        this.ops = ops;
+        this.aliasTarget = aliasTarget;
+        this.aliasOffset = aliasOffset;
+        this.readOnly = kind == RegionKind.ROM;
+        if (aliasTarget != null) {
+            checkWindow(aliasTarget, aliasOffset, size);
+        }
+    }
+
+    private static String requireName(String name) {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("region name '" + (name == null ? "null" : "")
+                    + "': expected a non-empty name");
+        }
+        return name;
+    }
+
+    private void checkWindow(MemoryRegion target, long offset, Size windowSize) {
+        if (!windowSize.isZero() && Long.compareUnsigned(offset, -1L - windowSize.last()) > 0) {
+            throw new IllegalArgumentException("alias '" + name + "' window " + Size.hex(offset) + "+"
+                    + windowSize + " onto '" + target.name + "': ends past 2^64");
+        }
+    }
+
+    /** The system this region belongs to. */
+    public MemorySystem system() {
+        return system;
+    }
+
+    /** The region's name; names need not be unique. */
+    public String name() {
+        return name;
+    }
+
+    /** What kind of region this is. */
+    public RegionKind kind() {
+        return kind;
+    }
+
+    /** The region's size, 0 to 2<sup>64</sup>. */
+    public Size size() {
+        synchronized (system) {
+            return size;
+        }
+    }
+
+    /** The callbacks of an MMIO or ROM device region; {@code null} for other kinds. */
+    public MemoryRegionOps ops() {
+        return ops;
+    }
+
+    /** For an alias, the region it is a window onto; otherwise {@code null}. */
+    public MemoryRegion aliasTarget() {
+        return aliasTarget;
+    }
+
+    /** For an alias, where its window starts inside the target (unsigned); otherwise 0. */
+    public long aliasOffset() {
+        synchronized (system) {
+            return aliasOffset;
+        }
+    }
+
+    /** Whether the region (and with it its whole subtree) takes part in rendering. */
+    public boolean isEnabled() {
+        synchronized (system) {
+            return enabled;
+        }
+    }
+
+    /**
+     * Whether the region itself is read-only. Read-only is inherited when rendering: every range reached
+     * through a read-only region (or alias) is read-only. ROM regions are read-only from creation.
+     */
+    public boolean isReadOnly() {
+        synchronized (system) {
+            return readOnly;
+        }
+    }
+
+    /** Whether the region is marked non-volatile (QEMU prints {@code nv-} before its type). */
+    public boolean isNonVolatile() {
+        synchronized (system) {
+            return nonVolatile;
+        }
+    }
+
+    /** For a ROM device: whether reads go straight to memory (ROMD mode, the default). */
+    public boolean isRomdMode() {
+        synchronized (system) {
+            return romdMode;
+        }
+    }
+
+    /** The container this region is placed in, or {@code null}. */
+    public MemoryRegion container() {
+        synchronized (system) {
+            return container;
+        }
+    }
+
+    /** The region's address inside its container (unsigned); 0 when it has none. */
+    public long address() {
+        synchronized (system) {
+            return address;
+        }
+    }
+
+    /** The region's priority among its siblings; 0 when it has no container. */
+    public int priority() {
+        synchronized (system) {
+            return priority;
+        }
+    }
+
+    /**
+     * The children, in precedence order: descending priority, and among equal priorities the most recently
+     * added or moved first. A read-only snapshot view: do not hold it across changes.
+     */
+    public List<MemoryRegion> subregions() {
+        synchronized (system) {
+            return List.copyOf(subregionsView);
+        }
+    }
+
+    /** Whether the region claims addresses itself when rendered (see {@link RegionKind#terminates()}). */
+    public boolean terminates() {
+        return kind.terminates();
+    }
+
+    /**
+     * The type {@code info mtree} prints for this region: {@code ram}, {@code rom}, {@code ramd}, {@code romd}
+     * or {@code i/o}. An alias prints its target's type.
+     */
+    public String mtreeType() {
+        synchronized (system) {
+            return typeOf(this);
+        }
+    }
+
+    static String typeOf(MemoryRegion mr) {
+        while (mr.aliasTarget != null) {
+            mr = mr.aliasTarget;
+        }
+        switch (mr.kind) {
+            case RAM_DEVICE:
+                return "ramd";
+            case ROM_DEVICE:
+                return mr.romdMode ? "romd" : "i/o";
+            case ROM:
+                return "rom";
+            case RAM:
+                return mr.readOnly ? "rom" : "ram";
+            default:
+                return "i/o";
+        }
+    }
+
+    /** Places {@code child} at {@code address} inside this region, with priority 0. */
+    public MemoryRegion addSubregion(MemoryRegion child, long address) {
+        return addSubregion(child, address, 0);
+    }
+
+    /**
+     * Places {@code child} at {@code address} (relative to this region's start) with {@code priority}.
+     * The child becomes the most recent among its equal-priority siblings.
+     *
+     * @return this region, for chaining
+     * @throws IllegalArgumentException if this is an alias, the child already has a container, belongs to
+     *         another system, would extend past 2<sup>64</sup>, or would make the region graph cyclic
+     */
+    public MemoryRegion addSubregion(MemoryRegion child, long address, int priority) {
+        Objects.requireNonNull(child, "child");
+        synchronized (system) {
+            if (child.system != system) {
+                throw new IllegalArgumentException("region '" + child.name + "' belongs to another MemorySystem "
+                        + "than '" + name + "'");
+            }
+            if (kind == RegionKind.ALIAS) {
+                throw new IllegalArgumentException("cannot add '" + child.name + "' to alias '" + name
+                        + "': an alias has no subregions (add it to the alias target instead)");
+            }
+            if (child.container == this) {
+                throw new IllegalArgumentException("region '" + child.name + "' is already a subregion of '"
+                        + name + "' (at " + Size.hex(child.address) + "): remove it or move it instead");
+            }
+            if (child.container != null) {
+                throw new IllegalArgumentException("region '" + child.name + "' is already a subregion of '"
+                        + child.container.name + "': a region has at most one container");
+            }
+            if (child == this) {
+                throw new IllegalArgumentException("region '" + name + "' cannot contain itself");
+            }
+            checkFits(child, address, child.size);
+            String path = pathTo(child, this);
+            if (path != null) {
+                throw new IllegalArgumentException("adding '" + child.name + "' to '" + name
+                        + "' would create a cycle: " + path);
+            }
+            child.container = this;
+            child.address = address;
+            child.priority = priority;
+            insertByPriority(child);
+            system.changed(enabled && child.enabled);
+        }
+        return this;
+    }
+
+    /**
+     * Removes {@code child} from this region.
+     *
+     * @throws IllegalArgumentException if it is not a subregion of this region
+     */
+    public void removeSubregion(MemoryRegion child) {
+        synchronized (system) {
+            if (child.container != this) {
+                throw new IllegalArgumentException("region '" + child.name + "' is not a subregion of '" + name + "'");
+            }
+            subregions.remove(child);
+            child.container = null;
+            child.address = 0;
+            child.priority = 0;
+            system.changed(enabled && child.enabled);
+        }
+    }
+
+    /**
+     * Moves this region inside its container (QEMU's {@code memory_region_set_address}); like QEMU it becomes
+     * the most recent among its equal-priority siblings.
+     */
+    public void setAddress(long newAddress) {
+        synchronized (system) {
+            if (container == null) {
+                address = newAddress;
+                system.changed(true);
+                return;
+            }
+            container.checkFits(this, newAddress, size);
+            container.subregions.remove(this);
+            address = newAddress;
+            container.insertByPriority(this);
+            system.changed(enabled);
+        }
+    }
+
+    /** Changes this region's priority among its siblings; it becomes the most recent at its new priority. */
+    public void setPriority(int newPriority) {
+        synchronized (system) {
+            priority = newPriority;
+            if (container != null) {
+                container.subregions.remove(this);
+                container.insertByPriority(this);
+            }
+            system.changed(enabled);
+        }
+    }
+
+    /** Resizes the region (QEMU's {@code memory_region_set_size}). */
+    public void setSize(Size newSize) {
+        Objects.requireNonNull(newSize, "size");
+        synchronized (system) {
+            if (container != null) {
+                container.checkFits(this, address, newSize);
+            }
+            if (aliasTarget != null) {
+                checkWindow(aliasTarget, aliasOffset, newSize);
+            }
+            size = newSize;
+            system.changed(enabled);
+        }
+    }
+
+    /** Enables or disables the region and its subtree. */
+    public void setEnabled(boolean on) {
+        synchronized (system) {
+            if (enabled != on) {
+                enabled = on;
+                system.changed(true);
+            }
+        }
+    }
+
+    /** Marks the region read-only (inherited by everything rendered through it). */
+    public void setReadOnly(boolean on) {
+        synchronized (system) {
+            if (readOnly != on) {
+                readOnly = on;
+                system.changed(enabled);
+            }
+        }
+    }
+
+    /** Marks the region non-volatile. */
+    public void setNonVolatile(boolean on) {
+        synchronized (system) {
+            if (nonVolatile != on) {
+                nonVolatile = on;
+                system.changed(enabled);
+            }
+        }
+    }
+
+    /**
+     * For a ROM device, switches ROMD mode (reads from memory) on or off.
+     *
+     * @throws IllegalStateException for other kinds
+     */
+    public void setRomdMode(boolean on) {
+        if (kind != RegionKind.ROM_DEVICE) {
+            throw new IllegalStateException("region '" + name + "' is " + kind + ": only a ROM_DEVICE has a ROMD mode");
+        }
+        synchronized (system) {
+            if (romdMode != on) {
+                romdMode = on;
+                system.changed(enabled);
+            }
+        }
+    }
+
+    /**
+     * Moves an alias's window inside its target (QEMU's {@code memory_region_set_alias_offset}).
+     *
+     * @throws IllegalStateException if this is not an alias
+     */
+    public void setAliasOffset(long offset) {
+        if (aliasTarget == null) {
+            throw new IllegalStateException("region '" + name + "' is " + kind + ", not an alias");
+        }
+        synchronized (system) {
+            checkWindow(aliasTarget, offset, size);
+            aliasOffset = offset;
+            system.changed(enabled);
+        }
+    }
+
+    private void checkFits(MemoryRegion child, long at, Size childSize) {
+        if (!childSize.isZero() && Long.compareUnsigned(at, -1L - childSize.last()) > 0) {
+            throw new IllegalArgumentException("region '" + child.name + "' at " + Size.hex(at) + " with size "
+                    + childSize + " inside '" + name + "': ends past 2^64");
+        }
+    }
+
+    private void insertByPriority(MemoryRegion child) {
+        int i = 0;
+        while (i < subregions.size() && subregions.get(i).priority > child.priority) {
+            i++;
+        }
+        subregions.add(i, child);
+    }
+
+    /**
+     * Finds a path from {@code from} to {@code to} through subregion and alias-target edges, or
+     * {@code null} if there is none.
+     */
+    private static String pathTo(MemoryRegion from, MemoryRegion to) {
+        Map<MemoryRegion, MemoryRegion> cameFrom = new IdentityHashMap<>();
+        Deque<MemoryRegion> todo = new ArrayDeque<>();
+        cameFrom.put(from, from);
+        todo.add(from);
+        while (!todo.isEmpty()) {
+            MemoryRegion r = todo.poll();
+            if (r == to) {
+                List<String> names = new ArrayList<>();
+                for (MemoryRegion x = r; ; x = cameFrom.get(x)) {
+                    names.add("'" + x.name + "'");
+                    if (x == from) {
+                        break;
+                    }
+                }
+                Collections.reverse(names);
+                return String.join(" -> ", names) + " -> '" + from.name + "'";
+            }
+            List<MemoryRegion> next = new ArrayList<>(r.subregions);
+            if (r.aliasTarget != null) {
+                next.add(r.aliasTarget);
+            }
+            for (MemoryRegion n : next) {
+                if (!cameFrom.containsKey(n)) {
+                    cameFrom.put(n, r);
+                    todo.add(n);
+                }
+            }
+        }
+        return null;
+    }
+
+    // Accessors without locking, for the renderer and exporters, which hold the system lock already.
+    Size sizeUnlocked() {
+        return size;
+    }
+
+    long aliasOffsetUnlocked() {
+        return aliasOffset;
+    }
+
+    boolean enabledUnlocked() {
+        return enabled;
+    }
+
+    boolean readOnlyUnlocked() {
+        return readOnly;
+    }
+
+    boolean nonVolatileUnlocked() {
+        return nonVolatile;
+    }
+
+    boolean romdModeUnlocked() {
+        return romdMode;
+    }
+
+    long addressUnlocked() {
+        return address;
+    }
+
+    int priorityUnlocked() {
+        return priority;
+    }
+
+    List<MemoryRegion> subregionsUnlocked() {
+        return subregionsView;
+    }
+
+    @Override
+    public String toString() {
+        return kind.name().toLowerCase(java.util.Locale.ROOT) + " '" + name + "' (" + size + ")";
+    }
+}

@@ -1,0 +1,200 @@
+package dev.mmiomediator.memory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Renders a region tree into a {@link FlatView}, following QEMU's {@code render_memory_region},
+ * {@code flatview_simplify} and {@code memory_region_get_flatview_root}.
+ *
+ * <p>Region bases are computed in 128 bits: an alias subtracts its target's address and its offset from
+ * the base, which can go below zero or past 2<sup>64</sup> before clipping brings it back.
+ *
+ * <p><b>Note:</b> not thread-safe; called with the system lock held.
+ */
+final class Renderer {
+    /** A signed 128-bit value {@code hi * 2^64 + unsigned(lo)}. */
+    private record Wide(long hi, long lo) {
+        static final Wide ZERO = new Wide(0, 0);
+
+        Wide plus(long unsigned) {
+            long s = lo + unsigned;
+            return new Wide(hi + (Long.compareUnsigned(s, lo) < 0 ? 1 : 0), s);
+        }
+
+        Wide minus(long unsigned) {
+            long d = lo - unsigned;
+            return new Wide(hi - (Long.compareUnsigned(lo, unsigned) < 0 ? 1 : 0), d);
+        }
+
+        int compareTo(Wide o) {
+            int c = Long.compare(hi, o.hi);
+            return c != 0 ? c : Long.compareUnsigned(lo, o.lo);
+        }
+    }
+
+    /** A range being built: mutable until the view is frozen. */
+    private static final class Piece {
+        final long start;
+        final long last;
+        final MemoryRegion region;
+        final long offset;
+        final boolean readOnly;
+        final boolean nonVolatile;
+
+        Piece(long start, long last, MemoryRegion region, long offset, boolean readOnly, boolean nonVolatile) {
+            this.start = start;
+            this.last = last;
+            this.region = region;
+            this.offset = offset;
+            this.readOnly = readOnly;
+            this.nonVolatile = nonVolatile;
+        }
+    }
+
+    private final TreeMap<Long, Piece> pieces = new TreeMap<>(Long::compareUnsigned);
+
+    private Renderer() {
+    }
+
+    /** The region QEMU renders an address space from: see {@code memory_region_get_flatview_root}. */
+    static MemoryRegion flatViewRoot(MemoryRegion mr) {
+        while (mr != null && mr.enabledUnlocked()) {
+            if (mr.aliasTarget() != null) {
+                MemoryRegion target = mr.aliasTarget();
+                if (mr.aliasOffsetUnlocked() == 0 && mr.sizeUnlocked().compareTo(target.sizeUnlocked()) >= 0) {
+                    // the alias shows its target whole: render the target, so views can be shared
+                    mr = target;
+                    continue;
+                }
+            } else if (!mr.terminates()) {
+                int found = 0;
+                MemoryRegion next = null;
+                for (MemoryRegion child : mr.subregionsUnlocked()) {
+                    if (child.enabledUnlocked()) {
+                        if (++found > 1) {
+                            next = null;
+                            break;
+                        }
+                        if (child.addressUnlocked() == 0 && mr.sizeUnlocked().compareTo(child.sizeUnlocked()) >= 0) {
+                            next = child;
+                        }
+                    }
+                }
+                if (found == 0) {
+                    return null;
+                }
+                if (next != null) {
+                    mr = next;
+                    continue;
+                }
+            }
+            return mr;
+        }
+        return null;
+    }
+
+    /** Renders the view for an address space rooted at {@code asRoot}. */
+    static FlatView renderAddressSpace(MemoryRegion asRoot) {
+        return renderFrom(flatViewRoot(asRoot));
+    }
+
+    /** Renders from {@code root} exactly (no flat-view-root descent); {@code null} gives an empty view. */
+    static FlatView renderFrom(MemoryRegion root) {
+        if (root == null) {
+            return new FlatView(null, new FlatRange[0]);
+        }
+        Renderer r = new Renderer();
+        r.render(root, Wide.ZERO, 0, -1L, false, false);
+        return new FlatView(root, r.simplified());
+    }
+
+    private void render(MemoryRegion mr, Wide base, long clipStart, long clipLast, boolean readOnly, boolean nonVolatile) {
+        if (!mr.enabledUnlocked()) {
+            return;
+        }
+        base = base.plus(mr.addressUnlocked());
+        readOnly |= mr.readOnlyUnlocked();
+        nonVolatile |= mr.nonVolatileUnlocked();
+        Size size = mr.sizeUnlocked();
+        if (size.isZero()) {
+            return;
+        }
+        Wide regionLast = base.plus(size.last());
+        Wide cs = new Wide(0, clipStart);
+        Wide cl = new Wide(0, clipLast);
+        Wide s = base.compareTo(cs) > 0 ? base : cs;
+        Wide l = regionLast.compareTo(cl) < 0 ? regionLast : cl;
+        if (s.compareTo(l) > 0) {
+            return;
+        }
+        // both are inside the clip now, so inside [0, 2^64)
+        long start = s.lo();
+        long last = l.lo();
+
+        MemoryRegion target = mr.aliasTarget();
+        if (target != null) {
+            Wide targetBase = base.minus(target.addressUnlocked()).minus(mr.aliasOffsetUnlocked());
+            render(target, targetBase, start, last, readOnly, nonVolatile);
+            return;
+        }
+        for (MemoryRegion child : mr.subregionsUnlocked()) {
+            render(child, base, start, last, readOnly, nonVolatile);
+        }
+        if (!mr.terminates()) {
+            return;
+        }
+        long offsetOfStart = s.lo() - base.lo(); // s >= base and s - base < size <= 2^64: the low word is exact
+        fillGaps(mr, start, last, offsetOfStart, readOnly, nonVolatile);
+    }
+
+    /** Claims every address of {@code [start, last]} not yet claimed, for {@code mr}. */
+    private void fillGaps(MemoryRegion mr, long start, long last, long offsetOfStart,
+                          boolean readOnly, boolean nonVolatile) {
+        List<long[]> gaps = new ArrayList<>();
+        long cur = start;
+        boolean covered = false;
+        Map.Entry<Long, Piece> before = pieces.floorEntry(start);
+        if (before != null && Long.compareUnsigned(before.getValue().last, start) >= 0) {
+            if (Long.compareUnsigned(before.getValue().last, last) >= 0) {
+                return;
+            }
+            cur = before.getValue().last + 1;
+        }
+        for (Piece p : pieces.tailMap(cur, true).values()) {
+            if (Long.compareUnsigned(p.start, last) > 0) {
+                break;
+            }
+            if (Long.compareUnsigned(p.start, cur) > 0) {
+                gaps.add(new long[] {cur, p.start - 1});
+            }
+            if (Long.compareUnsigned(p.last, last) >= 0) {
+                covered = true;
+                break;
+            }
+            cur = p.last + 1;
+        }
+        if (!covered) {
+            gaps.add(new long[] {cur, last});
+        }
+        for (long[] g : gaps) {
+            pieces.put(g[0], new Piece(g[0], g[1], mr, offsetOfStart + (g[0] - start), readOnly, nonVolatile));
+        }
+    }
+
+    private FlatRange[] simplified() {
+        List<FlatRange> out = new ArrayList<>(pieces.size());
+        for (Piece p : pieces.values()) {
+            FlatRange fr = new FlatRange(p.start, p.last, p.region, p.offset, p.readOnly, p.nonVolatile,
+                    p.region.romdModeUnlocked());
+            if (!out.isEmpty() && out.get(out.size() - 1).canMerge(fr)) {
+                out.set(out.size() - 1, out.get(out.size() - 1).mergedWith(fr));
+            } else {
+                out.add(fr);
+            }
+        }
+        return out.toArray(new FlatRange[0]);
+    }
+}

@@ -1,0 +1,178 @@
+package dev.mmiomediator.mtree;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A parsed {@code info mtree -f} dump: its {@code FlatView} blocks as text-level records. Use it to read
+ * QEMU's flat views (for example to audit a VM whose tree is not available) and to compare our rendering
+ * with QEMU's, block order aside.
+ *
+ * @param source where the dump came from
+ * @param views  the blocks, in the dump's order
+ */
+public record FlatDump(String source, List<View> views) {
+
+    /** One {@code AS "NAME", root: ROOT[, alias TARGET]} line. */
+    public record AsLine(String name, String root, String aliasOf) {
+        @Override
+        public String toString() {
+            return " AS \"" + name + "\", root: " + root + (aliasOf != null ? ", alias " + aliasOf : "");
+        }
+    }
+
+    /**
+     * One range line. {@code suffix} holds what follows the name and offset (QEMU prints the accelerator's
+     * name, e.g. {@code KVM}, when the range is in guest memory); it is kept but not part of {@link #text()}.
+     */
+    public record Range(int line, long start, long last, int priority, boolean nonVolatile, String type, String name,
+                        long offset, String suffix) {
+        /** The line as QEMU prints it, without the accelerator suffix. */
+        public String text() {
+            return "  " + hex(start) + "-" + hex(last) + " (prio " + priority + ", " + (nonVolatile ? "nv-" : "")
+                    + type + "): " + name + (offset != 0 ? " @" + hex(offset) : "");
+        }
+
+        @Override
+        public String toString() {
+            return text();
+        }
+    }
+
+    /** One {@code FlatView #n} block; {@code root} is {@code null} for {@code (none)}. */
+    public record View(int line, int number, List<AsLine> addressSpaces, String root, List<Range> ranges) {
+        /**
+         * The block as text without its number, address spaces sorted: two dumps of the same memory map give
+         * equal canonical texts whatever order QEMU printed them in.
+         */
+        public String canonicalText() {
+            List<String> as = new ArrayList<>();
+            for (AsLine a : addressSpaces) {
+                as.add(a.toString());
+            }
+            as.sort(MtreeExporter::strcmp);
+            StringBuilder sb = new StringBuilder();
+            as.forEach(a -> sb.append(a).append('\n'));
+            sb.append(" Root memory region: ").append(root == null ? "(none)" : root).append('\n');
+            if (ranges.isEmpty()) {
+                sb.append("  No rendered FlatView\n");
+            }
+            ranges.forEach(r -> sb.append(r.text()).append('\n'));
+            return sb.toString();
+        }
+    }
+
+    private static final Pattern AS = Pattern.compile("^ AS \"(.*)\", root: (.*?)(, alias (.*))?$");
+    private static final Pattern RANGE = Pattern.compile(
+            "^  ([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o)\\): (.*?)"
+                    + "( @([0-9a-f]{16}))?((?: (?:KVM|HVF|WHPX|NVMM|Xen|TCG))*)$");
+
+    public FlatDump {
+        views = List.copyOf(views);
+    }
+
+    private static String hex(long v) {
+        return dev.mmiomediator.memory.Size.hex16(v);
+    }
+
+    /** Parses QEMU's flat dump text, or our own {@link MtreeExporter#flat} output. */
+    public static FlatDump parse(String text, String source) {
+        try {
+            return parse(new java.io.StringReader(text), source);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Parses a flat dump.
+     *
+     * @throws MtreeFormatException naming the source, line and what was expected
+     */
+    public static FlatDump parse(Reader text, String source) throws IOException {
+        List<String> lines = MtreeImporter.readLines(text);
+        List<View> views = new ArrayList<>();
+        int i = 0;
+        while (i < lines.size()) {
+            String l = lines.get(i);
+            if (l.isBlank()) {
+                i++;
+                continue;
+            }
+            if (!l.startsWith("FlatView #")) {
+                if (l.startsWith("address-space: ") || l.startsWith("memory-region: ")) {
+                    throw new MtreeFormatException(source, i + 1, "this is a tree dump ('info mtree'); expected a flat dump "
+                            + "('info mtree -f')");
+                }
+                throw new MtreeFormatException(source, i + 1, "'" + l.strip() + "': expected 'FlatView #N'");
+            }
+            int viewLine = i + 1;
+            int number;
+            try {
+                number = Integer.parseInt(l.substring("FlatView #".length()).strip());
+            } catch (NumberFormatException e) {
+                throw new MtreeFormatException(source, i + 1, "'" + l + "': expected 'FlatView #' and a number");
+            }
+            i++;
+            List<AsLine> as = new ArrayList<>();
+            while (i < lines.size() && lines.get(i).startsWith(" AS \"")) {
+                Matcher m = AS.matcher(lines.get(i));
+                if (!m.matches()) {
+                    throw new MtreeFormatException(source, i + 1, "expected ' AS \"NAME\", root: ROOT'");
+                }
+                as.add(new AsLine(m.group(1), m.group(2), m.group(4)));
+                i++;
+            }
+            if (i >= lines.size() || !lines.get(i).startsWith(" Root memory region: ")) {
+                throw new MtreeFormatException(source, Math.min(i + 1, lines.size()), "expected ' Root memory region: NAME' "
+                        + "after the AS lines of FlatView #" + number);
+            }
+            String root = lines.get(i).substring(" Root memory region: ".length());
+            i++;
+            List<Range> ranges = new ArrayList<>();
+            boolean none = false;
+            while (i < lines.size() && !lines.get(i).isBlank() && !lines.get(i).startsWith("FlatView #")) {
+                String r = lines.get(i);
+                if (r.equals("  No rendered FlatView")) {
+                    none = true;
+                    i++;
+                    continue;
+                }
+                Matcher m = RANGE.matcher(r);
+                if (!m.matches() || none) {
+                    throw new MtreeFormatException(source, i + 1, "'" + r.strip() + "': expected a range line "
+                            + "'  START-END (prio P, TYPE): NAME[ @OFFSET]'");
+                }
+                long start = Long.parseUnsignedLong(m.group(1), 16);
+                long last = Long.parseUnsignedLong(m.group(2), 16);
+                if (Long.compareUnsigned(start, last) > 0) {
+                    throw new MtreeFormatException(source, i + 1, "range " + m.group(1) + "-" + m.group(2)
+                            + ": expected START <= END");
+                }
+                long off = m.group(8) == null ? 0 : Long.parseUnsignedLong(m.group(8), 16);
+                ranges.add(new Range(i + 1, start, last, Integer.parseInt(m.group(3)), m.group(4) != null, m.group(5),
+                        m.group(6), off, m.group(9).strip()));
+                i++;
+            }
+            views.add(new View(viewLine, number, as, root.equals("(none)") ? null : root, ranges));
+        }
+        if (views.isEmpty()) {
+            throw new MtreeFormatException(source, 0, "no 'FlatView #N' block: expected the output of 'info mtree -f'");
+        }
+        return new FlatDump(source, views);
+    }
+
+    /** The canonical texts of all views, sorted: equal for two dumps of the same map, block order aside. */
+    public List<String> canonicalViews() {
+        List<String> out = new ArrayList<>();
+        for (View v : views) {
+            out.add(v.canonicalText());
+        }
+        out.sort(MtreeExporter::strcmp);
+        return out;
+    }
+}

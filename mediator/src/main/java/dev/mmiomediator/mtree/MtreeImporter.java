@@ -1,0 +1,719 @@
+package dev.mmiomediator.mtree;
+
+import dev.mmiomediator.memory.AddressSpace;
+import dev.mmiomediator.memory.MemoryRegion;
+import dev.mmiomediator.memory.MemoryRegionOps;
+import dev.mmiomediator.memory.MemorySystem;
+import dev.mmiomediator.memory.RegionKind;
+import dev.mmiomediator.memory.Size;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.Reader;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads QEMU {@code info mtree} tree dumps (with or without {@code -D}) into a {@link MemorySystem}.
+ * See the package documentation for how the facts a dump loses are recovered.
+ *
+ * <p>Imported MMIO and ROM-device regions get {@link MemoryRegionOps#UNASSIGNED} callbacks.
+ *
+ * <p><b>Note:</b> not thread-safe; use one importer per thread.
+ */
+public final class MtreeImporter {
+    private static final Pattern REGION = Pattern.compile(
+            "^( *)(\\[DETECTED OVERFLOW!\\] )?([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o)\\): (.*)$");
+    private static final Pattern ALIAS = Pattern.compile("^alias (.*) @(.*) ([0-9a-f]{1,16})-([0-9a-f]{1,16})$");
+    private static final String DISABLED = " [disabled]";
+    private static final String AS_PREFIX = "address-space: ";
+    private static final String MR_PREFIX = "memory-region: ";
+
+    private final RegionCatalogue catalogue;
+
+    /** An importer using the {@link RegionCatalogue#builtIn() built-in catalogue}. */
+    public MtreeImporter() {
+        this(RegionCatalogue.builtIn());
+    }
+
+    /** An importer using {@code catalogue} for the facts the dump does not print. */
+    public MtreeImporter(RegionCatalogue catalogue) {
+        this.catalogue = Objects.requireNonNull(catalogue, "catalogue");
+    }
+
+    /** The catalogue this importer consults. */
+    public RegionCatalogue catalogue() {
+        return catalogue;
+    }
+
+    /** A parsed region line. */
+    private static final class Node {
+        final int line;
+        final int level;
+        long start;
+        long end;
+        int prio;
+        boolean nv;
+        String type;
+        String name;
+        boolean alias;
+        String targetName;
+        long aliasStart;
+        long aliasEnd;
+        boolean disabled;
+        boolean placeholder;
+        Node parent;
+        final List<Node> children = new ArrayList<>();
+        Block block;
+        Node canonical = this;   // for nodes of memory-region blocks that repeat a region printed elsewhere
+        Node target;
+        RegionKind kind;
+        Size size;
+        MemoryRegion region;
+
+        Node(int line, int level) {
+            this.line = line;
+            this.level = level;
+        }
+
+        /** The region's own address inside its container, as QEMU stores it. */
+        long ownAddress() {
+            return parent == null ? start : start - parent.start;
+        }
+    }
+
+    private static final class Block {
+        final int line;
+        final List<String> asNames = new ArrayList<>();
+        String mrName;
+        Node root;
+
+        Block(int line) {
+            this.line = line;
+        }
+    }
+
+    /** Imports a tree dump read from a file. */
+    public MtreeImport importTree(java.nio.file.Path file) throws IOException {
+        try (Reader r = java.nio.file.Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
+            return importTree(r, file.toString());
+        }
+    }
+
+    /**
+     * Imports a tree dump.
+     *
+     * @param source the name used in error messages
+     * @throws MtreeFormatException naming the source, line and what was expected, for any line that is not
+     *         valid {@code info mtree} tree output or a dump whose structure cannot be rebuilt
+     */
+    public MtreeImport importTree(Reader text, String source) throws IOException {
+        List<String> lines = readLines(text);
+        boolean showsDisabled = lines.stream().anyMatch(l -> l.endsWith(DISABLED));
+        List<String> notes = new ArrayList<>();
+        List<Block> blocks = parseBlocks(lines, source, showsDisabled, notes);
+        if (blocks.isEmpty()) {
+            throw new MtreeFormatException(source, 0, "no 'address-space:' block found: expected the output of "
+                    + "QEMU's 'info mtree' (or 'info mtree -D')");
+        }
+        List<Node> all = new ArrayList<>();
+        for (Block b : blocks) {
+            collect(b.root, all);
+        }
+        for (Node n : all) {
+            decideKind(n, source, notes);
+        }
+        dedupeMemoryRegionBlocks(blocks, source);
+        Map<String, List<Node>> byName = new HashMap<>();
+        for (Node n : all) {
+            if (n.canonical == n && !n.placeholder) {
+                byName.computeIfAbsent(n.name, k -> new ArrayList<>()).add(n);
+            }
+        }
+        for (Node n : all) {
+            if (n.canonical == n && n.alias) {
+                n.target = resolveTarget(n, byName.getOrDefault(n.targetName, List.of()), source, notes);
+            }
+        }
+        return build(source, blocks, all, showsDisabled, notes);
+    }
+
+    static List<String> readLines(Reader text) throws IOException {
+        BufferedReader br = text instanceof BufferedReader ? (BufferedReader) text : new BufferedReader(text);
+        List<String> lines = new ArrayList<>();
+        String l;
+        while ((l = br.readLine()) != null) {
+            lines.add(l.endsWith("\r") ? l.substring(0, l.length() - 1) : l);
+        }
+        return lines;
+    }
+
+    // ---------------------------------------------------------------- parsing
+
+    private List<Block> parseBlocks(List<String> lines, String source, boolean showsDisabled, List<String> notes) {
+        List<Block> blocks = new ArrayList<>();
+        Block cur = null;
+        List<Node> stack = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String text = lines.get(i);
+            int lineNo = i + 1;
+            if (text.isBlank()) {
+                if (cur != null && cur.root == null) {
+                    throw new MtreeFormatException(source, lineNo, "blank line: expected the region tree of "
+                            + describe(cur));
+                }
+                cur = null;
+                continue;
+            }
+            if (text.startsWith(AS_PREFIX)) {
+                if (cur == null || cur.root != null || cur.mrName != null) {
+                    cur = new Block(lineNo);
+                    blocks.add(cur);
+                }
+                String name = text.substring(AS_PREFIX.length());
+                if (name.isEmpty()) {
+                    throw new MtreeFormatException(source, lineNo, "expected an address space name after 'address-space: '");
+                }
+                cur.asNames.add(name);
+                continue;
+            }
+            if (text.startsWith(MR_PREFIX)) {
+                cur = new Block(lineNo);
+                cur.mrName = text.substring(MR_PREFIX.length());
+                if (cur.mrName.isEmpty()) {
+                    throw new MtreeFormatException(source, lineNo, "expected a region name after 'memory-region: '");
+                }
+                blocks.add(cur);
+                continue;
+            }
+            if (text.startsWith("FlatView #")) {
+                throw new MtreeFormatException(source, lineNo, "this is a flat dump ('info mtree -f'); expected a tree "
+                        + "dump ('info mtree' or 'info mtree -D')");
+            }
+            if (!text.startsWith(" ")) {
+                throw new MtreeFormatException(source, lineNo, "'" + abbreviate(text) + "': expected 'address-space: NAME', "
+                        + "'memory-region: NAME', an indented region line or a blank line");
+            }
+            if (cur == null) {
+                throw new MtreeFormatException(source, lineNo, "region line outside a block: expected 'address-space: NAME' "
+                        + "or 'memory-region: NAME' before it");
+            }
+            Node n = parseRegion(text, source, lineNo);
+            n.block = cur;
+            if (cur.root == null) {
+                stack.clear();
+                if (n.level != 1) {
+                    if (showsDisabled) {
+                        throw new MtreeFormatException(source, lineNo, "first region of " + describe(cur)
+                                + " is indented " + 2 * n.level + " spaces: expected 2");
+                    }
+                    Node hidden = placeholder(null, n, lineNo);
+                    hidden.block = cur;
+                    cur.root = hidden;
+                    stack.add(hidden);
+                    notes.add(source + ":" + lineNo + ": the root of " + describe(cur)
+                            + " is disabled and not printed; using a disabled placeholder");
+                    attach(stack, n, source, showsDisabled, notes);
+                } else {
+                    cur.root = n;
+                    stack.add(n);
+                }
+                if (cur.mrName != null && !cur.mrName.equals(cur.root.name) && !cur.root.placeholder) {
+                    throw new MtreeFormatException(source, lineNo, "region '" + n.name + "' heads block 'memory-region: "
+                            + cur.mrName + "': expected a region named '" + cur.mrName + "'");
+                }
+                continue;
+            }
+            if (n.level == 1) {
+                throw new MtreeFormatException(source, lineNo, "second root region in " + describe(cur)
+                        + ": expected an indent of more than 2 spaces, or a blank line before a new block");
+            }
+            attach(stack, n, source, showsDisabled, notes);
+        }
+        if (cur != null && cur.root == null) {
+            throw new MtreeFormatException(source, lines.size(), "dump ends inside " + describe(cur)
+                    + ": expected its region tree");
+        }
+        return blocks;
+    }
+
+    private static String describe(Block b) {
+        return b.mrName != null ? "block 'memory-region: " + b.mrName + "'"
+                : "block 'address-space: " + String.join(", ", b.asNames) + "'";
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 60 ? s.substring(0, 57) + "..." : s;
+    }
+
+    /** Places {@code n} under the right parent, inventing placeholders for unprinted disabled regions. */
+    private void attach(List<Node> stack, Node n, String source, boolean showsDisabled, List<String> notes) {
+        int level = n.level;
+        while (stack.size() > level - 1) {
+            stack.remove(stack.size() - 1);
+        }
+        if (stack.size() < level - 1) {
+            if (showsDisabled) {
+                throw new MtreeFormatException(source, n.line, "indent of " + 2 * level + " spaces after a region at "
+                        + 2 * stack.size() + ": expected at most " + 2 * (stack.size() + 1));
+            }
+            while (stack.size() < level - 1) {
+                Node p = stack.get(stack.size() - 1);
+                Node hidden = placeholder(p, n, n.line);
+                stack.add(hidden);
+                notes.add(source + ":" + n.line + ": '" + n.name + "' is printed one level deeper than its siblings' "
+                        + "children: its parent is a disabled region the dump does not show (placeholder added)");
+            }
+        } else if (!showsDisabled) {
+            Node p = stack.get(stack.size() - 1);
+            Node prev = p.children.isEmpty() ? null : p.children.get(p.children.size() - 1);
+            boolean outOfOrder = prev != null && printsBefore(n, prev);
+            boolean outside = !p.placeholder && (Long.compareUnsigned(n.end, p.start) < 0
+                    || Long.compareUnsigned(n.start, p.end) > 0);
+            if ((outOfOrder || outside) && p.parent != null) {
+                // n belongs to an unprinted disabled sibling of p (its children print at p's children's level)
+                stack.remove(stack.size() - 1);
+                Node hidden = placeholder(p.parent, n, n.line);
+                stack.add(hidden);
+                notes.add(source + ":" + n.line + ": '" + n.name + "' " + (outOfOrder ? "breaks the address order of"
+                        : "lies outside") + " '" + p.name + "': it belongs to a disabled region the dump does not show "
+                        + "(placeholder added)");
+            }
+        }
+        Node parent = stack.get(stack.size() - 1);
+        n.parent = parent;
+        parent.children.add(n);
+        stack.add(n);
+    }
+
+    /** QEMU prints children by ascending address, then descending priority. */
+    private static boolean printsBefore(Node a, Node b) {
+        int c = Long.compareUnsigned(a.start, b.start);
+        return c < 0 || (c == 0 && a.prio > b.prio);
+    }
+
+    /**
+     * A disabled container standing for a disabled region the dump does not print. It is placed so that it
+     * sorts right after the previously printed sibling, which is where QEMU printed the hidden region.
+     */
+    private Node placeholder(Node parent, Node firstChild, int line) {
+        Node h = new Node(line, parent == null ? 1 : parent.level + 1);
+        Node prev = parent == null || parent.children.isEmpty() ? null : parent.children.get(parent.children.size() - 1);
+        long start = prev != null ? prev.start : parent != null ? parent.start : 0;
+        if (Long.compareUnsigned(firstChild.start, start) < 0) {
+            start = firstChild.start;
+        }
+        h.start = start;
+        h.end = -1L;
+        h.prio = prev != null ? prev.prio : Integer.MAX_VALUE;
+        h.type = "i/o";
+        h.name = MtreeImport.HIDDEN_NAME;
+        h.disabled = true;
+        h.placeholder = true;
+        h.size = Size.ofLast(-1L - (start - (parent == null ? 0 : parent.start)));
+        h.kind = RegionKind.CONTAINER;
+        if (parent != null) {
+            h.parent = parent;
+            parent.children.add(h);
+            h.block = parent.block;
+        }
+        return h;
+    }
+
+    private static Node parseRegion(String text, String source, int lineNo) {
+        Matcher m = REGION.matcher(text);
+        if (!m.matches()) {
+            throw new MtreeFormatException(source, lineNo, "'" + abbreviate(text.strip()) + "': expected a region line "
+                    + "'START-END (prio P, TYPE): NAME' with 16-digit hex START and END and TYPE one of ram, rom, "
+                    + "ramd, romd, i/o");
+        }
+        int indent = m.group(1).length();
+        if (indent % 2 != 0 || indent == 0) {
+            throw new MtreeFormatException(source, lineNo, "indent of " + indent + " spaces: expected a positive even number "
+                    + "(two spaces per level)");
+        }
+        Node n = new Node(lineNo, indent / 2);
+        n.start = Long.parseUnsignedLong(m.group(3), 16);
+        n.end = Long.parseUnsignedLong(m.group(4), 16);
+        try {
+            n.prio = Integer.parseInt(m.group(5));
+        } catch (NumberFormatException e) {
+            throw new MtreeFormatException(source, lineNo, "priority '" + m.group(5) + "': expected a 32-bit signed integer");
+        }
+        n.nv = m.group(6) != null;
+        n.type = m.group(7);
+        String rest = m.group(8);
+        if (rest.endsWith(DISABLED)) {
+            n.disabled = true;
+            rest = rest.substring(0, rest.length() - DISABLED.length());
+        }
+        if (rest.startsWith("alias ")) {
+            Matcher a = ALIAS.matcher(rest);
+            if (!a.matches()) {
+                throw new MtreeFormatException(source, lineNo, "'" + abbreviate(rest) + "': expected 'alias NAME @TARGET "
+                        + "TSTART-TEND'");
+            }
+            n.alias = true;
+            n.name = a.group(1);
+            n.targetName = a.group(2);
+            n.aliasStart = Long.parseUnsignedLong(a.group(3), 16);
+            n.aliasEnd = Long.parseUnsignedLong(a.group(4), 16);
+            if (n.aliasEnd - n.aliasStart != n.end - n.start) {
+                throw new MtreeFormatException(source, lineNo, "alias '" + n.name + "' window " + Size.hex(n.aliasStart) + "-"
+                        + Size.hex(n.aliasEnd) + " is not as long as its range " + Size.hex(n.start) + "-"
+                        + Size.hex(n.end) + ": expected equal lengths");
+            }
+            if (n.name.isEmpty() || n.targetName.isEmpty()) {
+                throw new MtreeFormatException(source, lineNo, "alias line '" + abbreviate(rest) + "': expected non-empty "
+                        + "alias and target names");
+            }
+        } else {
+            n.name = rest;
+            if (rest.isEmpty()) {
+                throw new MtreeFormatException(source, lineNo, "expected a region name after the type");
+            }
+        }
+        return n;
+    }
+
+    private static void collect(Node n, List<Node> out) {
+        out.add(n);
+        for (Node c : n.children) {
+            collect(c, out);
+        }
+    }
+
+    // ---------------------------------------------------------------- deciding what the text does not say
+
+    private void decideKind(Node n, String source, List<String> notes) {
+        if (n.placeholder) {
+            return;
+        }
+        boolean pointLike = n.start == n.end;
+        boolean zero = pointLike && catalogue.has(RegionCatalogue.Hint.ZERO_SIZE, n.name);
+        n.size = zero ? Size.ZERO : Size.ofLast(n.end - n.start);
+        if (n.alias) {
+            n.kind = RegionKind.ALIAS;
+            if (!n.children.isEmpty()) {
+                throw new MtreeFormatException(source, n.children.get(0).line, "region '" + n.children.get(0).name
+                        + "' is printed inside alias '" + n.name + "': an alias has no subregions");
+            }
+            return;
+        }
+        switch (n.type) {
+            case "ram":
+                n.kind = RegionKind.RAM;
+                break;
+            case "rom":
+                n.kind = RegionKind.ROM;
+                break;
+            case "ramd":
+                n.kind = RegionKind.RAM_DEVICE;
+                break;
+            case "romd":
+                n.kind = RegionKind.ROM_DEVICE;
+                break;
+            default:
+                RegionCatalogue.Hint hint = catalogue.kindHint(n.name);
+                if (hint == RegionCatalogue.Hint.MMIO) {
+                    n.kind = RegionKind.MMIO;
+                } else if (hint == RegionCatalogue.Hint.CONTAINER) {
+                    n.kind = RegionKind.CONTAINER;
+                } else {
+                    n.kind = n.children.isEmpty() ? RegionKind.MMIO : RegionKind.CONTAINER;
+                }
+                break;
+        }
+    }
+
+    private static boolean terminates(Node n) {
+        return n.kind != null && n.kind.terminates();
+    }
+
+    /**
+     * Memory-region blocks print alias targets; most are regions printed elsewhere already (a subtree of an
+     * address space or of an earlier block). Such a block is the same region when it prints identically.
+     */
+    private void dedupeMemoryRegionBlocks(List<Block> blocks, String source) {
+        Map<String, List<Node>> seen = new HashMap<>();
+        Map<Node, Boolean> taken = new IdentityHashMap<>();
+        for (Block b : blocks) {
+            if (b.mrName == null) {
+                index(b.root, seen);
+            }
+        }
+        for (Block b : blocks) {
+            if (b.mrName == null) {
+                continue;
+            }
+            Node match = null;
+            String sig = signature(b.root, b.root.start, 0);
+            for (Node c : seen.getOrDefault(b.root.name, List.of())) {
+                if (!taken.containsKey(c) && c.ownAddress() == b.root.start && signature(c, c.start, 0).equals(sig)) {
+                    match = c;
+                    break;
+                }
+            }
+            if (match != null) {
+                taken.put(match, true);
+                mapCanonical(b.root, match);
+            } else {
+                index(b.root, seen);
+            }
+        }
+    }
+
+    private static void index(Node n, Map<String, List<Node>> seen) {
+        if (!n.placeholder) {
+            seen.computeIfAbsent(n.name, k -> new ArrayList<>()).add(n);
+        }
+        for (Node c : n.children) {
+            index(c, seen);
+        }
+    }
+
+    private static void mapCanonical(Node copy, Node original) {
+        copy.canonical = original.canonical;
+        for (int i = 0; i < copy.children.size(); i++) {
+            mapCanonical(copy.children.get(i), original.children.get(i));
+        }
+    }
+
+    private static String signature(Node n, long base, int depth) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(depth).append('|').append(Long.toHexString(n.start - base)).append('|')
+                .append(Long.toHexString(n.end - base)).append('|').append(n.prio).append('|').append(n.nv)
+                .append('|').append(n.type).append('|').append(n.name).append('|').append(n.disabled)
+                .append('|').append(n.placeholder);
+        if (n.alias) {
+            sb.append("|@").append(n.targetName).append('|').append(Long.toHexString(n.aliasStart));
+        }
+        sb.append('\n');
+        for (Node c : n.children) {
+            sb.append(signature(c, base, depth + 1));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Chooses the region an alias points to among the regions of that name: those of the alias's printed type
+     * first, then those whose enabled content meets the alias window, then the first printed.
+     */
+    private Node resolveTarget(Node alias, List<Node> named, String source, List<String> notes) {
+        // an alias can be named like its target ("alias smram @smram"), and cannot target its own ancestors
+        List<Node> candidates = new ArrayList<>();
+        for (Node c : named) {
+            if (!isSelfOrAncestor(c, alias)) {
+                candidates.add(c);
+            }
+        }
+        if (candidates.isEmpty()) {
+            throw new MtreeFormatException(source, alias.line, "alias '" + alias.name + "' targets '" + alias.targetName
+                    + "', which the dump does not print: expected a region of that name (a 'memory-region: "
+                    + alias.targetName + "' block)");
+        }
+        if (candidates.size() == 1) {
+            return candidates.get(0);
+        }
+        List<Node> typed = new ArrayList<>();
+        for (Node c : candidates) {
+            if (printedType(c).equals(alias.type)) {
+                typed.add(c);
+            }
+        }
+        List<Node> pool = typed.isEmpty() ? candidates : typed;
+        List<Node> withContent = new ArrayList<>();
+        BigInteger lo = BigInteger.valueOf(0);
+        for (Node c : pool) {
+            BigInteger winLo = u(c.start).add(u(alias.aliasStart));
+            BigInteger winHi = winLo.add(u(alias.aliasEnd - alias.aliasStart));
+            if (meets(c, winLo, winHi, lo)) {
+                withContent.add(c);
+            }
+        }
+        List<Node> finalPool = withContent.isEmpty() ? pool : withContent;
+        Node chosen = finalPool.get(0);
+        if (finalPool.size() > 1 || withContent.isEmpty()) {
+            notes.add(source + ":" + alias.line + ": alias '" + alias.name + "' @" + alias.targetName + ": "
+                    + candidates.size() + " regions have that name and "
+                    + (withContent.isEmpty() ? "none has enabled content in the alias window"
+                    : finalPool.size() + " have enabled content in the window")
+                    + "; chose the one at line " + chosen.line);
+        }
+        return chosen;
+    }
+
+    private static boolean isSelfOrAncestor(Node candidate, Node n) {
+        for (Node x = n; x != null; x = x.parent) {
+            if (x == candidate) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static BigInteger u(long v) {
+        return new BigInteger(Long.toUnsignedString(v));
+    }
+
+    private String printedType(Node n) {
+        return n.type;
+    }
+
+    /** Whether {@code n}'s enabled content meets the absolute window {@code [winLo, winHi]}. */
+    private boolean meets(Node n, BigInteger winLo, BigInteger winHi, BigInteger unused) {
+        if (n.disabled || n.placeholder || n.size == null || n.size.isZero()) {
+            return false;
+        }
+        BigInteger s = u(n.start);
+        BigInteger e = s.add(u(n.size.last()));
+        if (e.compareTo(winLo) < 0 || s.compareTo(winHi) > 0) {
+            return false;
+        }
+        if (n.alias || terminates(n)) {
+            return true;
+        }
+        BigInteger lo = winLo.max(s);
+        BigInteger hi = winHi.min(e);
+        for (Node c : n.children) {
+            if (meets(c, lo, hi, unused)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- building the model
+
+    private MtreeImport build(String source, List<Block> blocks, List<Node> all, boolean showsDisabled, List<String> notes) {
+        MemorySystem system = new MemorySystem();
+        List<AddressSpace> spaces = new ArrayList<>();
+        List<MemoryRegion> mrBlocks = new ArrayList<>();
+        List<MemoryRegion> placeholders = new ArrayList<>();
+        try (MemorySystem.Transaction tx = system.begin()) {
+            for (Node n : all) {
+                if (n.canonical == n && !n.alias) {
+                    n.region = create(system, n);
+                    if (n.placeholder) {
+                        placeholders.add(n.region);
+                    }
+                }
+            }
+            for (Node n : all) {
+                if (n.canonical == n && n.alias) {
+                    createAlias(system, n, new IdentityHashMap<>(), source);
+                }
+            }
+            for (Node n : all) {
+                if (n.canonical != n) {
+                    continue;
+                }
+                MemoryRegion r = n.region;
+                // QEMU prints equal (address, priority) children most recent first: add in reverse print order
+                for (int i = n.children.size() - 1; i >= 0; i--) {
+                    Node c = n.children.get(i);
+                    try {
+                        r.addSubregion(c.region, c.start - n.start, c.prio);
+                    } catch (IllegalArgumentException e) {
+                        throw new MtreeFormatException(source, c.line, e.getMessage());
+                    }
+                }
+                if (n.parent == null && n.start != 0) {
+                    r.setAddress(n.start);
+                }
+                if (n.disabled) {
+                    r.setEnabled(false);
+                }
+                if (n.nv) {
+                    r.setNonVolatile(true);
+                }
+                if (!n.placeholder && catalogue.has(RegionCatalogue.Hint.READONLY, n.name)
+                        && (n.kind == RegionKind.ALIAS || n.kind == RegionKind.RAM)) {
+                    r.setReadOnly(true);
+                }
+            }
+            for (Block b : blocks) {
+                if (b.mrName != null) {
+                    mrBlocks.add(b.root.canonical.region);
+                } else {
+                    for (String name : b.asNames) {
+                        spaces.add(system.addressSpace(name, b.root.region));
+                    }
+                }
+            }
+        }
+        catalogueNotes(all, source, notes);
+        return new MtreeImport(source, system, spaces, mrBlocks, showsDisabled, placeholders, notes);
+    }
+
+    private void catalogueNotes(List<Node> all, String source, List<String> notes) {
+        Map<String, Integer> used = new LinkedHashMap<>();
+        for (Node n : all) {
+            if (n.canonical != n || n.placeholder) {
+                continue;
+            }
+            for (RegionCatalogue.Hint h : RegionCatalogue.Hint.values()) {
+                RegionCatalogue.Rule rule = catalogue.ruleFor(n.name, h);
+                if (rule == null) {
+                    continue;
+                }
+                boolean applied;
+                switch (h) {
+                    case MMIO: applied = n.type.equals("i/o") && !n.alias && !n.children.isEmpty(); break;
+                    case CONTAINER: applied = n.type.equals("i/o") && !n.alias && n.children.isEmpty(); break;
+                    case ZERO_SIZE: applied = n.size != null && n.size.isZero(); break;
+                    default: applied = n.kind == RegionKind.ALIAS || n.kind == RegionKind.RAM; break;
+                }
+                if (applied && catalogue.kindHint(n.name) != null || applied && (h == RegionCatalogue.Hint.ZERO_SIZE
+                        || h == RegionCatalogue.Hint.READONLY)) {
+                    used.merge(h.word() + " '" + n.name + "' (" + rule.origin() + ")", 1, Integer::sum);
+                }
+            }
+        }
+        used.forEach((k, count) -> notes.add(source + ": catalogue: " + k + (count > 1 ? " x" + count : "")));
+    }
+
+    private static MemoryRegion create(MemorySystem system, Node n) {
+        switch (n.kind) {
+            case RAM:
+                return system.ram(n.name, n.size);
+            case ROM:
+                return system.rom(n.name, n.size);
+            case RAM_DEVICE:
+                return system.ramDevice(n.name, n.size);
+            case ROM_DEVICE:
+                return system.romDevice(n.name, n.size, MemoryRegionOps.UNASSIGNED);
+            case MMIO:
+                return system.mmio(n.name, n.size, MemoryRegionOps.UNASSIGNED);
+            default:
+                return system.container(n.name, n.size);
+        }
+    }
+
+    private static MemoryRegion createAlias(MemorySystem system, Node n, Map<Node, Boolean> visiting, String source) {
+        if (n.region != null) {
+            return n.region;
+        }
+        if (visiting.containsKey(n)) {
+            throw new MtreeFormatException(source, n.line, "alias cycle: alias '" + n.name + "' reaches itself through "
+                    + "its targets");
+        }
+        visiting.put(n, true);
+        Node t = n.target.canonical;
+        MemoryRegion target = t.alias ? createAlias(system, t, visiting, source) : t.region;
+        try {
+            n.region = system.alias(n.name, target, n.aliasStart, n.size);
+        } catch (IllegalArgumentException e) {
+            throw new MtreeFormatException(source, n.line, e.getMessage());
+        }
+        return n.region;
+    }
+}

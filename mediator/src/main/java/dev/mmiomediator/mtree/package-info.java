@@ -1,0 +1,23 @@
+/**
+ * Import and export of QEMU's {@code info mtree} text: tree dumps (with and without {@code -D}) and flat
+ * dumps ({@code -f}).
+ *
+ * <p>A dump loses facts the memory model needs; the importer recovers each one explicitly and says so
+ * in {@link dev.mmiomediator.mtree.MtreeImport#notes()}:
+ * <ul>
+ *   <li>{@code i/o} is printed for both MMIO regions and containers: a leaf is taken as MMIO and a region
+ *       with children as a container, unless the {@link dev.mmiomediator.mtree.RegionCatalogue} knows better
+ *       (x86's {@code io} root is MMIO with children; an empty {@code bus master container} is a container).</li>
+ *   <li>Names are not unique and an alias names only its target: the target is chosen among the regions of
+ *       that name by content (the one whose enabled content meets the alias window).</li>
+ *   <li>Without {@code -D} a disabled region is not printed but its children are, one level deeper than
+ *       its siblings' children: the importer detects the jump and puts the children in a disabled
+ *       placeholder region, so rendering and re-export are unchanged.</li>
+ *   <li>A zero-size region prints like a one-byte region; the catalogue names the known zero-size ones.</li>
+ *   <li>A read-only alias of RAM prints as {@code ram}; the catalogue names the known read-only aliases.</li>
+ * </ul>
+ *
+ * <p>Classes here are not thread-safe unless they say so; importing builds a fresh
+ * {@link dev.mmiomediator.memory.MemorySystem}.
+ */
+package dev.mmiomediator.mtree;
