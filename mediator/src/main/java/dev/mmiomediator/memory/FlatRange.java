@@ -81,10 +81,16 @@ public final class FlatRange {
         return readOnly ? "rom" : MemoryRegion.typeOf(region);
     }
 
+    /**
+     * QEMU's {@code can_merge}: {@code next} starts right after this range, in the same region, at the offset
+     * right after this range's last one. A range that ends at the region's offset 2<sup>64</sup>-1 has no
+     * offset after it (QEMU compares in 128 bits), so it never merges with one at offset 0.
+     */
     boolean canMerge(FlatRange next) {
+        long lastOffset = offsetInRegion + (last - start);
         return last + 1 == next.start && last != -1L
                 && region == next.region
-                && offsetInRegion + (last - start) + 1 == next.offsetInRegion
+                && lastOffset != -1L && lastOffset + 1 == next.offsetInRegion
                 && readOnly == next.readOnly
                 && nonVolatile == next.nonVolatile
                 && romdMode == next.romdMode;

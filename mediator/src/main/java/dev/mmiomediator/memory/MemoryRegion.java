@@ -277,10 +277,14 @@ public final class MemoryRegion {
 
     /**
      * Moves this region inside its container (QEMU's {@code memory_region_set_address}); like QEMU it becomes
-     * the most recent among its equal-priority siblings.
+     * the most recent among its equal-priority siblings. Also like QEMU, setting the address it already has
+     * changes nothing: the region keeps its place among its siblings.
      */
     public void setAddress(long newAddress) {
         synchronized (system) {
+            if (newAddress == address) {
+                return;
+            }
             if (container == null) {
                 address = newAddress;
                 system.changed(true);

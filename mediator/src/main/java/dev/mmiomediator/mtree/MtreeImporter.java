@@ -132,17 +132,7 @@ public final class MtreeImporter {
             decideKind(n, source, notes);
         }
         dedupeMemoryRegionBlocks(blocks, source);
-        Map<String, List<Node>> byName = new HashMap<>();
-        for (Node n : all) {
-            if (n.canonical == n && !n.placeholder) {
-                byName.computeIfAbsent(n.name, k -> new ArrayList<>()).add(n);
-            }
-        }
-        for (Node n : all) {
-            if (n.canonical == n && n.alias) {
-                n.target = resolveTarget(n, byName.getOrDefault(n.targetName, List.of()), source, notes);
-            }
-        }
+        resolveAliases(blocks, showsDisabled, source, notes);
         return build(source, blocks, all, showsDisabled, notes);
     }
 
@@ -278,12 +268,12 @@ public final class MtreeImporter {
             boolean outOfOrder = prev != null && printsBefore(n, prev);
             boolean outside = !p.placeholder && (Long.compareUnsigned(n.end, p.start) < 0
                     || Long.compareUnsigned(n.start, p.end) > 0);
-            if ((outOfOrder || outside) && p.parent != null) {
+            if ((outOfOrder || outside || p.alias) && p.parent != null) {
                 // n belongs to an unprinted disabled sibling of p (its children print at p's children's level)
                 stack.remove(stack.size() - 1);
                 Node hidden = placeholder(p.parent, n, n.line);
                 stack.add(hidden);
-                notes.add(source + ":" + n.line + ": '" + n.name + "' " + (outOfOrder ? "breaks the address order of"
+                notes.add(source + ":" + n.line + ": '" + n.name + "' " + (p.alias ? "cannot be inside alias" : outOfOrder ? "breaks the address order of"
                         : "lies outside") + " '" + p.name + "': it belongs to a disabled region the dump does not show "
                         + "(placeholder added)");
             }
@@ -466,6 +456,8 @@ public final class MtreeImporter {
                 taken.put(match, true);
                 mapCanonical(b.root, match);
             } else {
+                // each memory-region block prints a distinct region: never match a later block to this root
+                taken.put(b.root, true);
                 index(b.root, seen);
             }
         }
@@ -504,51 +496,142 @@ public final class MtreeImporter {
     }
 
     /**
-     * Chooses the region an alias points to among the regions of that name: those of the alias's printed type
-     * first, then those whose enabled content meets the alias window, then the first printed.
+     * Chooses the region each alias points to. QEMU prints one {@code memory-region:} block for every alias
+     * target, in the order the targets are first referenced while printing; so walking the aliases in print
+     * order, each alias refers either to a block already referenced or to the next block. With {@code -D}
+     * every alias is printed and the first references must consume the blocks exactly in order: a dynamic
+     * programme over (alias, next block) keeps only the choices that can still consume all blocks. Without
+     * {@code -D}, hidden disabled aliases may have referenced blocks in between, so any later block of the
+     * right name may be next. Among the choices left, an alias prefers targets of its printed type, then
+     * targets whose enabled content meets the alias window, then the next block, and never one that would
+     * make the regions cyclic.
      */
-    private Node resolveTarget(Node alias, List<Node> named, String source, List<String> notes) {
-        // an alias can be named like its target ("alias smram @smram"), and cannot target its own ancestors
-        List<Node> candidates = new ArrayList<>();
-        for (Node c : named) {
-            if (!isSelfOrAncestor(c, alias)) {
-                candidates.add(c);
+    private void resolveAliases(List<Block> blocks, boolean showsDisabled, String source, List<String> notes) {
+        List<Node> targets = new ArrayList<>();
+        for (Block b : blocks) {
+            if (b.mrName != null) {
+                targets.add(b.root.canonical);
             }
         }
-        if (candidates.isEmpty()) {
+        List<Node> aliases = new ArrayList<>();
+        for (Block b : blocks) {
+            if (b.root.canonical == b.root) { // a repeated region's aliases were printed where it first appeared
+                collectAliases(b.root, aliases);
+            }
+        }
+        int a = aliases.size();
+        int t = targets.size();
+        boolean strict = showsDisabled;
+        boolean[][] feasible = null;
+        if (strict) {
+            feasible = new boolean[a + 1][t + 1];
+            feasible[a][t] = true;
+            for (int i = a - 1; i >= 0; i--) {
+                String name = aliases.get(i).targetName;
+                boolean seenBefore = false;
+                for (int k = 0; k <= t; k++) {
+                    boolean old = seenBefore && feasible[i + 1][k];
+                    boolean fresh = k < t && targets.get(k).name.equals(name) && feasible[i + 1][k + 1];
+                    feasible[i][k] = old || fresh;
+                    if (k < t && targets.get(k).name.equals(name)) {
+                        seenBefore = true;
+                    }
+                }
+            }
+            if (!feasible[0][0]) {
+                strict = false;
+                notes.add(source + ": the memory-region blocks are not in the order their first references give; "
+                        + "alias targets are chosen by name and content only");
+            }
+        }
+        int next = 0;
+        for (int i = 0; i < a; i++) {
+            Node alias = aliases.get(i);
+            int chosen = chooseTarget(alias, targets, next, strict ? feasible[i + 1] : null, strict, source, notes);
+            if (chosen >= next) {
+                next = chosen + 1;
+            }
+            alias.target = targets.get(chosen);
+        }
+    }
+
+    private static void collectAliases(Node n, List<Node> out) {
+        if (n.alias) {
+            out.add(n);
+        }
+        for (Node c : n.children) {
+            collectAliases(c, out);
+        }
+    }
+
+    /** Returns the index of the chosen target block. */
+    private int chooseTarget(Node alias, List<Node> targets, int next, boolean[] feasibleAfter, boolean strict,
+                             String source, List<String> notes) {
+        int best = -1;
+        int bestScore = Integer.MIN_VALUE;
+        int ties = 0;
+        for (int pass = 0; pass < 2 && best < 0; pass++) {
+            // pass 1 drops the order constraints: a dump edited by hand still imports, with a note
+            for (int k = 0; k < targets.size(); k++) {
+                Node c = targets.get(k);
+                if (!c.name.equals(alias.targetName) || isSelfOrAncestor(c, alias) || reaches(c, alias)) {
+                    continue;
+                }
+                if (pass == 0) {
+                    if (strict && !(k < next ? feasibleAfter[next] : k == next && feasibleAfter[next + 1])) {
+                        continue;
+                    }
+                }
+                BigInteger winLo = u(c.start).add(u(alias.aliasStart));
+                BigInteger winHi = winLo.add(u(alias.aliasEnd - alias.aliasStart));
+                int score = (c.type.equals(alias.type) ? 8 : 0)
+                        + (meets(c, winLo, winHi) ? 4 : 0)
+                        + (k <= next ? 2 : 0)
+                        + (k == next ? 1 : 0);
+                if (score > bestScore) {
+                    bestScore = score;
+                    best = k;
+                    ties = 1;
+                } else if (score == bestScore) {
+                    ties++;
+                }
+            }
+            if (best < 0 && pass == 0 && strict) {
+                notes.add(source + ":" + alias.line + ": alias '" + alias.name + "' @" + alias.targetName
+                        + ": no target fits the order of the memory-region blocks; chose by name and content only");
+            }
+        }
+        if (best < 0) {
             throw new MtreeFormatException(source, alias.line, "alias '" + alias.name + "' targets '" + alias.targetName
-                    + "', which the dump does not print: expected a region of that name (a 'memory-region: "
-                    + alias.targetName + "' block)");
+                    + "', which no 'memory-region: " + alias.targetName + "' block of the dump can be (QEMU prints one "
+                    + "for every alias target; a target that contains the alias would be a cycle)");
         }
-        if (candidates.size() == 1) {
-            return candidates.get(0);
+        if (ties > 1) {
+            notes.add(source + ":" + alias.line + ": alias '" + alias.name + "' @" + alias.targetName + ": " + ties
+                    + " regions of that name fit equally well; chose the one at line " + targets.get(best).line);
         }
-        List<Node> typed = new ArrayList<>();
-        for (Node c : candidates) {
-            if (printedType(c).equals(alias.type)) {
-                typed.add(c);
+        return best;
+    }
+
+    /** Whether {@code target}'s subtree, following aliases resolved so far, contains {@code n}. */
+    private static boolean reaches(Node target, Node n) {
+        java.util.ArrayDeque<Node> todo = new java.util.ArrayDeque<>();
+        java.util.Set<Node> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        todo.add(target);
+        while (!todo.isEmpty()) {
+            Node x = todo.poll().canonical;
+            if (x == n) {
+                return true;
+            }
+            if (!seen.add(x)) {
+                continue;
+            }
+            todo.addAll(x.children);
+            if (x.target != null) {
+                todo.add(x.target);
             }
         }
-        List<Node> pool = typed.isEmpty() ? candidates : typed;
-        List<Node> withContent = new ArrayList<>();
-        BigInteger lo = BigInteger.valueOf(0);
-        for (Node c : pool) {
-            BigInteger winLo = u(c.start).add(u(alias.aliasStart));
-            BigInteger winHi = winLo.add(u(alias.aliasEnd - alias.aliasStart));
-            if (meets(c, winLo, winHi, lo)) {
-                withContent.add(c);
-            }
-        }
-        List<Node> finalPool = withContent.isEmpty() ? pool : withContent;
-        Node chosen = finalPool.get(0);
-        if (finalPool.size() > 1 || withContent.isEmpty()) {
-            notes.add(source + ":" + alias.line + ": alias '" + alias.name + "' @" + alias.targetName + ": "
-                    + candidates.size() + " regions have that name and "
-                    + (withContent.isEmpty() ? "none has enabled content in the alias window"
-                    : finalPool.size() + " have enabled content in the window")
-                    + "; chose the one at line " + chosen.line);
-        }
-        return chosen;
+        return false;
     }
 
     private static boolean isSelfOrAncestor(Node candidate, Node n) {
@@ -564,12 +647,8 @@ public final class MtreeImporter {
         return new BigInteger(Long.toUnsignedString(v));
     }
 
-    private String printedType(Node n) {
-        return n.type;
-    }
-
     /** Whether {@code n}'s enabled content meets the absolute window {@code [winLo, winHi]}. */
-    private boolean meets(Node n, BigInteger winLo, BigInteger winHi, BigInteger unused) {
+    private boolean meets(Node n, BigInteger winLo, BigInteger winHi) {
         if (n.disabled || n.placeholder || n.size == null || n.size.isZero()) {
             return false;
         }
@@ -584,7 +663,7 @@ public final class MtreeImporter {
         BigInteger lo = winLo.max(s);
         BigInteger hi = winHi.min(e);
         for (Node c : n.children) {
-            if (meets(c, lo, hi, unused)) {
+            if (meets(c, lo, hi)) {
                 return true;
             }
         }
