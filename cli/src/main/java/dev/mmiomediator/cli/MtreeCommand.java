@@ -27,8 +27,8 @@ import java.util.List;
         description = "Read QEMU 'info mtree' dumps: render their flat views or re-print their trees.",
         subcommands = {MtreeCommand.Flatten.class, MtreeCommand.Tree.class, MtreeCommand.Catalogue.class})
 final class MtreeCommand implements Runnable {
-    static final String SAMPLE = "dev/mmiomediator/cli/sample-q35.treeD.txt";
-    static final String SAMPLE_NAME = "bundled sample (QEMU 7.2 -M q35, info mtree -D)";
+    static final String SAMPLE = "dev/mmiomediator/cli/sample-q35-devices.treeD.txt";
+    static final String SAMPLE_NAME = "bundled sample (QEMU 7.2 -M q35 with bridges, VGA and devices, info mtree -D)";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

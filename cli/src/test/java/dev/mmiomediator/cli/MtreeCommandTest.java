@@ -1,0 +1,170 @@
+package dev.mmiomediator.cli;
+
+import dev.mmiomediator.fixtures.QemuDumps;
+import dev.mmiomediator.mtree.FlatDump;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MtreeCommandTest {
+    @TempDir
+    Path dir;
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    Path fixture(String name) throws Exception {
+        Path p = dir.resolve(name);
+        Files.writeString(p, QemuDumps.read(name));
+        return p;
+    }
+
+    @Test
+    void flattenOfQ35BareTreeWithDisabledRegionsEqualsQemusFlatDump() throws Exception {
+        Result r = run("mtree", "flatten", fixture("q35-bare.treeD.txt").toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(FlatDump.parse(QemuDumps.flat("q35-bare"), "qemu").canonicalViews(),
+                FlatDump.parse(r.out(), "cli").canonicalViews());
+    }
+
+    @Test
+    void flattenOfQ35BareTreeWithoutDisabledRegionsEqualsQemusFlatDump() throws Exception {
+        Result r = run("mtree", "flatten", fixture("q35-bare.tree.txt").toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(FlatDump.parse(QemuDumps.flat("q35-bare"), "qemu").canonicalViews(),
+                FlatDump.parse(r.out(), "cli").canonicalViews());
+    }
+
+    @Test
+    void flattenWithoutFileRendersTheBundledRealDump() {
+        Result r = run("mtree", "flatten");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(FlatDump.parse(QemuDumps.flat("x86-q35-devices"), "qemu").canonicalViews(),
+                FlatDump.parse(r.out(), "cli").canonicalViews());
+    }
+
+    @Test
+    void treeReproducesTheDumpItReads() throws Exception {
+        for (String f : List.of("x86-q35-devices.tree.txt", "x86-q35-devices.treeD.txt")) {
+            Result r = run("mtree", "tree", fixture(f).toString());
+            assertEquals(0, r.code(), r.err());
+            assertEquals(QemuDumps.read(f), r.out(), f);
+        }
+    }
+
+    @Test
+    void treeWithDashDOnADumpWithoutItShowsHiddenPlaceholders() throws Exception {
+        Result r = run("mtree", "tree", "-D", fixture("q35-bare.tree.txt").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("(hidden disabled region) [disabled]"), r.out());
+    }
+
+    @Test
+    void flattenOfAFlatDumpPrintsItBack() throws Exception {
+        Result r = run("mtree", "flatten", fixture("memflow-vfio5.flat.txt").toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(FlatDump.parse(QemuDumps.read("memflow-vfio5.flat.txt"), "memflow").canonicalViews(),
+                FlatDump.parse(r.out(), "cli").canonicalViews());
+    }
+
+    @Test
+    void malformedLineExitsTwoWithFileAndLineAndNoStackTrace() throws Exception {
+        Path bad = dir.resolve("bad.txt");
+        Files.writeString(bad, "address-space: memory\n  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n"
+                + "    0000000000001000-00000000000010zz (prio 0, ram): broken\n");
+        Result r = run("mtree", "flatten", bad.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("mmio-mediator: " + bad + ":3: "), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertFalse(r.err().contains("Exception"), r.err());
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void missingFileExitsTwo() {
+        Result r = run("mtree", "tree", dir.resolve("nope.txt").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("nope.txt"), r.err());
+        assertEquals(1, r.err().strip().lines().count());
+    }
+
+    @Test
+    void treeOfAFlatDumpIsBadInput() throws Exception {
+        Result r = run("mtree", "tree", fixture("q35-bare.flat.txt").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("flat dump"), r.err());
+    }
+
+    @Test
+    void unknownOptionAndBadHintExitTwo() throws Exception {
+        assertEquals(2, run("mtree", "flatten", "--bogus").code());
+        Result r = run("mtree", "flatten", "--hint", "sparkly=io");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("sparkly=io") || r.err().contains("sparkly io"), r.err());
+    }
+
+    @Test
+    void hintOnTheCommandLineChangesTheRendering() throws Exception {
+        // declaring 'hpet' a container removes it from the flat view
+        Path f = fixture("q35-bare.treeD.txt");
+        assertTrue(run("mtree", "flatten", f.toString()).out().contains("): hpet"));
+        Result r = run("mtree", "flatten", "--hint", "container=hpet", f.toString());
+        assertEquals(0, r.code(), r.err());
+        assertFalse(r.out().contains("): hpet"), r.out());
+    }
+
+    @Test
+    void catalogueFileIsReadAndListed() throws Exception {
+        Path cat = dir.resolve("my.catalogue");
+        Files.writeString(cat, "# mine\nmmio  my-device\nreadonly /my-rom-.*/\n");
+        Result r = run("mtree", "catalogue", "--catalogue", cat.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("mmio my-device  (" + cat + ":2)"), r.out());
+        assertTrue(r.out().contains("readonly /my-rom-.*/"), r.out());
+        Files.writeString(cat, "shiny thing\n");
+        Result bad = run("mtree", "catalogue", "--catalogue", cat.toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains(cat + ":1"), bad.err());
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (String[] cmd : new String[][] {{"--help"}, {"mtree", "--help"}, {"mtree", "flatten", "--help"},
+                {"mtree", "tree", "--help"}, {"mtree", "catalogue", "--help"}}) {
+            Result r = run(cmd);
+            assertEquals(0, r.code(), String.join(" ", cmd));
+            assertTrue(r.out().startsWith("Usage: mmio-mediator"), r.out());
+        }
+    }
+
+    @Test
+    void noCommandIsBadInput() {
+        Result r = run();
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("expected a command"), r.err());
+    }
+
+    @Test
+    void notesExplainTheImportersDecisions() throws Exception {
+        Result r = run("mtree", "flatten", "--notes", fixture("q35-bare.tree.txt").toString());
+        assertEquals(0, r.code());
+        assertTrue(r.err().contains("disabled region the dump does not show"), r.err());
+        assertTrue(r.err().contains("catalogue: container 'bus master container'"), r.err());
+    }
+}
