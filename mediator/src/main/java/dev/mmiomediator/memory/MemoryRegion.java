@@ -258,7 +258,8 @@ public final class MemoryRegion {
     }
 
     /**
-     * Removes {@code child} from this region.
+     * Removes {@code child} from this region. Like QEMU, the child keeps its address and priority (they apply
+     * again if it is re-added with the same values, and {@code info mtree} prints them).
      *
      * @throws IllegalArgumentException if it is not a subregion of this region
      */
@@ -269,8 +270,6 @@ public final class MemoryRegion {
             }
             subregions.remove(child);
             child.container = null;
-            child.address = 0;
-            child.priority = 0;
             system.changed(enabled && child.enabled);
         }
     }

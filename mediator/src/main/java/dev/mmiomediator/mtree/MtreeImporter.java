@@ -157,8 +157,7 @@ public final class MtreeImporter {
             int lineNo = i + 1;
             if (text.isBlank()) {
                 if (cur != null && cur.root == null) {
-                    throw new MtreeFormatException(source, lineNo, "blank line: expected the region tree of "
-                            + describe(cur));
+                    hiddenRoot(cur, source, lineNo, showsDisabled, notes);
                 }
                 cur = null;
                 continue;
@@ -207,6 +206,9 @@ public final class MtreeImporter {
                     }
                     Node hidden = placeholder(null, n, lineNo);
                     hidden.block = cur;
+                    if (cur.mrName != null) {
+                        hidden.name = cur.mrName;
+                    }
                     cur.root = hidden;
                     stack.add(hidden);
                     notes.add(source + ":" + lineNo + ": the root of " + describe(cur)
@@ -229,10 +231,31 @@ public final class MtreeImporter {
             attach(stack, n, source, showsDisabled, notes);
         }
         if (cur != null && cur.root == null) {
-            throw new MtreeFormatException(source, lines.size(), "dump ends inside " + describe(cur)
-                    + ": expected its region tree");
+            hiddenRoot(cur, source, lines.size(), showsDisabled, notes);
         }
         return blocks;
+    }
+
+    /**
+     * A block with no region line: without -D that is a disabled root with nothing enabled below it (QEMU prints
+     * the header and nothing else); with -D it is a truncated dump.
+     */
+    private void hiddenRoot(Block b, String source, int lineNo, boolean showsDisabled, List<String> notes) {
+        if (showsDisabled) {
+            throw new MtreeFormatException(source, lineNo, (lineNo > 0 ? "blank line or end of dump" : "end of dump")
+                    + ": expected the region tree of " + describe(b));
+        }
+        Node hidden = placeholder(null, null, lineNo);
+        hidden.block = b;
+        if (b.mrName != null) {
+            hidden.name = b.mrName;
+            // an alias covering its whole target renders from the target (QEMU's flat-view root): size 0
+            // makes any alias onto this disabled target do so, which ends in "nothing rendered" as in QEMU
+            hidden.size = Size.ZERO;
+        }
+        b.root = hidden;
+        notes.add(source + ":" + b.line + ": " + describe(b) + " shows no region: its root is disabled and not printed; "
+                + "using a disabled placeholder");
     }
 
     private static String describe(Block b) {
@@ -244,44 +267,86 @@ public final class MtreeImporter {
         return s.length() > 60 ? s.substring(0, 57) + "..." : s;
     }
 
-    /** Places {@code n} under the right parent, inventing placeholders for unprinted disabled regions. */
+    /**
+     * Places {@code n} under the right parent, inventing placeholders for unprinted disabled regions. Without
+     * {@code -D}, a disabled region's children print one level deeper than its visible siblings' children.
+     * So a line is the child of a hidden region when its indent jumps by more than one level, when the
+     * region printed above it at its parent's depth is an alias (aliases have no children), or when it would
+     * print before its would-be previous sibling (QEMU prints children by address, then descending priority).
+     * A hidden region is placed right after the last region printed at its depth, and must start at or below
+     * its child: when that is impossible there, the hidden region hangs one level higher.
+     */
     private void attach(List<Node> stack, Node n, String source, boolean showsDisabled, List<String> notes) {
         int level = n.level;
         while (stack.size() > level - 1) {
             stack.remove(stack.size() - 1);
         }
-        if (stack.size() < level - 1) {
-            if (showsDisabled) {
-                throw new MtreeFormatException(source, n.line, "indent of " + 2 * level + " spaces after a region at "
-                        + 2 * stack.size() + ": expected at most " + 2 * (stack.size() + 1));
-            }
-            while (stack.size() < level - 1) {
-                Node p = stack.get(stack.size() - 1);
-                Node hidden = placeholder(p, n, n.line);
-                stack.add(hidden);
-                notes.add(source + ":" + n.line + ": '" + n.name + "' is printed one level deeper than its siblings' "
-                        + "children: its parent is a disabled region the dump does not show (placeholder added)");
-            }
-        } else if (!showsDisabled) {
+        if (stack.size() < level - 1 && showsDisabled) {
+            throw new MtreeFormatException(source, n.line, "indent of " + 2 * level + " spaces after a region at "
+                    + 2 * stack.size() + ": expected at most " + 2 * (stack.size() + 1));
+        }
+        if (!showsDisabled && stack.size() == level - 1) {
             Node p = stack.get(stack.size() - 1);
             Node prev = p.children.isEmpty() ? null : p.children.get(p.children.size() - 1);
             boolean outOfOrder = prev != null && printsBefore(n, prev);
-            boolean outside = !p.placeholder && (Long.compareUnsigned(n.end, p.start) < 0
-                    || Long.compareUnsigned(n.start, p.end) > 0);
-            if ((outOfOrder || outside || p.alias) && p.parent != null) {
-                // n belongs to an unprinted disabled sibling of p (its children print at p's children's level)
+            boolean below = !p.placeholder && Long.compareUnsigned(n.start, p.start) < 0; // a child starts in its parent
+            if ((outOfOrder || below || p.alias) && p.parent != null) {
                 stack.remove(stack.size() - 1);
-                Node hidden = placeholder(p.parent, n, n.line);
-                stack.add(hidden);
-                notes.add(source + ":" + n.line + ": '" + n.name + "' " + (p.alias ? "cannot be inside alias" : outOfOrder ? "breaks the address order of"
-                        : "lies outside") + " '" + p.name + "': it belongs to a disabled region the dump does not show "
-                        + "(placeholder added)");
+                notes.add(source + ":" + n.line + ": '" + n.name + "' " + (p.alias ? "cannot be inside alias" : below ? "starts below"
+                        : "breaks the print order of the children of") + " '" + p.name + "': it belongs to a disabled "
+                        + "region the dump does not show (placeholder added)");
             }
+        } else if (stack.size() < level - 1) {
+            notes.add(source + ":" + n.line + ": '" + n.name + "' is printed deeper than its siblings' children: its "
+                    + "parent is a disabled region the dump does not show (placeholder added)");
+        }
+        while (true) {
+            while (stack.size() < level - 1) {
+                Node p = stack.get(stack.size() - 1);
+                Node prev = p.children.isEmpty() ? null : p.children.get(p.children.size() - 1);
+                if (p.parent != null && (p.alias || (prev != null && Long.compareUnsigned(n.start, prev.start) < 0))) {
+                    // no hidden region can sit under p after prev and still hold n: it hangs beside p instead
+                    stack.remove(stack.size() - 1);
+                    continue;
+                }
+                stack.add(placeholder(p, n, n.line));
+            }
+            Node top = stack.get(stack.size() - 1);
+            if (top.placeholder && top.parent != null && Long.compareUnsigned(n.start, top.start) < 0
+                    && !lowerPlaceholder(top, n.start)) {
+                // a region starts at or below its children: n needs another hidden region
+                stack.remove(stack.size() - 1);
+                continue;
+            }
+            break;
         }
         Node parent = stack.get(stack.size() - 1);
         n.parent = parent;
         parent.children.add(n);
         stack.add(n);
+    }
+
+    /**
+     * Moves a placeholder's (and its placeholder ancestors') start down to {@code start}, if it still prints
+     * after its previous sibling there.
+     */
+    private static boolean lowerPlaceholder(Node p, long start) {
+        if (Long.compareUnsigned(p.start, start) <= 0) {
+            return true;
+        }
+        if (!p.placeholder || p.parent == null) {
+            return false;
+        }
+        int i = p.parent.children.indexOf(p);
+        Node prevSibling = i > 0 ? p.parent.children.get(i - 1) : null;
+        if (prevSibling != null && Long.compareUnsigned(start, prevSibling.start) < 0) {
+            return false;
+        }
+        if (!lowerPlaceholder(p.parent, start)) {
+            return false;
+        }
+        p.start = start;
+        return true;
     }
 
     /** QEMU prints children by ascending address, then descending priority. */
@@ -298,7 +363,7 @@ public final class MtreeImporter {
         Node h = new Node(line, parent == null ? 1 : parent.level + 1);
         Node prev = parent == null || parent.children.isEmpty() ? null : parent.children.get(parent.children.size() - 1);
         long start = prev != null ? prev.start : parent != null ? parent.start : 0;
-        if (Long.compareUnsigned(firstChild.start, start) < 0) {
+        if (firstChild != null && Long.compareUnsigned(firstChild.start, start) < 0) {
             start = firstChild.start;
         }
         h.start = start;
@@ -308,7 +373,7 @@ public final class MtreeImporter {
         h.name = MtreeImport.HIDDEN_NAME;
         h.disabled = true;
         h.placeholder = true;
-        h.size = Size.ofLast(-1L - (start - (parent == null ? 0 : parent.start)));
+        h.size = null; // decided in build(), once its start is final
         h.kind = RegionKind.CONTAINER;
         if (parent != null) {
             h.parent = parent;
@@ -551,7 +616,23 @@ public final class MtreeImporter {
             if (chosen >= next) {
                 next = chosen + 1;
             }
-            alias.target = targets.get(chosen);
+            Node target = targets.get(chosen);
+            alias.target = target;
+            if (target.placeholder && !alias.type.equals(target.type)) {
+                // a hidden disabled target: the alias's printed type is the only trace of its kind
+                target.type = alias.type;
+                target.kind = kindOfType(alias.type, RegionKind.CONTAINER);
+            }
+        }
+    }
+
+    private static RegionKind kindOfType(String type, RegionKind io) {
+        switch (type) {
+            case "ram": return RegionKind.RAM;
+            case "rom": return RegionKind.ROM;
+            case "ramd": return RegionKind.RAM_DEVICE;
+            case "romd": return RegionKind.ROM_DEVICE;
+            default: return io;
         }
     }
 
@@ -679,6 +760,11 @@ public final class MtreeImporter {
         List<MemoryRegion> placeholders = new ArrayList<>();
         try (MemorySystem.Transaction tx = system.begin()) {
             for (Node n : all) {
+                if (n.placeholder && n.size == null) {
+                    n.size = Size.ofLast(-1L - (n.start - (n.parent == null ? 0 : n.parent.start)));
+                }
+            }
+            for (Node n : all) {
                 if (n.canonical == n && !n.alias) {
                     n.region = create(system, n);
                     if (n.placeholder) {
@@ -705,8 +791,14 @@ public final class MtreeImporter {
                         throw new MtreeFormatException(source, c.line, e.getMessage());
                     }
                 }
-                if (n.parent == null && n.start != 0) {
-                    r.setAddress(n.start);
+                if (n.parent == null) {
+                    // a region in no container keeps the address and priority QEMU prints for it
+                    if (n.start != 0) {
+                        r.setAddress(n.start);
+                    }
+                    if (n.prio != 0 && !n.placeholder) {
+                        r.setPriority(n.prio);
+                    }
                 }
                 if (n.disabled) {
                     r.setEnabled(false);
@@ -714,8 +806,7 @@ public final class MtreeImporter {
                 if (n.nv) {
                     r.setNonVolatile(true);
                 }
-                if (!n.placeholder && catalogue.has(RegionCatalogue.Hint.READONLY, n.name)
-                        && (n.kind == RegionKind.ALIAS || n.kind == RegionKind.RAM)) {
+                if (!n.placeholder && catalogue.has(RegionCatalogue.Hint.READONLY, n.name)) {
                     r.setReadOnly(true);
                 }
             }
@@ -749,7 +840,7 @@ public final class MtreeImporter {
                     case MMIO: applied = n.type.equals("i/o") && !n.alias && !n.children.isEmpty(); break;
                     case CONTAINER: applied = n.type.equals("i/o") && !n.alias && n.children.isEmpty(); break;
                     case ZERO_SIZE: applied = n.size != null && n.size.isZero(); break;
-                    default: applied = n.kind == RegionKind.ALIAS || n.kind == RegionKind.RAM; break;
+                    default: applied = true; break;
                 }
                 if (applied && catalogue.kindHint(n.name) != null || applied && (h == RegionCatalogue.Hint.ZERO_SIZE
                         || h == RegionCatalogue.Hint.READONLY)) {

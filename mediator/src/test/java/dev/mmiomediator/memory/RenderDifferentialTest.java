@@ -9,8 +9,6 @@ import dev.mmiomediator.fixtures.regions.RegionSpec;
 import dev.mmiomediator.fixtures.regions.RegionTreeSpec;
 import java.math.BigInteger;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
@@ -26,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * with the reference, together with the view's structure (sorted, disjoint, maximally merged, offsets
  * inside their region) and its flat-view root.
  *
- * <p>System properties: {@code mmio.random.trees} (default 3000) small trees, plus one 2<sup>64</sup> tree
+ * <p>System properties: {@code mmio.random.trees} (default 20000) small trees, plus one 2<sup>64</sup> tree
  * per 30 of them; {@code mmio.random.seed} the base seed (default random). Tree {@code i} uses seed
  * {@code base + i}, so {@code -Dmmio.random.seed=S -Dmmio.random.trees=1} replays the tree of seed S.
  */
@@ -42,7 +40,7 @@ class RenderDifferentialTest {
         String s = System.getProperty("mmio.random.seed", "").trim();
         baseSeed = s.isEmpty() ? new SplittableRandom().nextLong() : Long.decode(s);
         String n = System.getProperty("mmio.random.trees", "").trim();
-        trees = n.isEmpty() ? 3000 : Integer.parseInt(n);
+        trees = n.isEmpty() ? 20000 : Integer.parseInt(n);
         System.out.println("RenderDifferentialTest: mmio.random.seed=" + baseSeed + " mmio.random.trees=" + trees);
     }
 
@@ -54,7 +52,7 @@ class RenderDifferentialTest {
         for (int i = 0; i < trees && failures.size() < MAX_REPORTED_TREES; i++) {
             long seed = baseSeed + i;
             RegionTreeSpec spec = RandomRegionTrees.small(seed);
-            Built b = build(spec);
+            SpecModel b = SpecModel.build(spec);
             NaiveRenderer ref = new NaiveRenderer(spec);
             long limit = ref.limit().longValueExact(); // small trees: a few thousand at most
             List<String> problems = structure(b, ref);
@@ -86,7 +84,7 @@ class RenderDifferentialTest {
         for (int i = 0; i < n && failures.size() < MAX_REPORTED_TREES; i++) {
             long seed = baseSeed + i;
             RegionTreeSpec spec = RandomRegionTrees.full(seed);
-            Built b = build(spec);
+            SpecModel b = SpecModel.build(spec);
             NaiveRenderer ref = new NaiveRenderer(spec);
             List<String> problems = structure(b, ref);
             NavigableSet<BigInteger> set = ref.boundaries();
@@ -115,65 +113,8 @@ class RenderDifferentialTest {
         }
     }
 
-    /** The mediator's objects for one spec. */
-    private static final class Built {
-        final MemorySystem sys = new MemorySystem();
-        final Map<Integer, MemoryRegion> byId = new HashMap<>();
-        final Map<MemoryRegion, Integer> ids = new IdentityHashMap<>();
-        AddressSpace as;
-
-        String name(MemoryRegion r) {
-            return r == null ? "(none)" : "#" + ids.get(r);
-        }
-    }
-
-    /** Builds the spec with the memory API: regions (targets first), the address space, then the history. */
-    private static Built build(RegionTreeSpec spec) {
-        Built b = new Built();
-        MemorySystem sys = b.sys;
-        for (RegionSpec r : spec.creationOrder()) {
-            Size size = r.size().equals(RegionSpec.FULL) ? Size.FULL : Size.of(r.size().longValueExact());
-            MemoryRegion mr;
-            switch (r.kind()) {
-                case RAM: mr = sys.ram(r.name(), size); break;
-                case ROM: mr = sys.rom(r.name(), size); break;
-                case RAM_DEVICE: mr = sys.ramDevice(r.name(), size); break;
-                case ROM_DEVICE: mr = sys.romDevice(r.name(), size, MemoryRegionOps.UNASSIGNED); break;
-                case MMIO: mr = sys.mmio(r.name(), size, MemoryRegionOps.UNASSIGNED); break;
-                case CONTAINER: mr = sys.container(r.name(), size); break;
-                case ALIAS: mr = sys.alias(r.name(), b.byId.get(r.aliasTargetId()), r.aliasOffset(), size); break;
-                default: throw new AssertionError(r.kind());
-            }
-            if (!r.enabled()) {
-                mr.setEnabled(false);
-            }
-            if (r.readOnly()) {
-                mr.setReadOnly(true);
-            }
-            b.byId.put(r.id(), mr);
-            b.ids.put(mr, r.id());
-        }
-        b.as = sys.addressSpace("as", b.byId.get(spec.root().id()));
-        long before = sys.renderCount();
-        sys.transaction(() -> {
-            for (RegionTreeSpec.Event e : spec.history()) {
-                MemoryRegion child = b.byId.get(e.child().id());
-                if (e.type() == RegionTreeSpec.EventType.ADD) {
-                    b.byId.get(e.parent().id()).addSubregion(child, e.address(), e.priority());
-                } else {
-                    child.setAddress(e.address());
-                }
-            }
-        });
-        long renders = sys.renderCount() - before;
-        if (renders > 1) {
-            throw new AssertionError("seed " + spec.seed() + ": one transaction rendered " + renders + " times");
-        }
-        return b;
-    }
-
     /** Checks the view's shape and root; returns the problems found. */
-    private static List<String> structure(Built b, NaiveRenderer ref) {
+    private static List<String> structure(SpecModel b, NaiveRenderer ref) {
         List<String> problems = new ArrayList<>();
         FlatView view = b.as.flatView();
         RegionSpec expectedRoot = ref.viewRoot();
@@ -210,7 +151,7 @@ class RenderDifferentialTest {
     }
 
     /** Compares the answers at {@code count} addresses, {@code address.apply(k)} for k in [0, count). */
-    private static void compare(Built b, NaiveRenderer ref, LongFunction<Long> address, long count,
+    private static void compare(SpecModel b, NaiveRenderer ref, LongFunction<Long> address, long count,
                                 List<String> problems) {
         FlatView view = b.as.flatView();
         int mismatches = 0;
@@ -233,7 +174,7 @@ class RenderDifferentialTest {
         }
     }
 
-    private static String report(RegionTreeSpec spec, Built b, NaiveRenderer ref, List<String> problems) {
+    private static String report(RegionTreeSpec spec, SpecModel b, NaiveRenderer ref, List<String> problems) {
         return "seed " + spec.seed() + " (replay: -Dmmio.random.seed=" + spec.seed() + " -Dmmio.random.trees=1)\n"
                 + String.join("\n", problems) + "\n"
                 + "reference flat-view root: " + (ref.viewRoot() == null ? "(none)" : "#" + ref.viewRoot().id()) + "\n"

@@ -91,19 +91,32 @@ class MtreeImporterTest {
     }
 
     @Test
-    void hiddenDisabledSiblingIsDetectedWhenItsChildLiesOutsideTheVisibleSibling() throws IOException {
-        // 'x' (0x3000) prints at b's children's depth but lies outside b (0x2000-0x2fff): it is the child of a
-        // disabled sibling of b that the dump does not print
+    void hiddenDisabledSiblingIsDetectedFromTheBreakInPrintOrder() throws IOException {
+        // 'x' (0x2000, prio 1) prints after 'b0' (0x2000, prio 0) at the same depth: QEMU prints children by
+        // address then descending priority, so x is not b's child but the child of a disabled sibling of b
         String dump = "address-space: memory\n"
                 + line(2, Z, F, 0, "i/o", "system")
-                + line(4, "0000000000002000", "0000000000002fff", 0, "i/o", "b")
+                + line(4, "0000000000002000", "0000000000002fff", 1, "i/o", "b")
                 + line(6, "0000000000002000", "00000000000020ff", 0, "i/o", "b0")
-                + line(6, "0000000000003000", "00000000000030ff", 0, "i/o", "x")
+                + line(6, "0000000000002000", "00000000000020ff", 1, "ram", "x")
                 + "\n";
         MtreeImport imp = load(dump);
         assertEquals(1, imp.hiddenPlaceholders().size());
         assertEquals("x", imp.hiddenPlaceholders().get(0).subregions().get(0).name());
-        assertNull(imp.addressSpaces().get(0).flatView().rangeAt(0x3000));
+        assertEquals("b0", imp.addressSpaces().get(0).flatView().rangeAt(0x2000).region().name());
+        assertEquals(dump, MtreeExporter.tree(imp));
+    }
+
+    @Test
+    void childOutsideItsParentStaysItsChild() throws IOException {
+        String dump = "address-space: memory\n"
+                + line(2, Z, F, 0, "i/o", "system")
+                + line(4, "0000000000002000", "0000000000002fff", 0, "i/o", "b")
+                + line(6, "0000000000003000", "00000000000030ff", 0, "ram", "x")
+                + "\n";
+        MtreeImport imp = load(dump);
+        assertEquals(List.of(), imp.hiddenPlaceholders());
+        assertNull(imp.addressSpaces().get(0).flatView().rangeAt(0x3000), "clipped to its parent");
         assertEquals(dump, MtreeExporter.tree(imp));
     }
 
