@@ -483,10 +483,23 @@ public final class MtreeImporter {
                 } else if (hint == RegionCatalogue.Hint.CONTAINER) {
                     n.kind = RegionKind.CONTAINER;
                 } else {
-                    n.kind = n.children.isEmpty() ? RegionKind.MMIO : RegionKind.CONTAINER;
+                    n.kind = n.children.isEmpty() && !looksLikeEmptyBus(n) ? RegionKind.MMIO : RegionKind.CONTAINER;
+                    if (n.children.isEmpty() && n.kind == RegionKind.CONTAINER) {
+                        notes.add(source + ":" + n.line + ": '" + n.name + "' is an i/o leaf of " + n.size
+                                + ": taken as an empty container (a bus or address space), not MMIO");
+                    }
                 }
                 break;
         }
+    }
+
+    /**
+     * An {@code i/o} leaf of 4 GiB or more: no device has registers that large, while QEMU's buses and
+     * address-space roots (PCI bridge buses, SMRAM, bus-master containers) are exactly such regions, empty
+     * when nothing sits on them or their only child is disabled.
+     */
+    private static boolean looksLikeEmptyBus(Node n) {
+        return n.size != null && n.size.compareTo(Size.of(1L << 32)) >= 0;
     }
 
     private static boolean terminates(Node n) {

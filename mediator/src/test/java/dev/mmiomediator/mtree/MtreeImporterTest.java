@@ -52,6 +52,19 @@ class MtreeImporterTest {
     }
 
     @Test
+    void bigIoLeafIsAnEmptyBusNotMmio() throws IOException {
+        // an unknown bus-master container whose disabled alias a dump without -D does not print
+        MtreeImport imp = new MtreeImporter(RegionCatalogue.empty()).importTree(new StringReader("address-space: nic\n"
+                + line(2, Z, F, 0, "i/o", "my bus master root") + "\n"
+                + "address-space: regs\n"
+                + line(2, Z, "0000000000000fff", 0, "i/o", "regs") + "\n"), "test.txt");
+        assertEquals(RegionKind.CONTAINER, imp.addressSpaces().get(0).root().kind());
+        assertEquals(0, imp.addressSpaces().get(0).flatView().size());
+        assertEquals(RegionKind.MMIO, imp.addressSpaces().get(1).root().kind());
+        assertTrue(imp.notes().stream().anyMatch(n -> n.contains("'my bus master root'") && n.contains("empty container")));
+    }
+
+    @Test
     void catalogueMakesIoRootMmioWithChildren() throws IOException {
         MtreeImport imp = load("address-space: I/O\n"
                 + line(2, Z, "000000000000ffff", 0, "i/o", "io")
