@@ -31,7 +31,9 @@ import java.util.regex.Pattern;
  */
 public final class MtreeImporter {
     private static final Pattern REGION = Pattern.compile(
-            "^( *)(\\[DETECTED OVERFLOW!\\] )?([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o)\\): (.*)$");
+            "^( *)([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o)\\): (.*)$");
+    /** QEMU prints this before the indent of a region whose absolute range wraps past 2^64. */
+    private static final String OVERFLOW = "[DETECTED OVERFLOW!] ";
     private static final Pattern ALIAS = Pattern.compile("^alias (.*) @(.*) ([0-9a-f]{1,16})-([0-9a-f]{1,16})$");
     private static final String DISABLED = " [disabled]";
     private static final String AS_PREFIX = "address-space: ";
@@ -70,6 +72,7 @@ public final class MtreeImporter {
         long aliasEnd;
         boolean disabled;
         boolean placeholder;
+        boolean overflow;
         Node parent;
         final List<Node> children = new ArrayList<>();
         Block block;
@@ -187,6 +190,10 @@ public final class MtreeImporter {
                 throw new MtreeFormatException(source, lineNo, "this is a flat dump ('info mtree -f'); expected a tree "
                         + "dump ('info mtree' or 'info mtree -D')");
             }
+            boolean overflow = text.startsWith(OVERFLOW);
+            if (overflow) {
+                text = text.substring(OVERFLOW.length());
+            }
             if (!text.startsWith(" ")) {
                 throw new MtreeFormatException(source, lineNo, "'" + abbreviate(text) + "': expected 'address-space: NAME', "
                         + "'memory-region: NAME', an indented region line or a blank line");
@@ -196,6 +203,7 @@ public final class MtreeImporter {
                         + "or 'memory-region: NAME' before it");
             }
             Node n = parseRegion(text, source, lineNo);
+            n.overflow = overflow;
             n.block = cur;
             if (cur.root == null) {
                 stack.clear();
@@ -289,7 +297,8 @@ public final class MtreeImporter {
             Node p = stack.get(stack.size() - 1);
             Node prev = p.children.isEmpty() ? null : p.children.get(p.children.size() - 1);
             boolean outOfOrder = prev != null && printsBefore(n, prev);
-            boolean below = !p.placeholder && Long.compareUnsigned(n.start, p.start) < 0; // a child starts in its parent
+            // a child starts inside its parent, unless its absolute address wrapped past 2^64
+            boolean below = !p.placeholder && !n.overflow && Long.compareUnsigned(n.start, p.start) < 0;
             if ((outOfOrder || below || p.alias) && p.parent != null) {
                 stack.remove(stack.size() - 1);
                 notes.add(source + ":" + n.line + ": '" + n.name + "' " + (p.alias ? "cannot be inside alias" : below ? "starts below"
@@ -396,16 +405,16 @@ public final class MtreeImporter {
                     + "(two spaces per level)");
         }
         Node n = new Node(lineNo, indent / 2);
-        n.start = Long.parseUnsignedLong(m.group(3), 16);
-        n.end = Long.parseUnsignedLong(m.group(4), 16);
+        n.start = Long.parseUnsignedLong(m.group(2), 16);
+        n.end = Long.parseUnsignedLong(m.group(3), 16);
         try {
-            n.prio = Integer.parseInt(m.group(5));
+            n.prio = Integer.parseInt(m.group(4));
         } catch (NumberFormatException e) {
-            throw new MtreeFormatException(source, lineNo, "priority '" + m.group(5) + "': expected a 32-bit signed integer");
+            throw new MtreeFormatException(source, lineNo, "priority '" + m.group(4) + "': expected a 32-bit signed integer");
         }
-        n.nv = m.group(6) != null;
-        n.type = m.group(7);
-        String rest = m.group(8);
+        n.nv = m.group(5) != null;
+        n.type = m.group(6);
+        String rest = m.group(7);
         if (rest.endsWith(DISABLED)) {
             n.disabled = true;
             rest = rest.substring(0, rest.length() - DISABLED.length());

@@ -174,6 +174,21 @@ class MtreeImporterTest {
     }
 
     @Test
+    void regionWhoseAbsoluteAddressWrapsRoundTripsWithQemusOverflowMarker() throws IOException {
+        dev.mmiomediator.memory.MemorySystem sys = new dev.mmiomediator.memory.MemorySystem();
+        MemoryRegion root = sys.container("system", Size.FULL);
+        MemoryRegion high = sys.container("high", Size.of(Long.MIN_VALUE));
+        root.addSubregion(high, Long.MIN_VALUE);
+        high.addSubregion(sys.ram("wrapped", Size.of(0x1000)), 0x9000000000000000L);
+        AddressSpace as = sys.addressSpace("memory", root);
+        String dump = MtreeExporter.tree(List.of(as), false);
+        assertTrue(dump.contains("[DETECTED OVERFLOW!]       1000000000000000-1000000000000fff (prio 0, ram): wrapped"), dump);
+        MtreeImport imp = load(dump);
+        assertEquals(dump, MtreeExporter.tree(imp));
+        assertEquals(0, imp.addressSpaces().get(0).flatView().size(), "clipped away, as in QEMU");
+    }
+
+    @Test
     void malformedRegionLineNamesFileLineAndExpectation() {
         MtreeFormatException e = bad("address-space: memory\n" + line(2, Z, F, 0, "i/o", "system")
                 + "    00000000000010zz-0000000000001fff (prio 0, ram): broken\n");
