@@ -1,0 +1,178 @@
+package dev.mmiomediator.vfio;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A passthrough (VFIO) PCI function: its address, migration flags, BARs and migration state.
+ *
+ * <p>{@link #transition(MigrationState)} checks the whole move first (a refused move changes nothing), then
+ * walks the kernel's path ({@link MigrationFsm#path}) one arc at a time through the {@link MigrationDriver},
+ * publishing the new state after each arc. If an arc fails the device is in ERROR, as the uapi allows and as
+ * QEMU then treats it (the kernel may also leave a failed device in its previous state, but its state is
+ * no longer trustworthy either way); {@link #reset()} brings it back to RUNNING. A new device is RUNNING.
+ *
+ * <pre>{@code
+ * PassthroughDevice nic = new PassthroughDevice(PciAddress.parse("0000:01:00.0"), MigrationFlags.WITH_P2P,
+ *         List.of(new PciBar(0, 0x4000)), vfioDriver);
+ * nic.transition(MigrationState.RUNNING_P2P);
+ * MigrationDataSource state = nic.transition(MigrationState.STOP_COPY).source().orElseThrow();
+ * }</pre>
+ *
+ * <p><b>Note:</b> thread-safe. Transitions and resets are serialized by a per-device lock; {@link #state()} is
+ * one volatile read, safe on any thread without locking, and always a state the device has completely reached.
+ */
+public final class PassthroughDevice {
+    private final PciAddress address;
+    private final MigrationFlags flags;
+    private final List<PciBar> bars;
+    private final MigrationDriver driver;
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile MigrationState state = MigrationState.RUNNING;
+
+    /**
+     * A device in RUNNING.
+     *
+     * @param bars its BARs, each index at most once, in any order
+     * @throws IllegalArgumentException naming the BAR index if two BARs share it
+     */
+    public PassthroughDevice(PciAddress address, MigrationFlags flags, List<PciBar> bars, MigrationDriver driver) {
+        this.address = Objects.requireNonNull(address, "address");
+        this.flags = Objects.requireNonNull(flags, "migration flags of " + address);
+        this.driver = Objects.requireNonNull(driver, "migration driver of " + address);
+        PciBar[] byIndex = new PciBar[PciBar.COUNT];
+        for (PciBar bar : bars) {
+            if (byIndex[bar.index()] != null) {
+                throw new IllegalArgumentException(address + ": BAR " + bar.index() + " given twice");
+            }
+            byIndex[bar.index()] = bar;
+        }
+        List<PciBar> sorted = new ArrayList<>();
+        for (PciBar bar : byIndex) {
+            if (bar != null) {
+                sorted.add(bar);
+            }
+        }
+        this.bars = List.copyOf(sorted);
+    }
+
+    /** The PCI address. */
+    public PciAddress address() {
+        return address;
+    }
+
+    /** The migration flags the device reports. */
+    public MigrationFlags flags() {
+        return flags;
+    }
+
+    /** The BARs, by index. */
+    public List<PciBar> bars() {
+        return bars;
+    }
+
+    /** The BAR with {@code index}, if the device has it. */
+    public Optional<PciBar> bar(int index) {
+        for (PciBar bar : bars) {
+            if (bar.index() == index) {
+                return Optional.of(bar);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The name QEMU gives the memory region of a BAR, e.g. {@code 0000:01:00.0 BAR 0}. */
+    public String barRegionName(int index) {
+        return address + " BAR " + index;
+    }
+
+    /** The current migration state: one volatile read, no lock. */
+    public MigrationState state() {
+        return state;
+    }
+
+    /**
+     * Moves the device to {@code target} along the kernel's path, one arc at a time.
+     *
+     * @return the path walked and the session the last arc opened, if any
+     * @throws MigrationTransitionException if the move is invalid (the device is in ERROR, or {@code target} is
+     *                                      ERROR, unsupported or refused by the kernel); the device is unchanged
+     * @throws MigrationDriverException     if an arc failed; the device is then in ERROR
+     */
+    public Transition transition(MigrationState target) {
+        Objects.requireNonNull(target, "target state");
+        lock.lock();
+        try {
+            MigrationState start = state;
+            List<MigrationState> path = MigrationFsm.path(flags, start, target);
+            MigrationData data = null;
+            for (int i = 1; i < path.size(); i++) {
+                MigrationState from = path.get(i - 1);
+                MigrationState to = path.get(i);
+                data = arc(from, to, start, target);
+                state = to;
+            }
+            return new Transition(path, data);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private MigrationData arc(MigrationState from, MigrationState to, MigrationState start, MigrationState target) {
+        MigrationData data;
+        try {
+            data = driver.arc(from, to);
+        } catch (Exception e) {
+            state = MigrationState.ERROR;
+            throw new MigrationDriverException(address + ": arc " + from + " -> " + to + " failed" + on(start, target)
+                    + "; the device is in ERROR until reset: " + e.getMessage(), address, from, to, e);
+        }
+        String expected = to.isResuming() ? "a sink" : MigrationDriver.opensSession(from, to) ? "a source" : "nothing";
+        boolean ok = to.isResuming() ? data instanceof MigrationDataSink
+                : MigrationDriver.opensSession(from, to) ? data instanceof MigrationDataSource : data == null;
+        if (!ok) {
+            state = MigrationState.ERROR;
+            throw new MigrationDriverException(address + ": arc " + from + " -> " + to + " returned "
+                    + (data == null ? "nothing" : data.getClass().getName()) + ", expected " + expected
+                    + on(start, target) + "; the device is in ERROR until reset", address, from, to, null);
+        }
+        return data;
+    }
+
+    private static String on(MigrationState start, MigrationState target) {
+        return " (on the way " + start + " -> " + target + ")";
+    }
+
+    /**
+     * Resets the device ({@code VFIO_DEVICE_RESET}) from any state, ERROR included: it is RUNNING afterwards,
+     * and any session is over.
+     *
+     * @throws MigrationDriverException if the driver's reset failed; the device is then in ERROR
+     */
+    public void reset() {
+        lock.lock();
+        try {
+            MigrationState before = state;
+            try {
+                driver.reset();
+            } catch (Exception e) {
+                state = MigrationState.ERROR;
+                throw new MigrationDriverException(address + ": reset from " + before
+                        + " failed; the device is in ERROR: " + e.getMessage(), address, before,
+                        MigrationState.RUNNING, e);
+            }
+            state = MigrationState.RUNNING;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code 0000:01:00.0 [STOP_COPY,P2P] RUNNING}. */
+    @Override
+    public String toString() {
+        return address + " [" + flags + "] " + state;
+    }
+}

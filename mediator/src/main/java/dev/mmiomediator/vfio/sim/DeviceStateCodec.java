@@ -1,0 +1,194 @@
+package dev.mmiomediator.vfio.sim;
+
+import dev.mmiomediator.vfio.MigrationStreamException;
+import dev.mmiomediator.vfio.PciBar;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+import java.util.List;
+import java.util.zip.CRC32;
+
+/**
+ * The state bytes of a simulated device, little-endian:
+ * <pre>
+ *   0  "MMSD"                    magic
+ *   4  u16 version               {@value #VERSION}
+ *   6  u16 BAR count, u16 register count, u16 reserved (0)
+ *  12  per BAR: u32 index, u64 size
+ *      per BAR: its contents
+ *      per register: u64
+ *      u32 CRC-32 of everything before it
+ * </pre>
+ *
+ * <p><b>Note:</b> not thread-safe; the owning device synchronizes.
+ */
+final class DeviceStateCodec {
+    static final byte[] MAGIC = {'M', 'M', 'S', 'D'};
+    static final int VERSION = 1;
+    private static final int FIXED_HEADER = 12;
+    private static final int BAR_ENTRY = 12;
+    private static final int TRAILER = 4;
+
+    private DeviceStateCodec() {
+    }
+
+    /** The exact length of the state of a device with these BARs and registers. */
+    static long length(List<PciBar> bars, int registers) {
+        long n = FIXED_HEADER + (long) BAR_ENTRY * bars.size() + 8L * registers + TRAILER;
+        for (PciBar bar : bars) {
+            n += bar.size();
+        }
+        return n;
+    }
+
+    /** Encodes BAR contents (one buffer per BAR, in {@code bars} order) and registers. */
+    static ByteBuf encode(List<PciBar> bars, ByteBuf[] contents, long[] registers) {
+        ByteBuf out = Unpooled.buffer((int) length(bars, registers.length));
+        out.writeBytes(MAGIC);
+        out.writeShortLE(VERSION);
+        out.writeShortLE(bars.size());
+        out.writeShortLE(registers.length);
+        out.writeShortLE(0);
+        for (PciBar bar : bars) {
+            out.writeIntLE(bar.index());
+            out.writeLongLE(bar.size());
+        }
+        for (ByteBuf c : contents) {
+            out.writeBytes(c, 0, c.capacity());
+        }
+        for (long r : registers) {
+            out.writeLongLE(r);
+        }
+        out.writeIntLE((int) crc(out, out.writerIndex()));
+        return out;
+    }
+
+    private static long crc(ByteBuf buf, int length) {
+        CRC32 crc = new CRC32();
+        crc.update(buf.nioBuffer(0, length));
+        return crc.getValue();
+    }
+
+    /** Decoded state: BAR contents in the device's BAR order, and registers. */
+    record State(byte[][] contents, long[] registers) {
+    }
+
+    /**
+     * Checks bytes as they arrive: the header as soon as it is complete, the length and checksum at the end.
+     * The first refusal sticks.
+     */
+    static final class Decoder {
+        private final List<PciBar> bars;
+        private final int registers;
+        private final long total;
+        private final ByteBuf buf;
+        private String refusal;
+        private boolean headerChecked;
+
+        Decoder(List<PciBar> bars, int registers) {
+            this.bars = bars;
+            this.registers = registers;
+            this.total = length(bars, registers);
+            this.buf = Unpooled.buffer((int) Math.min(total, 1 << 16), (int) total);
+        }
+
+        /** The bytes received so far. */
+        long received() {
+            return buf.writerIndex();
+        }
+
+        /** Consumes every readable byte of {@code src}. */
+        void write(ByteBuf src) throws MigrationStreamException {
+            if (refusal != null) {
+                src.skipBytes(src.readableBytes());
+                throw new MigrationStreamException(refusal);
+            }
+            int n = src.readableBytes();
+            int take = (int) Math.min(n, total - buf.writerIndex());
+            buf.writeBytes(src, take);
+            src.skipBytes(n - take);
+            checkHeader();
+            if (take < n) {
+                refuse("the stream continues past its end: " + (buf.writerIndex() + (long) (n - take))
+                        + " bytes so far, but this device's state is exactly " + total + " bytes");
+            }
+        }
+
+        private void checkHeader() throws MigrationStreamException {
+            if (headerChecked || buf.writerIndex() < FIXED_HEADER + (long) BAR_ENTRY * bars.size()) {
+                if (!headerChecked && buf.writerIndex() >= MAGIC.length) {
+                    checkMagic();
+                }
+                return;
+            }
+            checkMagic();
+            int version = buf.getUnsignedShortLE(4);
+            if (version != VERSION) {
+                refuse("state stream version " + version + ", this device reads version " + VERSION);
+            }
+            int barCount = buf.getUnsignedShortLE(6);
+            int regCount = buf.getUnsignedShortLE(8);
+            if (barCount != bars.size() || regCount != registers) {
+                refuse("the stream holds " + barCount + " BARs and " + regCount + " registers, this device has "
+                        + bars.size() + " and " + registers);
+            }
+            if (buf.getUnsignedShortLE(10) != 0) {
+                refuse("reserved header field is 0x" + Integer.toHexString(buf.getUnsignedShortLE(10))
+                        + ", expected 0");
+            }
+            for (int i = 0; i < bars.size(); i++) {
+                long index = buf.getUnsignedIntLE(FIXED_HEADER + BAR_ENTRY * i);
+                long size = buf.getLongLE(FIXED_HEADER + BAR_ENTRY * i + 4);
+                PciBar bar = bars.get(i);
+                if (index != bar.index() || size != bar.size()) {
+                    refuse("the stream's BAR " + index + " of 0x" + Long.toHexString(size) + " bytes does not match"
+                            + " this device's " + bar);
+                }
+            }
+            headerChecked = true;
+        }
+
+        private void checkMagic() throws MigrationStreamException {
+            for (int i = 0; i < MAGIC.length; i++) {
+                if (buf.getByte(i) != MAGIC[i]) {
+                    refuse(String.format("not a simulated device state stream: it starts with %02x %02x %02x %02x, "
+                            + "expected \"MMSD\"", buf.getByte(0), buf.getByte(1), buf.getByte(2), buf.getByte(3)));
+                }
+            }
+        }
+
+        private void refuse(String why) throws MigrationStreamException {
+            refusal = why;
+            throw new MigrationStreamException(why);
+        }
+
+        /** The decoded state, once every byte arrived and the checksum matches. */
+        State finish() throws MigrationStreamException {
+            if (refusal != null) {
+                throw new MigrationStreamException(refusal);
+            }
+            if (buf.writerIndex() < total) {
+                refuse("truncated stream: " + buf.writerIndex() + " of the " + total + " bytes of this device's state");
+            }
+            long want = buf.getUnsignedIntLE((int) total - TRAILER);
+            long got = crc(buf, (int) total - TRAILER);
+            if (want != got) {
+                refuse("corrupted stream: checksum 0x" + Long.toHexString(got) + ", the stream says 0x"
+                        + Long.toHexString(want));
+            }
+            int at = FIXED_HEADER + BAR_ENTRY * bars.size();
+            byte[][] contents = new byte[bars.size()][];
+            for (int i = 0; i < bars.size(); i++) {
+                contents[i] = new byte[(int) bars.get(i).size()];
+                buf.getBytes(at, contents[i]);
+                at += contents[i].length;
+            }
+            long[] regs = new long[registers];
+            for (int i = 0; i < registers; i++) {
+                regs[i] = buf.getLongLE(at);
+                at += 8;
+            }
+            return new State(contents, regs);
+        }
+    }
+}

@@ -1,0 +1,413 @@
+package dev.mmiomediator.vfio.sim;
+
+import static dev.mmiomediator.vfio.MigrationState.PRE_COPY;
+import static dev.mmiomediator.vfio.MigrationState.PRE_COPY_P2P;
+import static dev.mmiomediator.vfio.MigrationState.RESUMING;
+import static dev.mmiomediator.vfio.MigrationState.RUNNING;
+import static dev.mmiomediator.vfio.MigrationState.RUNNING_P2P;
+import static dev.mmiomediator.vfio.MigrationState.STOP;
+import static dev.mmiomediator.vfio.MigrationState.STOP_COPY;
+
+import dev.mmiomediator.vfio.MigrationData;
+import dev.mmiomediator.vfio.MigrationDataSink;
+import dev.mmiomediator.vfio.MigrationDataSource;
+import dev.mmiomediator.vfio.MigrationDriver;
+import dev.mmiomediator.vfio.MigrationFlag;
+import dev.mmiomediator.vfio.MigrationFlags;
+import dev.mmiomediator.vfio.MigrationState;
+import dev.mmiomediator.vfio.MigrationStreamException;
+import dev.mmiomediator.vfio.PassthroughDevice;
+import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.vfio.PciBar;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A simulated VFIO function: the hardware and its migration driver behind a {@link PassthroughDevice}
+ * ({@link #device()}).
+ *
+ * <ul>
+ *   <li>BARs are heap memory; {@link #mmioRead}/{@link #mmioWrite} access them little-endian, 1 to 8 bytes,
+ *       and count accepted accesses in registers {@link #REG_READS} and {@link #REG_WRITES}; two more
+ *       registers are scratch internal state. Every access is recorded in {@link #accesses()}.</li>
+ *   <li>An access while the device is in a state that must not be touched is refused: it is recorded in
+ *       {@link #violations()} and an {@link MmioViolationException} is thrown. The check uses the hardware's
+ *       own state, which changes inside the arc, so an access racing with the publication of a new state is
+ *       caught too.</li>
+ *   <li>Migration: the arc into STOP_COPY snapshots BAR contents and registers into the saving session
+ *       (a session opened in PRE_COPY stays empty until then); the resuming session checks the bytes as they
+ *       arrive and the arc out of RESUMING applies them, or fails without touching the device.</li>
+ *   <li>Only arcs the kernel asks of a driver with this device's flags are accepted (the list in the comment
+ *       above {@code vfio_from_fsm_table}); any other is a bug in the caller and fails the arc.</li>
+ *   <li>{@link #failArc} makes the next such arc fail (the device goes to ERROR); a reset is a function-level
+ *       reset: BARs and registers back to zero, sessions closed, RUNNING.</li>
+ * </ul>
+ *
+ * <p><b>Note:</b> thread-safe; every method synchronizes on this object.
+ */
+public final class SimulatedPassthroughDevice implements MigrationDriver {
+    /** Number of internal registers. */
+    public static final int REGISTER_COUNT = 4;
+    /** Register counting the MMIO writes the device accepted. */
+    public static final int REG_WRITES = 0;
+    /** Register counting the MMIO reads the device accepted. */
+    public static final int REG_READS = 1;
+    /** Largest BAR the simulation backs with memory. */
+    public static final long MAX_BAR_SIZE = 1L << 24;
+
+    private final PassthroughDevice device;
+    private final List<PciBar> bars;
+    private final ByteBuf[] memory;
+    private final long[] registers = new long[REGISTER_COUNT];
+    private final long legalArcs;
+    private final List<MmioAccess> accesses = new ArrayList<>();
+    private final List<MmioAccess> violations = new ArrayList<>();
+    private final List<MigrationState[]> failingArcs = new ArrayList<>();
+    private MigrationState hardware = RUNNING;
+    private SavingSession saving;
+    private ResumingSession resuming;
+
+    /**
+     * A RUNNING device with zeroed BARs and registers.
+     *
+     * @throws IllegalArgumentException naming the BAR if one is larger than {@link #MAX_BAR_SIZE} or two share
+     *                                  an index
+     */
+    public SimulatedPassthroughDevice(PciAddress address, MigrationFlags flags, PciBar... bars) {
+        this.device = new PassthroughDevice(address, flags, List.of(bars), this);
+        this.bars = device.bars();
+        this.memory = new ByteBuf[this.bars.size()];
+        for (int i = 0; i < memory.length; i++) {
+            PciBar bar = this.bars.get(i);
+            if (bar.size() > MAX_BAR_SIZE) {
+                throw new IllegalArgumentException(address + ": " + bar + " is larger than the 0x"
+                        + Long.toHexString(MAX_BAR_SIZE) + " bytes a simulated device backs with memory");
+            }
+            memory[i] = Unpooled.wrappedBuffer(new byte[(int) bar.size()]);
+        }
+        this.legalArcs = kernelArcs(flags);
+    }
+
+    /** The device model to transition, reset and read the state of. */
+    public PassthroughDevice device() {
+        return device;
+    }
+
+    // --- MMIO ---------------------------------------------------------------------------------------------
+
+    /**
+     * A read of {@code size} bytes at {@code offset} of BAR {@code bar} by {@code initiator}, zero-extended.
+     *
+     * @throws MmioViolationException   if the device is in a state that must not be touched (recorded)
+     * @throws IllegalArgumentException naming the value for a missing BAR, a bad size or an access outside the BAR
+     */
+    public synchronized long mmioRead(String initiator, int bar, long offset, int size) {
+        ByteBuf mem = memory(bar, offset, size);
+        if (hardware.mustNotBeTouched()) {
+            throw violation(new MmioAccess(initiator, bar, offset, size, false, 0, hardware));
+        }
+        int at = (int) offset;
+        long value;
+        switch (size) {
+            case 1: value = mem.getUnsignedByte(at); break;
+            case 2: value = mem.getUnsignedShortLE(at); break;
+            case 4: value = mem.getUnsignedIntLE(at); break;
+            default: value = mem.getLongLE(at); break;
+        }
+        registers[REG_READS]++;
+        accesses.add(new MmioAccess(initiator, bar, offset, size, false, value, hardware));
+        return value;
+    }
+
+    /**
+     * A write of the low {@code size} bytes of {@code value} at {@code offset} of BAR {@code bar} by
+     * {@code initiator}.
+     *
+     * @throws MmioViolationException   if the device is in a state that must not be touched (recorded, not written)
+     * @throws IllegalArgumentException naming the value for a missing BAR, a bad size or an access outside the BAR
+     */
+    public synchronized void mmioWrite(String initiator, int bar, long offset, int size, long value) {
+        ByteBuf mem = memory(bar, offset, size);
+        long v = size == 8 ? value : value & ((1L << (8 * size)) - 1);
+        MmioAccess access = new MmioAccess(initiator, bar, offset, size, true, v, hardware);
+        if (hardware.mustNotBeTouched()) {
+            throw violation(access);
+        }
+        int at = (int) offset;
+        switch (size) {
+            case 1: mem.setByte(at, (int) v); break;
+            case 2: mem.setShortLE(at, (int) v); break;
+            case 4: mem.setIntLE(at, (int) v); break;
+            default: mem.setLongLE(at, v); break;
+        }
+        registers[REG_WRITES]++;
+        accesses.add(access);
+    }
+
+    private ByteBuf memory(int bar, long offset, int size) {
+        if (size != 1 && size != 2 && size != 4 && size != 8) {
+            throw new IllegalArgumentException(device.address() + ": access size " + size
+                    + ", expected 1, 2, 4 or 8 bytes");
+        }
+        for (int i = 0; i < bars.size(); i++) {
+            if (bars.get(i).index() == bar) {
+                if (offset < 0 || offset > bars.get(i).size() - size) {
+                    throw new IllegalArgumentException(device.address() + ": access 0x" + Long.toHexString(offset)
+                            + "+" + size + " to " + bars.get(i) + ": outside the BAR");
+                }
+                return memory[i];
+            }
+        }
+        throw new IllegalArgumentException(device.address() + ": no BAR " + bar + ", the device has " + bars);
+    }
+
+    private MmioViolationException violation(MmioAccess access) {
+        accesses.add(access);
+        violations.add(access);
+        return new MmioViolationException(device.address() + ": " + access + ": the device must not be touched in "
+                + access.state() + " (the access is refused)", access);
+    }
+
+    /** Every access received, refused ones included, in order. */
+    public synchronized List<MmioAccess> accesses() {
+        return List.copyOf(accesses);
+    }
+
+    /** The accesses refused because the device was in a state that must not be touched, in order. */
+    public synchronized List<MmioAccess> violations() {
+        return List.copyOf(violations);
+    }
+
+    // --- internal state -----------------------------------------------------------------------------------
+
+    /**
+     * A copy of the contents of BAR {@code bar}.
+     *
+     * @throws IllegalArgumentException if the device has no such BAR
+     */
+    public synchronized byte[] barContents(int bar) {
+        ByteBuf mem = memory(bar, 0, 1);
+        byte[] out = new byte[mem.capacity()];
+        mem.getBytes(0, out);
+        return out;
+    }
+
+    /** A copy of the registers. */
+    public synchronized long[] registers() {
+        return registers.clone();
+    }
+
+    /**
+     * Sets register {@code index}: the device's own activity, for tests (it is device-internal state, not MMIO).
+     *
+     * @throws IllegalArgumentException naming the index if it is not 0 to {@link #REGISTER_COUNT} - 1
+     */
+    public synchronized void setRegister(int index, long value) {
+        if (index < 0 || index >= REGISTER_COUNT) {
+            throw new IllegalArgumentException("register " + index + ": expected 0 to " + (REGISTER_COUNT - 1));
+        }
+        registers[index] = value;
+    }
+
+    /** The state the simulated hardware is in; it changes inside an arc, before the device model publishes it. */
+    public synchronized MigrationState hardwareState() {
+        return hardware;
+    }
+
+    /**
+     * Makes the next arc {@code from -> to} fail with an {@link IOException}, once.
+     *
+     * @throws IllegalArgumentException if no kernel path with this device's flags uses that arc
+     */
+    public synchronized void failArc(MigrationState from, MigrationState to) {
+        if (!legal(from, to)) {
+            throw new IllegalArgumentException("arc " + from + " -> " + to + " is never taken by a device with flags "
+                    + device.flags() + ", so it cannot be made to fail");
+        }
+        failingArcs.add(new MigrationState[] {from, to});
+    }
+
+    // --- migration driver ---------------------------------------------------------------------------------
+
+    @Override
+    public synchronized MigrationData arc(MigrationState from, MigrationState to) throws IOException {
+        if (from != hardware) {
+            throw new IllegalStateException(device.address() + ": asked for arc " + from + " -> " + to
+                    + " but the hardware is in " + hardware);
+        }
+        if (!legal(from, to)) {
+            throw new IllegalStateException(device.address() + ": arc " + from + " -> " + to
+                    + " is not one the kernel asks of a driver with flags " + device.flags());
+        }
+        for (int i = 0; i < failingArcs.size(); i++) {
+            if (failingArcs.get(i)[0] == from && failingArcs.get(i)[1] == to) {
+                failingArcs.remove(i);
+                fail();
+                throw new IOException("injected failure on arc " + from + " -> " + to);
+            }
+        }
+        MigrationData opened = null;
+        if (to == STOP_COPY) {
+            if (!from.isSaving()) {
+                saving = new SavingSession();
+                opened = saving;
+            }
+            saving.finish(DeviceStateCodec.encode(bars, memory, registers));
+        } else if (to.isSaving() && !from.isSaving()) {
+            saving = new SavingSession();
+            opened = saving;
+        } else if (from.isSaving() && !to.isSaving()) {
+            saving.close(from + " -> " + to);
+            saving = null;
+        } else if (to == RESUMING) {
+            resuming = new ResumingSession();
+            opened = resuming;
+        } else if (from == RESUMING) {
+            try {
+                load(resuming.decoder.finish());
+            } catch (MigrationStreamException e) {
+                fail();
+                throw e;
+            } finally {
+                if (resuming != null) {
+                    resuming.close();
+                    resuming = null;
+                }
+            }
+        }
+        hardware = to;
+        return opened;
+    }
+
+    private void load(DeviceStateCodec.State state) {
+        for (int i = 0; i < memory.length; i++) {
+            memory[i].setBytes(0, state.contents()[i]);
+        }
+        System.arraycopy(state.registers(), 0, registers, 0, REGISTER_COUNT);
+    }
+
+    private void fail() {
+        hardware = MigrationState.ERROR;
+        closeSessions("the device failed");
+    }
+
+    private void closeSessions(String why) {
+        if (saving != null) {
+            saving.close(why);
+            saving = null;
+        }
+        if (resuming != null) {
+            resuming.close();
+            resuming = null;
+        }
+    }
+
+    /** A function-level reset: BARs and registers zeroed, sessions closed, RUNNING. */
+    @Override
+    public synchronized void reset() {
+        closeSessions("the device was reset");
+        for (ByteBuf mem : memory) {
+            mem.setZero(0, mem.capacity());
+        }
+        Arrays.fill(registers, 0);
+        hardware = RUNNING;
+    }
+
+    private boolean legal(MigrationState from, MigrationState to) {
+        return (legalArcs & bit(from, to)) != 0;
+    }
+
+    private static long bit(MigrationState from, MigrationState to) {
+        return 1L << (from.uapi() * 8 + to.uapi());
+    }
+
+    /** The arcs the kernel's comment above {@code vfio_from_fsm_table} requires of a driver with {@code flags}. */
+    private static long kernelArcs(MigrationFlags flags) {
+        boolean p2p = flags.has(MigrationFlag.P2P);
+        long arcs = bit(STOP, STOP_COPY) | bit(STOP_COPY, STOP) | bit(STOP, RESUMING) | bit(RESUMING, STOP);
+        if (p2p) {
+            arcs |= bit(RUNNING, RUNNING_P2P) | bit(RUNNING_P2P, RUNNING) | bit(RUNNING_P2P, STOP)
+                    | bit(STOP, RUNNING_P2P);
+        } else {
+            arcs |= bit(RUNNING, STOP) | bit(STOP, RUNNING);
+        }
+        if (flags.has(MigrationFlag.PRE_COPY)) {
+            arcs |= bit(RUNNING, PRE_COPY) | bit(PRE_COPY, RUNNING);
+            if (p2p) {
+                arcs |= bit(PRE_COPY, PRE_COPY_P2P) | bit(PRE_COPY_P2P, PRE_COPY) | bit(PRE_COPY_P2P, RUNNING_P2P)
+                        | bit(PRE_COPY_P2P, STOP_COPY) | bit(RUNNING_P2P, PRE_COPY_P2P);
+            } else {
+                arcs |= bit(PRE_COPY, STOP_COPY);
+            }
+        }
+        return arcs;
+    }
+
+    /** {@code simulated 0000:01:00.0 [STOP_COPY,P2P] RUNNING}. */
+    @Override
+    public String toString() {
+        return "simulated " + device;
+    }
+
+    // --- sessions -----------------------------------------------------------------------------------------
+
+    /** The saving end: empty during pre-copy, the whole state once STOP_COPY is reached. */
+    private final class SavingSession implements MigrationDataSource {
+        private ByteBuf data = Unpooled.EMPTY_BUFFER;
+        private boolean complete;
+        private String closed;
+
+        void finish(ByteBuf state) {
+            data = state;
+            complete = true;
+        }
+
+        void close(String why) {
+            closed = why;
+        }
+
+        @Override
+        public int read(ByteBuf dst) throws IOException {
+            synchronized (SimulatedPassthroughDevice.this) {
+                if (closed != null) {
+                    throw new MigrationStreamException(device.address() + ": saving session closed (" + closed + ")");
+                }
+                int n = Math.min(dst.writableBytes(), data.readableBytes());
+                if (n == 0) {
+                    return complete && !data.isReadable() ? -1 : 0;
+                }
+                dst.writeBytes(data, n);
+                return n;
+            }
+        }
+    }
+
+    /** The resuming end: checks bytes as they arrive; the arc out of RESUMING loads them. */
+    private final class ResumingSession implements MigrationDataSink {
+        final DeviceStateCodec.Decoder decoder = new DeviceStateCodec.Decoder(bars, REGISTER_COUNT);
+        private boolean closed;
+
+        void close() {
+            closed = true;
+        }
+
+        @Override
+        public void write(ByteBuf src) throws IOException {
+            synchronized (SimulatedPassthroughDevice.this) {
+                if (closed) {
+                    throw new MigrationStreamException(device.address() + ": resuming session closed");
+                }
+                try {
+                    decoder.write(src);
+                } catch (MigrationStreamException e) {
+                    throw new MigrationStreamException(device.address() + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+}
