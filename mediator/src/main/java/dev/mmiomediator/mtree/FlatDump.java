@@ -166,6 +166,25 @@ public record FlatDump(String source, List<View> views) {
         return new FlatDump(source, views);
     }
 
+    /**
+     * One text per address space: its {@code AS} line, the root its view renders from and the view's ranges,
+     * sorted. Equal for two dumps whose address spaces render the same, whichever views they share: a dump
+     * cannot always tell which of several identical regions (say, one per PCI function) an alias points to,
+     * and with it which address spaces QEMU let share one {@code FlatView}.
+     */
+    public List<String> canonicalAddressSpaces() {
+        List<String> out = new ArrayList<>();
+        for (View v : views) {
+            String body = v.canonicalText();
+            int cut = body.indexOf(" Root memory region: ");
+            for (AsLine a : v.addressSpaces()) {
+                out.add(a + "\n" + body.substring(cut));
+            }
+        }
+        out.sort(MtreeExporter::strcmp);
+        return out;
+    }
+
     /** The canonical texts of all views, sorted: equal for two dumps of the same map, block order aside. */
     public List<String> canonicalViews() {
         List<String> out = new ArrayList<>();

@@ -504,11 +504,14 @@ public final class MtreeImporter {
 
     /**
      * An {@code i/o} leaf of 4 GiB or more: no device has registers that large, while QEMU's buses and
-     * address-space roots (PCI bridge buses, SMRAM, bus-master containers) are exactly such regions, empty
-     * when nothing sits on them or their only child is disabled.
+     * address-space roots (PCI bridge buses, SMRAM, bus-master containers, {@code gpex_mmio}) are exactly such
+     * regions, empty when nothing sits on them or their only child is disabled. The exception is IOMMU
+     * regions ({@code amd_iommu}, {@code smmuv3-iommu-memory-region-*}, {@code virtio-iommu-memory-region-*}):
+     * they span the whole DMA space and terminate, so QEMU renders them as one range.
      */
     private static boolean looksLikeEmptyBus(Node n) {
-        return n.size != null && n.size.compareTo(Size.of(1L << 32)) >= 0;
+        return n.size != null && n.size.compareTo(Size.of(1L << 32)) >= 0
+                && !n.name.toLowerCase(java.util.Locale.ROOT).contains("iommu");
     }
 
     private static boolean terminates(Node n) {

@@ -22,6 +22,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class QemuCaptureTest {
 
+    /**
+     * Captures with several identical regions of one name as alias targets (AMD-Vi's per-function
+     * {@code amdvi_root}): the dump does not say which one each bus-master alias points to, so which address
+     * spaces share a FlatView is not determined (what each renders is).
+     */
+    static final java.util.Set<String> AMBIGUOUS_SHARING = java.util.Set.of("x86-q35-switch");
+
     static MtreeImport importDump(String text, String source) throws IOException {
         return new MtreeImporter().importTree(new StringReader(text), source);
     }
@@ -51,8 +58,12 @@ class QemuCaptureTest {
                     MtreeImport imp = importDump(QemuDumps.tree(capture, disabled), file);
                     FlatDump ours = FlatDump.parse(MtreeExporter.flat(imp.addressSpaces()), "ours");
                     FlatDump qemu = FlatDump.parse(QemuDumps.flat(capture), capture + ".flat.txt");
-                    assertEquals(List.of(), diff(ours.canonicalViews(), qemu.canonicalViews()),
+                    assertEquals(List.of(), diff(ours.canonicalAddressSpaces(), qemu.canonicalAddressSpaces()),
                             file + ": flat views differ from QEMU's (notes: " + imp.notes() + ")");
+                    if (!AMBIGUOUS_SHARING.contains(capture)) {
+                        // and the same address spaces share one view, as in QEMU
+                        assertEquals(List.of(), diff(ours.canonicalViews(), qemu.canonicalViews()), file);
+                    }
                     int ranges = qemu.views().stream().mapToInt(v -> v.ranges().size()).sum();
                     assertTrue(ranges > 0, "capture has ranges");
                 }));
