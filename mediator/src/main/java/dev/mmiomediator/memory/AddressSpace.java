@@ -11,6 +11,7 @@ public final class AddressSpace {
     private final String name;
     private final MemoryRegion root;
     private volatile FlatView flatView = FlatView.empty();
+    private final java.util.List<FlatViewListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     AddressSpace(MemorySystem system, String name, MemoryRegion root) {
         if (name == null || name.isEmpty()) {
@@ -46,8 +47,31 @@ public final class AddressSpace {
         return flatView;
     }
 
+    /**
+     * Adds a listener told of every new flat view of this space, and tells it the current one at once
+     * (as a change from the empty view).
+     */
+    public void addListener(FlatViewListener listener) {
+        java.util.Objects.requireNonNull(listener, "listener");
+        synchronized (system) {
+            listeners.add(listener);
+            listener.flatViewChanged(this, FlatView.empty(), flatView);
+        }
+    }
+
+    /** Removes a listener. */
+    public void removeListener(FlatViewListener listener) {
+        synchronized (system) {
+            listeners.remove(listener);
+        }
+    }
+
     void publish(FlatView view) {
+        FlatView previous = flatView;
         flatView = view;
+        for (FlatViewListener l : listeners) {
+            l.flatViewChanged(this, previous, view);
+        }
     }
 
     @Override

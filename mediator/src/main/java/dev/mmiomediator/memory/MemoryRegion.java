@@ -37,6 +37,9 @@ public final class MemoryRegion {
     private boolean nonVolatile;
     private boolean romdMode = true;
 
+    private volatile RamBacking ramBacking;
+    private PassthroughBar passthroughBar;
+
     private MemoryRegion container;
     private long address;
     private int priority;
@@ -172,6 +175,83 @@ public final class MemoryRegion {
         synchronized (system) {
             return List.copyOf(subregionsView);
         }
+    }
+
+    /** Whether the region's accesses go to memory: RAM, ROM, ram device, or a ROM device (for reads in ROMD mode). */
+    public boolean isRamLike() {
+        return kind == RegionKind.RAM || kind == RegionKind.ROM || kind == RegionKind.RAM_DEVICE
+                || kind == RegionKind.ROM_DEVICE;
+    }
+
+    /**
+     * The memory behind a RAM-like region. Unless one was {@link #setRamBacking set}, a {@link SparseRam} is
+     * created on first use, so untouched memory costs nothing.
+     *
+     * @throws IllegalStateException if the region is not RAM-like, or too large for sparse backing
+     */
+    public RamBacking ramBacking() {
+        RamBacking b = ramBacking;
+        if (b == null) {
+            if (!isRamLike()) {
+                throw new IllegalStateException("region '" + name + "' is " + kind + ": only RAM-like regions have memory");
+            }
+            synchronized (this) {
+                b = ramBacking;
+                if (b == null) {
+                    Size sz = size();
+                    if (sz.isFull() || sz.bytes() < 0 || sz.bytes() > (1L << 62)) {
+                        throw new IllegalStateException("region '" + name + "' of " + sz + " is too large for RAM backing");
+                    }
+                    b = new SparseRam(sz.bytes());
+                    ramBacking = b;
+                }
+            }
+        }
+        return b;
+    }
+
+    /**
+     * Gives a RAM-like region its memory, e.g. a {@link ByteBufRam} over memory the emulator already owns.
+     *
+     * @throws IllegalArgumentException if the region is not RAM-like or the backing is smaller than the region
+     */
+    public void setRamBacking(RamBacking backing) {
+        Objects.requireNonNull(backing, "backing of region '" + name + "'");
+        if (!isRamLike()) {
+            throw new IllegalArgumentException("region '" + name + "' is " + kind + ": only RAM-like regions take a backing");
+        }
+        Size sz = size();
+        if (sz.isFull() || Long.compareUnsigned(backing.size(), sz.bytes()) < 0) {
+            throw new IllegalArgumentException("backing of " + Size.hex(backing.size()) + " bytes for region '" + name
+                    + "' of " + sz + ": expected at least the region's size");
+        }
+        synchronized (this) {
+            ramBacking = backing;
+        }
+    }
+
+    /** The passthrough BAR this region is (its subtree is P2P space), or {@code null}. */
+    public PassthroughBar passthroughBar() {
+        synchronized (system) {
+            return passthroughBar;
+        }
+    }
+
+    /**
+     * Marks this region as a passthrough device's BAR (or clears the mark with {@code null}): the region and its
+     * whole subtree become P2P space in every non-vCPU view.
+     */
+    public void setPassthroughBar(PassthroughBar bar) {
+        synchronized (system) {
+            if (!Objects.equals(passthroughBar, bar)) {
+                passthroughBar = bar;
+                system.changed(true);
+            }
+        }
+    }
+
+    PassthroughBar passthroughBarUnlocked() {
+        return passthroughBar;
     }
 
     /** Whether the region claims addresses itself when rendered (see {@link RegionKind#terminates()}). */

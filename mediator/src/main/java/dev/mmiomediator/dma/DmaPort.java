@@ -1,0 +1,370 @@
+package dev.mmiomediator.dma;
+
+import dev.mmiomediator.memory.MemoryRegionOps;
+import dev.mmiomediator.memory.Size;
+import io.netty.buffer.ByteBuf;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * One initiator's way into a mediated address space: 1/2/4/8-byte little-endian reads and writes, and bulk
+ * copies from and to {@code byte[]} and netty {@link ByteBuf}s. Every access reads the current view once
+ * and performs all its pieces against that snapshot; an access that straddles sections is split at their
+ * boundaries and the pieces' results are OR-ed ({@link MemTxResult}).
+ *
+ * <ul>
+ *   <li>RAM: copied; writes to ROM and read-only RAM are ignored (OK), as in QEMU.</li>
+ *   <li>MMIO: split into accesses of the region's valid sizes, naturally aligned where possible.</li>
+ *   <li>P2P sections (non-vCPU initiators only): handed to the mediator's {@link P2pHandler}.</li>
+ *   <li>Unassigned addresses: reads return 0, writes are dropped, {@link MemTxResult#DECODE_ERROR}.</li>
+ *   <li>An access whose address + length passes 2^64: {@link MemTxResult#ACCESS_ERROR}, nothing transferred.</li>
+ * </ul>
+ *
+ * <p><b>Note:</b> not thread-safe: use one port per initiator thread. The port's last-hit cache (QEMU's
+ * {@code mru_section}) is a plain field of the port, so ports never contend; it is checked against the view
+ * snapshot, so a republished view is never served from a stale cache.
+ */
+public final class DmaPort {
+    private final Mediator mediator;
+    private final Initiator initiator;
+    private final boolean vcpu;
+    private final byte[] scratch = new byte[8];
+    private MediatedView mruView;
+    private Section mru;
+    private int result;
+
+    DmaPort(Mediator mediator, Initiator initiator) {
+        this.mediator = mediator;
+        this.initiator = Objects.requireNonNull(initiator, "initiator");
+        this.vcpu = initiator.isVcpu();
+    }
+
+    /** The initiator this port accesses for. */
+    public Initiator initiator() {
+        return initiator;
+    }
+
+    /** The result of the last {@link #read(long, int)} on this port. */
+    public int result() {
+        return result;
+    }
+
+    private static void checkSize(int size) {
+        if (size != 1 && size != 2 && size != 4 && size != 8) {
+            throw new IllegalArgumentException("access size " + size + ": expected 1, 2, 4 or 8 bytes");
+        }
+    }
+
+    /** Whether {@code [addr, addr + len)} passes 2^64. */
+    private static boolean wraps(long addr, long len) {
+        return len != 0 && Long.compareUnsigned(addr, -len) > 0;
+    }
+
+    private Section lookup(MediatedView v, long addr) {
+        Section s = mru;
+        if (mruView == v && s != null && Long.compareUnsigned(addr - s.start, s.last - s.start) <= 0) {
+            return s;
+        }
+        int i = v.indexOf(addr);
+        if (i < 0) {
+            return null;
+        }
+        s = v.section(i);
+        mru = s;
+        mruView = v;
+        return s;
+    }
+
+    /**
+     * Reads {@code size} (1, 2, 4 or 8) bytes at {@code addr}, little-endian; {@link #result()} tells how it went.
+     *
+     * @throws IllegalArgumentException for any other size
+     */
+    public long read(long addr, int size) {
+        checkSize(size);
+        if (wraps(addr, size)) {
+            result = MemTxResult.ACCESS_ERROR;
+            return 0;
+        }
+        MediatedView v = mediator.view(vcpu);
+        Section s = lookup(v, addr);
+        if (s != null && s.kind == Section.Kind.RAM && Long.compareUnsigned(addr - s.start + size - 1, s.last - s.start) <= 0) {
+            result = MemTxResult.OK;
+            return s.backing.read(addr + s.regionDelta, size);
+        }
+        result = access(v, addr, size, false, scratch, null, 0);
+        long value = 0;
+        for (int i = size - 1; i >= 0; i--) {
+            value = (value << 8) | (scratch[i] & 0xffL);
+        }
+        return value;
+    }
+
+    /**
+     * Writes the low {@code size} (1, 2, 4 or 8) bytes of {@code value} at {@code addr}, little-endian.
+     *
+     * @return {@link MemTxResult} bits
+     * @throws IllegalArgumentException for any other size
+     */
+    public int write(long addr, int size, long value) {
+        checkSize(size);
+        if (wraps(addr, size)) {
+            return MemTxResult.ACCESS_ERROR;
+        }
+        MediatedView v = mediator.view(vcpu);
+        Section s = lookup(v, addr);
+        if (s != null && s.kind == Section.Kind.RAM && Long.compareUnsigned(addr - s.start + size - 1, s.last - s.start) <= 0) {
+            if (!s.readOnly) {
+                s.backing.write(addr + s.regionDelta, size, value);
+            }
+            return MemTxResult.OK;
+        }
+        for (int i = 0; i < size; i++) {
+            scratch[i] = (byte) (value >>> (8 * i));
+        }
+        return access(v, addr, size, true, scratch, null, 0);
+    }
+
+    /**
+     * Reads {@code length} bytes at {@code addr} into {@code dst[offset...]}. A zero length does nothing (OK).
+     *
+     * @return {@link MemTxResult} bits
+     * @throws IndexOutOfBoundsException if the range does not fit in {@code dst}
+     */
+    public int read(long addr, byte[] dst, int offset, int length) {
+        Objects.requireNonNull(dst, "dst");
+        Objects.checkFromIndexSize(offset, length, dst.length);
+        if (length == 0) {
+            return MemTxResult.OK;
+        }
+        if (wraps(addr, length)) {
+            return MemTxResult.ACCESS_ERROR;
+        }
+        return access(mediator.view(vcpu), addr, length, false, dst, null, offset);
+    }
+
+    /**
+     * Writes {@code length} bytes from {@code src[offset...]} at {@code addr}. A zero length does nothing (OK).
+     *
+     * @return {@link MemTxResult} bits
+     */
+    public int write(long addr, byte[] src, int offset, int length) {
+        Objects.requireNonNull(src, "src");
+        Objects.checkFromIndexSize(offset, length, src.length);
+        if (length == 0) {
+            return MemTxResult.OK;
+        }
+        if (wraps(addr, length)) {
+            return MemTxResult.ACCESS_ERROR;
+        }
+        return access(mediator.view(vcpu), addr, length, true, src, null, offset);
+    }
+
+    /**
+     * Reads {@code length} bytes at {@code addr} into {@code dst} at its writer index, which advances by
+     * {@code length} (the buffer grows if it can).
+     *
+     * @return {@link MemTxResult} bits
+     */
+    public int read(long addr, ByteBuf dst, int length) {
+        Objects.requireNonNull(dst, "dst");
+        if (length < 0) {
+            throw new IllegalArgumentException("length " + length + ": expected >= 0");
+        }
+        if (length == 0) {
+            return MemTxResult.OK;
+        }
+        if (wraps(addr, length)) {
+            return MemTxResult.ACCESS_ERROR;
+        }
+        dst.ensureWritable(length);
+        int index = dst.writerIndex();
+        int r = access(mediator.view(vcpu), addr, length, false, null, dst, index);
+        dst.writerIndex(index + length);
+        return r;
+    }
+
+    /**
+     * Writes {@code length} bytes from {@code src} at its reader index, which advances by {@code length}.
+     *
+     * @return {@link MemTxResult} bits
+     * @throws IndexOutOfBoundsException if {@code src} has fewer readable bytes
+     */
+    public int write(long addr, ByteBuf src, int length) {
+        Objects.requireNonNull(src, "src");
+        if (length < 0 || length > src.readableBytes()) {
+            throw new IndexOutOfBoundsException("length " + length + ": expected 0 to the " + src.readableBytes()
+                    + " readable bytes of the source buffer");
+        }
+        if (length == 0) {
+            return MemTxResult.OK;
+        }
+        if (wraps(addr, length)) {
+            return MemTxResult.ACCESS_ERROR;
+        }
+        int index = src.readerIndex();
+        int r = access(mediator.view(vcpu), addr, length, true, null, src, index);
+        src.readerIndex(index + length);
+        return r;
+    }
+
+    /** Performs every piece of an access against one view snapshot; exactly one of arr and buf is non-null. */
+    private int access(MediatedView v, long addr, int length, boolean write, byte[] arr, ByteBuf buf, int index) {
+        int res = MemTxResult.OK;
+        int done = 0;
+        while (done < length) {
+            long a = addr + done;
+            int rem = length - done;
+            Section s = lookup(v, a);
+            int n;
+            if (s == null) {
+                long next = v.nextStart(a);
+                long gap = next - a; // next > a, or 0 when nothing follows
+                n = next != 0 && Long.compareUnsigned(gap, rem) < 0 ? (int) gap : rem;
+                if (!write) {
+                    fill(arr, buf, index + done, n, (byte) 0);
+                }
+                res |= MemTxResult.DECODE_ERROR;
+            } else {
+                long avail = s.last - a; // bytes after a in the section, minus one
+                n = Long.compareUnsigned(avail, rem - 1) >= 0 ? rem : (int) (avail + 1);
+                res |= piece(s, a, n, write, arr, buf, index + done);
+            }
+            done += n;
+        }
+        return res;
+    }
+
+    private int piece(Section s, long a, int n, boolean write, byte[] arr, ByteBuf buf, int index) {
+        switch (s.kind) {
+            case RAM:
+                if (write) {
+                    if (!s.readOnly) {
+                        if (arr != null) {
+                            s.backing.write(a + s.regionDelta, arr, index, n);
+                        } else {
+                            s.backing.write(a + s.regionDelta, buf, index, n);
+                        }
+                    }
+                } else if (arr != null) {
+                    s.backing.read(a + s.regionDelta, arr, index, n);
+                } else {
+                    s.backing.read(a + s.regionDelta, buf, index, n);
+                }
+                return MemTxResult.OK;
+            case ROMD:
+                if (!write) {
+                    if (arr != null) {
+                        s.backing.read(a + s.regionDelta, arr, index, n);
+                    } else {
+                        s.backing.read(a + s.regionDelta, buf, index, n);
+                    }
+                    return MemTxResult.OK;
+                }
+                return mmio(s.ops, a + s.regionDelta, n, true, arr, buf, index);
+            case MMIO:
+                return mmio(s.ops, a + s.regionDelta, n, write, arr, buf, index);
+            case P2P:
+                return p2p(s, a, n, write, arr, buf, index);
+            default: // FAULT
+                if (!write) {
+                    fill(arr, buf, index, n, (byte) 0xff);
+                }
+                return MemTxResult.ACCESS_ERROR;
+        }
+    }
+
+    private int p2p(Section s, long a, int n, boolean write, byte[] arr, ByteBuf buf, int index) {
+        byte[] data = new byte[n]; // the P2P path is the slow path: the policy may keep the bytes
+        if (write) {
+            copyOut(arr, buf, index, data, n);
+        }
+        int r = mediator.p2pHandler().handle(new P2pAccess(initiator, s.bar, a + s.barDelta, n, write, data));
+        if (!write) {
+            if (arr != null) {
+                System.arraycopy(data, 0, arr, index, n);
+            } else {
+                buf.setBytes(index, data, 0, n);
+            }
+        }
+        return r;
+    }
+
+    /** Splits an MMIO piece into accesses of the device's valid sizes (QEMU's access_with_adjusted_size). */
+    private int mmio(MemoryRegionOps ops, long offset, int n, boolean write, byte[] arr, ByteBuf buf, int index) {
+        int min = ops.minAccessSize();
+        int max = ops.maxAccessSize();
+        int done = 0;
+        try {
+            while (done < n) {
+                int rem = n - done;
+                long off = offset + done;
+                int size = max;
+                while (size > min && (size > rem || (off & (size - 1)) != 0)) {
+                    size >>= 1;
+                }
+                int take = Math.min(size, rem);
+                if (write) {
+                    long value = 0;
+                    for (int i = take - 1; i >= 0; i--) {
+                        value = (value << 8) | (byteAt(arr, buf, index + done + i) & 0xffL);
+                    }
+                    ops.write(off, value, size);
+                } else {
+                    long value = ops.read(off, size);
+                    for (int i = 0; i < take; i++) {
+                        putByte(arr, buf, index + done + i, (byte) (value >>> (8 * i)));
+                    }
+                }
+                done += take;
+            }
+        } catch (RuntimeException e) {
+            // a device model that throws is a device error for the initiator; the rest of the piece is dropped
+            if (!write) {
+                fill(arr, buf, index + done, n - done, (byte) 0xff);
+            }
+            return MemTxResult.ERROR;
+        }
+        return MemTxResult.OK;
+    }
+
+    private static byte byteAt(byte[] arr, ByteBuf buf, int i) {
+        return arr != null ? arr[i] : buf.getByte(i);
+    }
+
+    private static void putByte(byte[] arr, ByteBuf buf, int i, byte b) {
+        if (arr != null) {
+            arr[i] = b;
+        } else {
+            buf.setByte(i, b);
+        }
+    }
+
+    private static void fill(byte[] arr, ByteBuf buf, int index, int n, byte b) {
+        if (arr != null) {
+            Arrays.fill(arr, index, index + n, b);
+        } else {
+            for (int i = 0; i < n; i++) {
+                buf.setByte(index + i, b);
+            }
+        }
+    }
+
+    private static void copyOut(byte[] arr, ByteBuf buf, int index, byte[] data, int n) {
+        if (arr != null) {
+            System.arraycopy(arr, index, data, 0, n);
+        } else {
+            buf.getBytes(index, data, 0, n);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DmaPort(" + initiator + " on " + mediator.space().name() + ")";
+    }
+
+    static String describe(long addr, long len) {
+        return Size.hex(addr) + "+" + len;
+    }
+}

@@ -1,0 +1,125 @@
+package dev.mmiomediator.dma;
+
+import dev.mmiomediator.memory.AddressSpace;
+import dev.mmiomediator.memory.FlatView;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Mediates DMA in one address space: keeps a vCPU view (the flat view) and a device view (passthrough BARs
+ * replaced by P2P sections; with RAM-only mode, all device MMIO faulting), rebuilt and published whenever the
+ * memory system commits, and hands out a {@link DmaPort} per initiator.
+ *
+ * <pre>{@code
+ * Mediator mediator = new Mediator(memory);                 // memory: the AddressSpace of guest physical memory
+ * DmaPort nic = mediator.port(Initiator.softwareDevice("virtio-net"));
+ * long v = nic.readLong(0x1000, 8);  int r = nic.result();  // MemTxResult bits
+ * }</pre>
+ *
+ * <p><b>Note:</b> thread-safe. Views are immutable and published with one volatile store each; the P2P handler
+ * is a volatile field.
+ */
+public final class Mediator {
+    private final AddressSpace space;
+    private final boolean ramOnly;
+    private final List<ViewListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile MediatedView vcpuView = MediatedView.empty();
+    private volatile MediatedView deviceView = MediatedView.empty();
+    private volatile P2pHandler p2pHandler;
+
+    /** Mediates {@code space} with the default master-abort P2P handler. */
+    public Mediator(AddressSpace space) {
+        this(space, new MasterAbortP2pHandler(), false);
+    }
+
+    /**
+     * Mediates {@code space}.
+     *
+     * @param ramOnly whether every device MMIO range (not only passthrough BARs) faults for non-vCPU initiators
+     */
+    public Mediator(AddressSpace space, P2pHandler handler, boolean ramOnly) {
+        this.space = Objects.requireNonNull(space, "space");
+        this.p2pHandler = Objects.requireNonNull(handler, "handler");
+        this.ramOnly = ramOnly;
+        space.addListener(this::rebuild);
+    }
+
+    private void rebuild(AddressSpace as, FlatView previous, FlatView current) {
+        MediatedView oldDevice = deviceView;
+        MediatedView newVcpu = MediatedView.build(current, true, false);
+        MediatedView newDevice = MediatedView.build(current, false, ramOnly);
+        vcpuView = newVcpu;
+        deviceView = newDevice;
+        if (!listeners.isEmpty()) {
+            Set<Section> before = new HashSet<>(oldDevice.sections());
+            Set<Section> after = new HashSet<>(newDevice.sections());
+            List<Section> removed = new ArrayList<>();
+            for (Section s : oldDevice.sections()) {
+                if (!after.contains(s)) {
+                    removed.add(s);
+                }
+            }
+            List<Section> added = new ArrayList<>();
+            for (Section s : newDevice.sections()) {
+                if (!before.contains(s)) {
+                    added.add(s);
+                }
+            }
+            if (!removed.isEmpty() || !added.isEmpty()) {
+                for (ViewListener l : listeners) {
+                    l.viewChanged(List.copyOf(removed), List.copyOf(added));
+                }
+            }
+        }
+    }
+
+    /** The mediated address space. */
+    public AddressSpace space() {
+        return space;
+    }
+
+    /** Whether RAM-only mode is on. */
+    public boolean ramOnly() {
+        return ramOnly;
+    }
+
+    /** The current view for {@code initiator}: one volatile read. */
+    public MediatedView view(Initiator initiator) {
+        return initiator.isVcpu() ? vcpuView : deviceView;
+    }
+
+    MediatedView view(boolean vcpu) {
+        return vcpu ? vcpuView : deviceView;
+    }
+
+    /** The P2P handler in effect. */
+    public P2pHandler p2pHandler() {
+        return p2pHandler;
+    }
+
+    /** Replaces the P2P handler (the policy engine plugs in here). */
+    public void setP2pHandler(P2pHandler handler) {
+        this.p2pHandler = Objects.requireNonNull(handler, "handler");
+    }
+
+    /**
+     * Adds a listener of the device view, and tells it the current view at once as all added.
+     */
+    public void addViewListener(ViewListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        synchronized (space.system()) {
+            listeners.add(listener);
+            listener.viewChanged(List.of(), deviceView.sections());
+        }
+    }
+
+    /** A new port for {@code initiator}; use each port from one thread. */
+    public DmaPort port(Initiator initiator) {
+        return new DmaPort(this, initiator);
+    }
+}

@@ -1,0 +1,16 @@
+package dev.mmiomediator.dma;
+
+/**
+ * Decides what happens to a non-vCPU access that hits a P2P section. The policy engine plugs in here; the
+ * default is {@link MasterAbortP2pHandler}. Called on the accessing thread, outside any lock: implementations
+ * must be thread-safe.
+ */
+@FunctionalInterface
+public interface P2pHandler {
+    /**
+     * Handles one piece. For a read, fill {@code access.data()}.
+     *
+     * @return {@link MemTxResult} bits, normally including one P2P outcome bit
+     */
+    int handle(P2pAccess access);
+}

@@ -1,0 +1,188 @@
+package dev.mmiomediator.memory;
+
+import io.netty.buffer.ByteBuf;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * RAM that costs nothing until it is written: 64 KiB chunks are allocated on first write, and untouched
+ * memory reads as zero. Importing a VM with many GiB of RAM therefore allocates only the chunk table
+ * (one reference per 64 KiB, in 1 GiB directories allocated on first write too).
+ *
+ * <p><b>IMPLEMENTATION NOTES:</b> chunks are published with a compare-and-set, so two first writes to a chunk
+ * never lose each other's bytes; values are read and written through a little-endian byte-array view
+ * {@link VarHandle}, without allocation.
+ */
+public final class SparseRam implements RamBacking {
+    static final int CHUNK_SHIFT = 16;
+    static final int CHUNK = 1 << CHUNK_SHIFT;
+    private static final int DIR_SHIFT = 30 - CHUNK_SHIFT; // chunks per 1 GiB directory: 2^14
+    private static final int DIR = 1 << DIR_SHIFT;
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final long size;
+    private final AtomicReferenceArray<AtomicReferenceArray<byte[]>> dirs;
+
+    /**
+     * Sparse RAM of {@code size} bytes.
+     *
+     * @throws IllegalArgumentException if {@code size} is negative or above 2^62
+     */
+    public SparseRam(long size) {
+        if (size < 0 || size > (1L << 62)) {
+            throw new IllegalArgumentException("RAM size " + Size.hex(size) + ": expected 0 to 2^62 bytes");
+        }
+        this.size = size;
+        long chunks = (size + CHUNK - 1) >>> CHUNK_SHIFT;
+        long dirCount = (chunks + DIR - 1) >>> DIR_SHIFT;
+        if (dirCount > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("RAM size " + Size.hex(size) + " is too large to back");
+        }
+        this.dirs = new AtomicReferenceArray<>((int) dirCount);
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    /** How many bytes are allocated so far (a multiple of 64 KiB). */
+    public long allocatedBytes() {
+        long n = 0;
+        for (int d = 0; d < dirs.length(); d++) {
+            AtomicReferenceArray<byte[]> dir = dirs.get(d);
+            if (dir != null) {
+                for (int c = 0; c < dir.length(); c++) {
+                    if (dir.get(c) != null) {
+                        n += CHUNK;
+                    }
+                }
+            }
+        }
+        return n;
+    }
+
+    private byte[] chunkForRead(long offset) {
+        AtomicReferenceArray<byte[]> dir = dirs.get((int) (offset >>> 30));
+        return dir == null ? null : dir.get((int) ((offset >>> CHUNK_SHIFT) & (DIR - 1)));
+    }
+
+    private byte[] chunkForWrite(long offset) {
+        int d = (int) (offset >>> 30);
+        AtomicReferenceArray<byte[]> dir = dirs.get(d);
+        if (dir == null) {
+            dirs.compareAndSet(d, null, new AtomicReferenceArray<>(DIR));
+            dir = dirs.get(d);
+        }
+        int c = (int) ((offset >>> CHUNK_SHIFT) & (DIR - 1));
+        byte[] chunk = dir.get(c);
+        if (chunk == null) {
+            dir.compareAndSet(c, null, new byte[CHUNK]);
+            chunk = dir.get(c);
+        }
+        return chunk;
+    }
+
+    @Override
+    public long read(long offset, int size) {
+        int in = (int) (offset & (CHUNK - 1));
+        if (in + size <= CHUNK) {
+            byte[] chunk = chunkForRead(offset);
+            if (chunk == null) {
+                return 0;
+            }
+            switch (size) {
+                case 1: return chunk[in] & 0xffL;
+                case 2: return ((short) SHORT.get(chunk, in)) & 0xffffL;
+                case 4: return ((int) INT.get(chunk, in)) & 0xffffffffL;
+                default: return (long) LONG.get(chunk, in);
+            }
+        }
+        long v = 0;
+        for (int i = 0; i < size; i++) {
+            v |= read(offset + i, 1) << (8 * i);
+        }
+        return v;
+    }
+
+    @Override
+    public void write(long offset, int size, long value) {
+        int in = (int) (offset & (CHUNK - 1));
+        if (in + size <= CHUNK) {
+            byte[] chunk = chunkForWrite(offset);
+            switch (size) {
+                case 1: chunk[in] = (byte) value; break;
+                case 2: SHORT.set(chunk, in, (short) value); break;
+                case 4: INT.set(chunk, in, (int) value); break;
+                default: LONG.set(chunk, in, value); break;
+            }
+            return;
+        }
+        for (int i = 0; i < size; i++) {
+            write(offset + i, 1, value >>> (8 * i));
+        }
+    }
+
+    @Override
+    public void read(long offset, byte[] dst, int dstIndex, int length) {
+        while (length > 0) {
+            int in = (int) (offset & (CHUNK - 1));
+            int n = Math.min(length, CHUNK - in);
+            byte[] chunk = chunkForRead(offset);
+            if (chunk == null) {
+                java.util.Arrays.fill(dst, dstIndex, dstIndex + n, (byte) 0);
+            } else {
+                System.arraycopy(chunk, in, dst, dstIndex, n);
+            }
+            offset += n;
+            dstIndex += n;
+            length -= n;
+        }
+    }
+
+    @Override
+    public void write(long offset, byte[] src, int srcIndex, int length) {
+        while (length > 0) {
+            int in = (int) (offset & (CHUNK - 1));
+            int n = Math.min(length, CHUNK - in);
+            System.arraycopy(src, srcIndex, chunkForWrite(offset), in, n);
+            offset += n;
+            srcIndex += n;
+            length -= n;
+        }
+    }
+
+    @Override
+    public void read(long offset, ByteBuf dst, int dstIndex, int length) {
+        while (length > 0) {
+            int in = (int) (offset & (CHUNK - 1));
+            int n = Math.min(length, CHUNK - in);
+            byte[] chunk = chunkForRead(offset);
+            if (chunk == null) {
+                dst.setZero(dstIndex, n);
+            } else {
+                dst.setBytes(dstIndex, chunk, in, n);
+            }
+            offset += n;
+            dstIndex += n;
+            length -= n;
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuf src, int srcIndex, int length) {
+        while (length > 0) {
+            int in = (int) (offset & (CHUNK - 1));
+            int n = Math.min(length, CHUNK - in);
+            src.getBytes(srcIndex, chunkForWrite(offset), in, n);
+            offset += n;
+            srcIndex += n;
+            length -= n;
+        }
+    }
+}
