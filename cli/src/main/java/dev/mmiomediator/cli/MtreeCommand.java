@@ -21,11 +21,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** {@code mmio-mediator mtree}: read, render and re-print QEMU {@code info mtree} dumps. */
+/** {@code mmio-mediator mtree}: read, render, re-print and audit QEMU {@code info mtree} dumps. */
 @Command(name = "mtree",
         mixinStandardHelpOptions = true,
-        description = "Read QEMU 'info mtree' dumps: render their flat views or re-print their trees.",
-        subcommands = {MtreeCommand.Flatten.class, MtreeCommand.Tree.class, MtreeCommand.Catalogue.class})
+        description = "Read QEMU 'info mtree' dumps: render their flat views, re-print their trees, or audit which "
+                + "DMA initiators reach passthrough BARs.",
+        subcommands = {MtreeCommand.Flatten.class, MtreeCommand.Tree.class, MtreeCommand.Catalogue.class,
+                AuditCommand.class})
 final class MtreeCommand implements Runnable {
     static final String SAMPLE = "dev/mmiomediator/cli/sample-q35-devices.treeD.txt";
     static final String SAMPLE_NAME = "bundled sample (QEMU 7.2 -M q35 with bridges, VGA and devices, info mtree -D)";
@@ -35,13 +37,13 @@ final class MtreeCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "expected a subcommand: flatten, tree or catalogue");
+        throw new CommandLine.ParameterException(spec.commandLine(), "expected a subcommand: flatten, tree, catalogue or audit");
     }
 
     /** Options shared by the commands that import a tree dump. */
     static final class ImportOptions {
         @Parameters(index = "0", arity = "0..1", paramLabel = "FILE",
-                description = "A dump from 'info mtree', 'info mtree -D' or (flatten only) 'info mtree -f'; "
+                description = "A dump from 'info mtree', 'info mtree -D' or (flatten and audit only) 'info mtree -f'; "
                         + "'-' reads standard input. Default: the bundled sample, a real QEMU 7.2 q35 dump.")
         String file;
 

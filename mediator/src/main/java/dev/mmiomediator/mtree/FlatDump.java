@@ -185,6 +185,16 @@ public record FlatDump(String source, List<View> views) {
         return out;
     }
 
+    /**
+     * The passthrough (VFIO) BARs of every view, found from QEMU's range names with their extents and the ranges
+     * that belong to them; see {@link FlatDumpBars}.
+     *
+     * @throws MtreeFormatException naming the line of a BAR piece whose offset exceeds its start
+     */
+    public List<FlatDumpBars.ViewBars> passthroughBars() {
+        return FlatDumpBars.find(this);
+    }
+
     /** The canonical texts of all views, sorted: equal for two dumps of the same map, block order aside. */
     public List<String> canonicalViews() {
         List<String> out = new ArrayList<>();

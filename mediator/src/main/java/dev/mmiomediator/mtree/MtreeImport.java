@@ -3,6 +3,8 @@ package dev.mmiomediator.mtree;
 import dev.mmiomediator.memory.AddressSpace;
 import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.MemorySystem;
+import dev.mmiomediator.memory.PassthroughBar;
+import dev.mmiomediator.vfio.PciAddress;
 
 import java.util.List;
 
@@ -19,18 +21,54 @@ import java.util.List;
  * @param hiddenPlaceholders the disabled placeholder regions standing for disabled regions a dump without
  *                         {@code -D} does not print (see the package documentation)
  * @param notes            one line per decision the dump did not determine (ambiguous alias targets,
- *                         catalogue hints applied, hidden regions detected)
+ *                         catalogue hints applied, hidden regions detected, passthrough devices found)
+ * @param passthroughBars  the regions tagged as passthrough BARs by QEMU's VFIO names (see {@link VfioRegionName}),
+ *                         in the dump's order: each {@code DDDD:BB:DD.F BAR n} region, and any
+ *                         {@code ... mmaps[k]} piece not inside a region of its BAR's name
  */
 public record MtreeImport(String source, MemorySystem system, List<AddressSpace> addressSpaces,
                           List<MemoryRegion> memoryRegionBlocks, boolean showsDisabled,
-                          List<MemoryRegion> hiddenPlaceholders, List<String> notes) {
+                          List<MemoryRegion> hiddenPlaceholders, List<String> notes, List<TaggedBar> passthroughBars) {
     /** The name given to placeholder regions. */
     public static final String HIDDEN_NAME = "(hidden disabled region)";
+
+    /**
+     * A region the importer tagged with {@link MemoryRegion#setPassthroughBar}: it and its subtree are P2P space.
+     *
+     * @param region the tagged region (the BAR, or a piece whose BAR region the dump does not show)
+     * @param device the passthrough function
+     * @param bar    the BAR index, 0 to 5
+     */
+    public record TaggedBar(MemoryRegion region, PciAddress device, int bar) {
+        /** Validates the parts. */
+        public TaggedBar {
+            java.util.Objects.requireNonNull(region, "region");
+            new PassthroughBar(device, bar); // checks device and the BAR index
+        }
+
+        /** The tag, as set on the region. */
+        public PassthroughBar passthroughBar() {
+            return new PassthroughBar(device, bar);
+        }
+    }
 
     public MtreeImport {
         addressSpaces = List.copyOf(addressSpaces);
         memoryRegionBlocks = List.copyOf(memoryRegionBlocks);
         hiddenPlaceholders = List.copyOf(hiddenPlaceholders);
         notes = List.copyOf(notes);
+        passthroughBars = List.copyOf(passthroughBars);
+    }
+
+    /** An import without passthrough BARs (for code written before they were tagged). */
+    public MtreeImport(String source, MemorySystem system, List<AddressSpace> addressSpaces,
+                       List<MemoryRegion> memoryRegionBlocks, boolean showsDisabled,
+                       List<MemoryRegion> hiddenPlaceholders, List<String> notes) {
+        this(source, system, addressSpaces, memoryRegionBlocks, showsDisabled, hiddenPlaceholders, notes, List.of());
+    }
+
+    /** The passthrough functions among {@link #passthroughBars()}, in the dump's order, each once. */
+    public List<PciAddress> passthroughDevices() {
+        return passthroughBars.stream().map(TaggedBar::device).distinct().toList();
     }
 }

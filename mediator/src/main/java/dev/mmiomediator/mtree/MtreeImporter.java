@@ -25,7 +25,9 @@ import java.util.regex.Pattern;
  * Reads QEMU {@code info mtree} tree dumps (with or without {@code -D}) into a {@link MemorySystem}.
  * See the package documentation for how the facts a dump loses are recovered.
  *
- * <p>Imported MMIO and ROM-device regions get {@link MemoryRegionOps#UNASSIGNED} callbacks.
+ * <p>Imported MMIO and ROM-device regions get {@link MemoryRegionOps#UNASSIGNED} callbacks. Regions named like
+ * QEMU's VFIO BARs ({@code 0000:01:00.0 BAR 0}, see {@link VfioRegionName}) are tagged as passthrough BARs, so
+ * their subtrees are P2P space; {@link MtreeImport#passthroughBars()} lists them.
  *
  * <p><b>Note:</b> not thread-safe; use one importer per thread.
  */
@@ -783,6 +785,8 @@ public final class MtreeImporter {
         List<AddressSpace> spaces = new ArrayList<>();
         List<MemoryRegion> mrBlocks = new ArrayList<>();
         List<MemoryRegion> placeholders = new ArrayList<>();
+        List<MtreeImport.TaggedBar> bars;
+        List<String> passthroughNotes = new ArrayList<>();
         try (MemorySystem.Transaction tx = system.begin()) {
             for (Node n : all) {
                 if (n.placeholder && n.size == null) {
@@ -807,14 +811,27 @@ public final class MtreeImporter {
                     continue;
                 }
                 MemoryRegion r = n.region;
-                // QEMU prints equal (address, priority) children most recent first: add in reverse print order
-                for (int i = n.children.size() - 1; i >= 0; i--) {
-                    Node c = n.children.get(i);
-                    try {
-                        r.addSubregion(c.region, c.start - n.start, c.prio);
-                    } catch (IllegalArgumentException e) {
-                        throw new MtreeFormatException(source, c.line, e.getMessage());
+                // The order children were added is not printed, only implied: QEMU prints equal (address,
+                // priority) children most recent first, so each such run is added in reverse print order. Across
+                // addresses nothing is printed; real boards (Aspeed, NPCM) add catch-all regions before the
+                // devices inside them, so a later address is taken as added later.
+                int from = 0;
+                while (from < n.children.size()) {
+                    int to = from + 1;
+                    Node first = n.children.get(from);
+                    while (to < n.children.size() && n.children.get(to).start == first.start
+                            && n.children.get(to).prio == first.prio) {
+                        to++;
                     }
+                    for (int i = to - 1; i >= from; i--) {
+                        Node c = n.children.get(i);
+                        try {
+                            r.addSubregion(c.region, c.start - n.start, c.prio);
+                        } catch (IllegalArgumentException e) {
+                            throw new MtreeFormatException(source, c.line, e.getMessage());
+                        }
+                    }
+                    from = to;
                 }
                 if (n.parent == null) {
                     // a region in no container keeps the address and priority QEMU prints for it
@@ -844,9 +861,56 @@ public final class MtreeImporter {
                     }
                 }
             }
+            bars = tagPassthroughBars(all, source, passthroughNotes);
         }
         catalogueNotes(all, source, notes);
-        return new MtreeImport(source, system, spaces, mrBlocks, showsDisabled, placeholders, notes);
+        notes.addAll(passthroughNotes);
+        return new MtreeImport(source, system, spaces, mrBlocks, showsDisabled, placeholders, notes, bars);
+    }
+
+    /**
+     * Tags QEMU's VFIO BARs as passthrough BARs: every region named exactly {@code DDDD:BB:DD.F BAR n}, and every
+     * {@code ... BAR n mmaps[k]} piece that is not inside a region of its BAR's name (a dump that shows the
+     * pieces only). The tag covers the region's subtree: mmap pieces, quirks, the MSI-X table.
+     */
+    private static List<MtreeImport.TaggedBar> tagPassthroughBars(List<Node> all, String source, List<String> notes) {
+        List<MtreeImport.TaggedBar> bars = new ArrayList<>();
+        Map<dev.mmiomediator.vfio.PciAddress, List<String>> perDevice = new LinkedHashMap<>();
+        for (Node n : all) {
+            if (n.canonical != n || n.alias || n.placeholder) {
+                continue;
+            }
+            VfioRegionName name = VfioRegionName.parse(n.name);
+            if (name == null) {
+                continue;
+            }
+            if (!name.isBar()) {
+                if (insideBarNamed(n.region, name.barName())) {
+                    continue;
+                }
+                notes.add(source + ":" + n.line + ": '" + n.name + "' is not inside a region named '" + name.barName()
+                        + "': the piece itself is tagged as that BAR");
+            }
+            n.region.setPassthroughBar(name.passthroughBar());
+            bars.add(new MtreeImport.TaggedBar(n.region, name.device(), name.bar()));
+            List<String> list = perDevice.computeIfAbsent(name.device(), d -> new ArrayList<>());
+            String what = name.isBar() ? "BAR " + name.bar() : "BAR " + name.bar() + " (piece mmaps[" + name.mmap() + "])";
+            if (!list.contains(what)) {
+                list.add(what);
+            }
+        }
+        perDevice.forEach((device, what) -> notes.add(source + ": passthrough device " + device + " (QEMU's VFIO region "
+                + "names): " + String.join(", ", what) + " tagged as P2P space"));
+        return bars;
+    }
+
+    private static boolean insideBarNamed(MemoryRegion piece, String barName) {
+        for (MemoryRegion x = piece.container(); x != null; x = x.container()) {
+            if (x.name().equals(barName)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void catalogueNotes(List<Node> all, String source, List<String> notes) {

@@ -15,7 +15,13 @@
  *       placeholder region, so rendering and re-export are unchanged.</li>
  *   <li>A zero-size region prints like a one-byte region; the catalogue names the known zero-size ones.</li>
  *   <li>A read-only alias of RAM prints as {@code ram}; the catalogue names the known read-only aliases.</li>
+ *   <li>Which regions are passthrough BARs: the importer tags QEMU's VFIO BARs by their names
+ *       ({@link dev.mmiomediator.mtree.VfioRegionName}), and {@link dev.mmiomediator.mtree.FlatDumpBars} infers
+ *       their extents in a flat dump from the BARs' pieces.</li>
  * </ul>
+ *
+ * <p>{@link dev.mmiomediator.mtree.PassthroughAudit} reports, for a tree or flat dump, which DMA initiators'
+ * (non-vCPU, see {@link dev.mmiomediator.mtree.VcpuSpaces}) address spaces reach which passthrough BARs.
  *
  * <p>Classes here are not thread-safe unless they say so; importing builds a fresh
  * {@link dev.mmiomediator.memory.MemorySystem}.

@@ -1,0 +1,284 @@
+package dev.mmiomediator.mtree;
+
+import dev.mmiomediator.memory.AddressSpace;
+import dev.mmiomediator.memory.FlatRange;
+import dev.mmiomediator.memory.FlatView;
+import dev.mmiomediator.memory.MemoryRegion;
+import dev.mmiomediator.memory.PassthroughBar;
+import dev.mmiomediator.memory.Size;
+import dev.mmiomediator.vfio.PciAddress;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * What a VM's passthrough (VFIO) BARs are exposed to today: where each BAR sits in the vCPU's address space,
+ * and which DMA initiators' (non-vCPU) address spaces reach which BARs. A BAR is reachable from an address
+ * space when some of the BAR's extent renders to the BAR's own regions (its subtree) in that space's flat view.
+ * QEMU's bus-master address spaces alias the whole system memory, so without an IOMMU every PCI function
+ * reaches every BAR; under mediation each of those ranges becomes a P2P section in the initiator's view.
+ *
+ * <p>Built from a tree dump (an {@link MtreeImport}, whose importer tagged the BARs) or from a flat dump (the
+ * BARs and their extents inferred by {@link FlatDumpBars}; the {@code AS} lines say which address spaces share
+ * each view).
+ *
+ * <p>Immutable and thread-safe once built.
+ */
+public final class PassthroughAudit {
+    private static final Comparator<PassthroughBar> BAR_ORDER =
+            Comparator.comparing((PassthroughBar b) -> b.device().toString()).thenComparingInt(PassthroughBar::bar);
+
+    /**
+     * Where a BAR sits: in a vCPU address space ({@code memory} preferred, then {@code I/O}, then the first other
+     * vCPU space that shows it), or in a DMA initiator's space if no vCPU space shows it.
+     *
+     * @param bar          the passthrough BAR
+     * @param addressSpace the address space the extent is given in, or {@code null} when the BAR renders in no
+     *                     address space (a tree dump where it is disabled or hidden everywhere)
+     * @param start        the first address of the BAR there (0 when not rendered)
+     * @param last         the last address of the BAR there: the BAR's size in a tree dump, the end of its last
+     *                     piece in a flat dump (0 when not rendered)
+     * @param ranges       the number of flat-view ranges that render the BAR's subtree there
+     */
+    public record Placement(PassthroughBar bar, String addressSpace, long start, long last, int ranges) {
+        /** Validates the extent. */
+        public Placement {
+            Objects.requireNonNull(bar, "bar");
+            if (addressSpace != null && Long.compareUnsigned(start, last) > 0) {
+                throw new IllegalArgumentException(bar + " in '" + addressSpace + "' at " + Size.hex(start) + "-"
+                        + Size.hex(last) + ": expected start <= last");
+            }
+        }
+
+        /** Whether the BAR renders in some address space. */
+        public boolean mapped() {
+            return addressSpace != null;
+        }
+
+        /** The extent's size (1 to 2<sup>64</sup>), or {@link Size#ZERO} when not mapped. */
+        public Size size() {
+            return mapped() ? Size.ofLast(last - start) : Size.ZERO;
+        }
+    }
+
+    /**
+     * A DMA initiator's (non-vCPU) address space and the BARs it reaches today.
+     *
+     * @param name      the address space's name (not unique: QEMU names a bus-master space after its device model)
+     * @param reachable the BARs some of whose extent renders to the BAR in this space, by device then BAR index
+     */
+    public record DeviceSpace(String name, List<PassthroughBar> reachable) {
+        public DeviceSpace {
+            Objects.requireNonNull(name, "name");
+            reachable = List.copyOf(reachable);
+        }
+    }
+
+    /**
+     * One address space reaching one BAR.
+     *
+     * @param addressSpace the DMA initiator's address space
+     * @param bar          the BAR it reaches
+     */
+    public record Exposure(String addressSpace, PassthroughBar bar) {
+    }
+
+    private final String source;
+    private final boolean fromFlatDump;
+    private final List<Placement> placements;
+    private final List<DeviceSpace> deviceSpaces;
+    private final List<String> vcpuSpaces;
+
+    private PassthroughAudit(String source, boolean fromFlatDump, List<Placement> placements,
+                             List<DeviceSpace> deviceSpaces, List<String> vcpuSpaces) {
+        this.source = source;
+        this.fromFlatDump = fromFlatDump;
+        this.placements = List.copyOf(placements);
+        this.deviceSpaces = List.copyOf(deviceSpaces);
+        this.vcpuSpaces = List.copyOf(vcpuSpaces);
+    }
+
+    /**
+     * Audits an imported tree dump: the BARs are the regions its importer tagged; extents and reachability come
+     * from each address space's flat view.
+     */
+    public static PassthroughAudit of(MtreeImport imp, VcpuSpaces vcpu) {
+        Objects.requireNonNull(vcpu, "vcpu");
+        Map<FlatView, Map<PassthroughBar, long[]>> perView = new IdentityHashMap<>();
+        Map<PassthroughBar, Placement> best = new LinkedHashMap<>();
+        Map<PassthroughBar, Integer> bestRank = new LinkedHashMap<>();
+        List<DeviceSpace> devices = new ArrayList<>();
+        List<String> vcpus = new ArrayList<>();
+        for (AddressSpace as : imp.addressSpaces()) {
+            Map<PassthroughBar, long[]> bars = perView.computeIfAbsent(as.flatView(), PassthroughAudit::barsIn);
+            boolean isVcpu = vcpu.isVcpu(as.name());
+            if (isVcpu) {
+                vcpus.add(as.name());
+            } else {
+                devices.add(new DeviceSpace(as.name(), sorted(bars.keySet())));
+            }
+            bars.forEach((bar, e) -> offer(best, bestRank, new Placement(bar, as.name(), e[0], e[1], (int) e[2]), isVcpu));
+        }
+        for (MtreeImport.TaggedBar t : imp.passthroughBars()) {
+            best.putIfAbsent(t.passthroughBar(), new Placement(t.passthroughBar(), null, 0, 0, 0));
+        }
+        return new PassthroughAudit(imp.source(), false, sortedPlacements(best), devices, vcpus);
+    }
+
+    /**
+     * Audits a flat dump: the BARs and their extents are inferred per view from the range names (see
+     * {@link FlatDumpBars}); each of a view's {@code AS} lines reaches every BAR found in that view.
+     *
+     * @throws MtreeFormatException naming the line of a BAR piece whose offset exceeds its start
+     */
+    public static PassthroughAudit of(FlatDump dump, VcpuSpaces vcpu) {
+        Objects.requireNonNull(vcpu, "vcpu");
+        Map<PassthroughBar, Placement> best = new LinkedHashMap<>();
+        Map<PassthroughBar, Integer> bestRank = new LinkedHashMap<>();
+        List<DeviceSpace> devices = new ArrayList<>();
+        List<String> vcpus = new ArrayList<>();
+        for (FlatDumpBars.ViewBars vb : FlatDumpBars.find(dump)) {
+            List<PassthroughBar> found = new ArrayList<>();
+            vb.bars().forEach(b -> found.add(b.bar()));
+            for (FlatDump.AsLine as : vb.view().addressSpaces()) {
+                boolean isVcpu = vcpu.isVcpu(as.name());
+                if (isVcpu) {
+                    vcpus.add(as.name());
+                } else {
+                    devices.add(new DeviceSpace(as.name(), sorted(found)));
+                }
+                for (FlatDumpBars.Bar b : vb.bars()) {
+                    offer(best, bestRank, new Placement(b.bar(), as.name(), b.start(), b.last(), b.ranges().size()), isVcpu);
+                }
+            }
+        }
+        return new PassthroughAudit(dump.source(), true, sortedPlacements(best), devices, vcpus);
+    }
+
+    /** Per BAR whose subtree renders in {@code view}: its start, last address and number of ranges. */
+    private static Map<PassthroughBar, long[]> barsIn(FlatView view) {
+        Map<PassthroughBar, long[]> out = new LinkedHashMap<>();
+        for (FlatRange r : view.ranges()) {
+            long offsetInBar = r.offsetInRegion();
+            for (MemoryRegion x = r.region(); x != null; x = x.container()) {
+                PassthroughBar bar = x.passthroughBar();
+                if (bar != null) {
+                    long start = r.start() - offsetInBar;
+                    long last = start + x.size().last();
+                    if (Long.compareUnsigned(last, start) < 0) {
+                        last = -1L; // a BAR placed across 2^64 is clipped there, as rendering clips it
+                    }
+                    long[] e = out.get(bar);
+                    if (e == null) {
+                        out.put(bar, new long[] {start, last, 1});
+                    } else {
+                        // the same BAR as several regions (pieces without their BAR region): their union
+                        e[0] = Long.compareUnsigned(start, e[0]) < 0 ? start : e[0];
+                        e[1] = Long.compareUnsigned(last, e[1]) > 0 ? last : e[1];
+                        e[2]++;
+                    }
+                    break;
+                }
+                offsetInBar += x.address();
+            }
+        }
+        return out;
+    }
+
+    private static int rank(String addressSpace, boolean isVcpu) {
+        if (!isVcpu) {
+            return 3;
+        }
+        return addressSpace.equals("memory") ? 0 : addressSpace.equals("I/O") ? 1 : 2;
+    }
+
+    private static void offer(Map<PassthroughBar, Placement> best, Map<PassthroughBar, Integer> bestRank,
+                              Placement p, boolean isVcpu) {
+        int r = rank(p.addressSpace(), isVcpu);
+        Integer old = bestRank.get(p.bar());
+        if (old == null || r < old) {
+            best.put(p.bar(), p);
+            bestRank.put(p.bar(), r);
+        }
+    }
+
+    private static List<PassthroughBar> sorted(java.util.Collection<PassthroughBar> bars) {
+        List<PassthroughBar> out = new ArrayList<>(bars);
+        out.sort(BAR_ORDER);
+        return out;
+    }
+
+    private static List<Placement> sortedPlacements(Map<PassthroughBar, Placement> best) {
+        List<Placement> out = new ArrayList<>(best.values());
+        out.sort(Comparator.comparing(Placement::bar, BAR_ORDER));
+        return out;
+    }
+
+    /** Where the dump came from. */
+    public String source() {
+        return source;
+    }
+
+    /** Whether the audit was made from a flat dump (extents inferred from BAR pieces) rather than a tree. */
+    public boolean fromFlatDump() {
+        return fromFlatDump;
+    }
+
+    /** Whether the dump has any passthrough BAR. */
+    public boolean hasPassthrough() {
+        return !placements.isEmpty();
+    }
+
+    /** One entry per passthrough BAR, by device then BAR index. */
+    public List<Placement> placements() {
+        return placements;
+    }
+
+    /** The passthrough functions, in address order. */
+    public List<PciAddress> devices() {
+        Set<PciAddress> out = new LinkedHashSet<>();
+        placements.forEach(p -> out.add(p.bar().device()));
+        return List.copyOf(out);
+    }
+
+    /** Every DMA initiator's (non-vCPU) address space of the dump, in the dump's order, with what it reaches. */
+    public List<DeviceSpace> deviceSpaces() {
+        return deviceSpaces;
+    }
+
+    /** The names of the dump's vCPU address spaces, in the dump's order. */
+    public List<String> vcpuSpaces() {
+        return vcpuSpaces;
+    }
+
+    /** One entry per DMA initiator's address space and BAR it reaches, in the dump's order, then by BAR. */
+    public List<Exposure> exposures() {
+        List<Exposure> out = new ArrayList<>();
+        for (DeviceSpace d : deviceSpaces) {
+            for (PassthroughBar b : d.reachable()) {
+                out.add(new Exposure(d.name(), b));
+            }
+        }
+        return out;
+    }
+
+    /** The BARs that no DMA initiator's address space reaches, by device then BAR index. */
+    public List<PassthroughBar> unreachable() {
+        Set<PassthroughBar> reached = new LinkedHashSet<>();
+        deviceSpaces.forEach(d -> reached.addAll(d.reachable()));
+        List<PassthroughBar> out = new ArrayList<>();
+        for (Placement p : placements) {
+            if (!reached.contains(p.bar())) {
+                out.add(p.bar());
+            }
+        }
+        return out;
+    }
+}
