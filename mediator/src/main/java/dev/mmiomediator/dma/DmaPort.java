@@ -1,6 +1,7 @@
 package dev.mmiomediator.dma;
 
 import dev.mmiomediator.memory.MemoryRegionOps;
+import dev.mmiomediator.memory.RamBacking;
 import dev.mmiomediator.memory.Size;
 import io.netty.buffer.ByteBuf;
 
@@ -14,7 +15,9 @@ import java.util.Objects;
  * boundaries and the pieces' results are OR-ed ({@link MemTxResult}).
  *
  * <ul>
- *   <li>RAM: copied; writes to ROM and read-only RAM are ignored (OK), as in QEMU.</li>
+ *   <li>RAM: copied; writes to ROM and read-only RAM are ignored (OK), as in QEMU. The memory is fetched from
+ *       the region on every access, so {@link dev.mmiomediator.memory.MemoryRegion#setRamBacking} takes effect
+ *       at once.</li>
  *   <li>MMIO: split into accesses of the region's valid sizes, naturally aligned where possible.</li>
  *   <li>P2P sections (non-vCPU initiators only): handed to the mediator's {@link P2pHandler}.</li>
  *   <li>Unassigned addresses: reads return 0, writes are dropped, {@link MemTxResult#DECODE_ERROR}.</li>
@@ -91,7 +94,7 @@ public final class DmaPort {
         Section s = lookup(v, addr);
         if (s != null && s.kind == Section.Kind.RAM && Long.compareUnsigned(addr - s.start + size - 1, s.last - s.start) <= 0) {
             result = MemTxResult.OK;
-            return s.backing.read(addr + s.regionDelta, size);
+            return s.region.ramBacking().read(addr + s.regionDelta, size);
         }
         result = access(v, addr, size, false, scratch, null, 0);
         long value = 0;
@@ -116,7 +119,7 @@ public final class DmaPort {
         Section s = lookup(v, addr);
         if (s != null && s.kind == Section.Kind.RAM && Long.compareUnsigned(addr - s.start + size - 1, s.last - s.start) <= 0) {
             if (!s.readOnly) {
-                s.backing.write(addr + s.regionDelta, size, value);
+                s.region.ramBacking().write(addr + s.regionDelta, size, value);
             }
             return MemTxResult.OK;
         }
@@ -238,27 +241,30 @@ public final class DmaPort {
 
     private int piece(Section s, long a, int n, boolean write, byte[] arr, ByteBuf buf, int index) {
         switch (s.kind) {
-            case RAM:
+            case RAM: {
+                RamBacking mem = s.region.ramBacking();
                 if (write) {
                     if (!s.readOnly) {
                         if (arr != null) {
-                            s.backing.write(a + s.regionDelta, arr, index, n);
+                            mem.write(a + s.regionDelta, arr, index, n);
                         } else {
-                            s.backing.write(a + s.regionDelta, buf, index, n);
+                            mem.write(a + s.regionDelta, buf, index, n);
                         }
                     }
                 } else if (arr != null) {
-                    s.backing.read(a + s.regionDelta, arr, index, n);
+                    mem.read(a + s.regionDelta, arr, index, n);
                 } else {
-                    s.backing.read(a + s.regionDelta, buf, index, n);
+                    mem.read(a + s.regionDelta, buf, index, n);
                 }
                 return MemTxResult.OK;
+            }
             case ROMD:
                 if (!write) {
+                    RamBacking mem = s.region.ramBacking();
                     if (arr != null) {
-                        s.backing.read(a + s.regionDelta, arr, index, n);
+                        mem.read(a + s.regionDelta, arr, index, n);
                     } else {
-                        s.backing.read(a + s.regionDelta, buf, index, n);
+                        mem.read(a + s.regionDelta, buf, index, n);
                     }
                     return MemTxResult.OK;
                 }

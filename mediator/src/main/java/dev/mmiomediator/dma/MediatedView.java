@@ -50,7 +50,7 @@ public final class MediatedView {
             if (!out.isEmpty() && out.get(out.size() - 1).canMerge(s)) {
                 Section p = out.get(out.size() - 1);
                 out.set(out.size() - 1, new Section(p.start, s.last, p.kind, p.region, p.regionDelta, p.readOnly,
-                        null, null, p.bar, p.barDelta));
+                        null, p.bar, p.barDelta));
             } else {
                 out.add(s);
             }
@@ -67,7 +67,7 @@ public final class MediatedView {
             for (MemoryRegion x = leaf; x != null; x = x.container()) {
                 PassthroughBar bar = x.passthroughBar();
                 if (bar != null) {
-                    return new Section(r.start(), r.last(), Section.Kind.P2P, leaf, regionDelta, r.readOnly(), null,
+                    return new Section(r.start(), r.last(), Section.Kind.P2P, leaf, regionDelta, r.readOnly(),
                             null, bar, offsetInBar - r.start());
                 }
                 offsetInBar += x.address();
@@ -81,10 +81,25 @@ public final class MediatedView {
         } else {
             kind = Section.Kind.RAM;
         }
+        if ((kind == Section.Kind.RAM || kind == Section.Kind.ROMD) && !hasMemory(leaf)) {
+            kind = Section.Kind.FAULT;
+        }
         boolean readOnly = r.readOnly() || leaf.kind() == RegionKind.ROM;
-        return new Section(r.start(), r.last(), kind, leaf, regionDelta, readOnly,
-                kind == Section.Kind.RAM || kind == Section.Kind.ROMD ? leaf.ramBacking() : null,
-                leaf.ops(), null, 0);
+        return new Section(r.start(), r.last(), kind, leaf, regionDelta, readOnly, leaf.ops(), null, 0);
+    }
+
+    /**
+     * Whether a RAM-like region has (or can get) memory. Accesses fetch the backing from the region each time
+     * rather than from the view, so a backing set after the view was built is used at once; a region too
+     * large for any backing must not make the commit that renders it throw.
+     */
+    private static boolean hasMemory(MemoryRegion leaf) {
+        try {
+            leaf.ramBacking();
+            return true;
+        } catch (IllegalStateException e) {
+            return false;
+        }
     }
 
     /** Whether this is a vCPU view (BARs reachable directly). */

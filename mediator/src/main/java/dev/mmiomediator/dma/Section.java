@@ -3,7 +3,6 @@ package dev.mmiomediator.dma;
 import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.MemoryRegionOps;
 import dev.mmiomediator.memory.PassthroughBar;
-import dev.mmiomediator.memory.RamBacking;
 import dev.mmiomediator.memory.Size;
 
 import java.util.Objects;
@@ -23,7 +22,10 @@ public final class Section {
         MMIO,
         /** A passthrough BAR seen by a non-vCPU initiator: accesses go to the P2P handler. */
         P2P,
-        /** Device MMIO in RAM-only mode, for non-vCPU initiators: reads all-ones, writes dropped, ACCESS_ERROR. */
+        /**
+         * Device MMIO in RAM-only mode, for non-vCPU initiators; or, for every initiator, a RAM-like region that
+         * cannot have memory (over 2^62 bytes and given no backing): reads all-ones, writes dropped, ACCESS_ERROR.
+         */
         FAULT
     }
 
@@ -34,21 +36,19 @@ public final class Section {
     /** offset in region = address + regionDelta. */
     final long regionDelta;
     final boolean readOnly;
-    final RamBacking backing;
     final MemoryRegionOps ops;
     final PassthroughBar bar;
     /** offset in BAR = address + barDelta. */
     final long barDelta;
 
     Section(long start, long last, Kind kind, MemoryRegion region, long regionDelta, boolean readOnly,
-            RamBacking backing, MemoryRegionOps ops, PassthroughBar bar, long barDelta) {
+            MemoryRegionOps ops, PassthroughBar bar, long barDelta) {
         this.start = start;
         this.last = last;
         this.kind = kind;
         this.region = region;
         this.regionDelta = regionDelta;
         this.readOnly = readOnly;
-        this.backing = backing;
         this.ops = ops;
         this.bar = bar;
         this.barDelta = barDelta;

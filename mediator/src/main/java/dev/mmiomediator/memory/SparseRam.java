@@ -9,8 +9,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * RAM that costs nothing until it is written: 64 KiB chunks are allocated on first write, and untouched
- * memory reads as zero. Importing a VM with many GiB of RAM therefore allocates only the chunk table
- * (one reference per 64 KiB, in 1 GiB directories allocated on first write too).
+ * memory reads as zero. Importing a VM with many GiB of RAM therefore allocates only the table of 1 GiB
+ * directories (one reference per GiB; the directories, one reference per 64 KiB, are allocated on first write
+ * too). Above 64 TiB the directories come in groups of 64 TiB, also allocated on first write, so that even
+ * the largest size, 2^62 bytes, costs a table of 2^16 references.
  *
  * <p><b>IMPLEMENTATION NOTES:</b> chunks are published with a compare-and-set, so two first writes to a chunk
  * never lose each other's bytes; values are read and written through a little-endian byte-array view
@@ -21,12 +23,17 @@ public final class SparseRam implements RamBacking {
     static final int CHUNK = 1 << CHUNK_SHIFT;
     private static final int DIR_SHIFT = 30 - CHUNK_SHIFT; // chunks per 1 GiB directory: 2^14
     private static final int DIR = 1 << DIR_SHIFT;
+    private static final int GROUP_SHIFT = 16; // directories per group: 2^16, 64 TiB
+    private static final int GROUP = 1 << GROUP_SHIFT;
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final long size;
+    /** The directories, by {@code offset >>> 30}; {@code null} when the RAM is large enough for {@link #groups}. */
     private final AtomicReferenceArray<AtomicReferenceArray<byte[]>> dirs;
+    /** Groups of directories, by {@code offset >>> 46}, for more than 64 TiB; otherwise {@code null}. */
+    private final AtomicReferenceArray<AtomicReferenceArray<AtomicReferenceArray<byte[]>>> groups;
 
     /**
      * Sparse RAM of {@code size} bytes.
@@ -40,10 +47,13 @@ public final class SparseRam implements RamBacking {
         this.size = size;
         long chunks = (size + CHUNK - 1) >>> CHUNK_SHIFT;
         long dirCount = (chunks + DIR - 1) >>> DIR_SHIFT;
-        if (dirCount > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("RAM size " + Size.hex(size) + " is too large to back");
+        if (dirCount <= GROUP) {
+            this.dirs = new AtomicReferenceArray<>((int) dirCount);
+            this.groups = null;
+        } else {
+            this.dirs = null;
+            this.groups = new AtomicReferenceArray<>((int) ((dirCount + GROUP - 1) >>> GROUP_SHIFT));
         }
-        this.dirs = new AtomicReferenceArray<>((int) dirCount);
     }
 
     @Override
@@ -53,9 +63,23 @@ public final class SparseRam implements RamBacking {
 
     /** How many bytes are allocated so far (a multiple of 64 KiB). */
     public long allocatedBytes() {
+        if (dirs != null) {
+            return allocatedBytes(dirs);
+        }
         long n = 0;
-        for (int d = 0; d < dirs.length(); d++) {
-            AtomicReferenceArray<byte[]> dir = dirs.get(d);
+        for (int g = 0; g < groups.length(); g++) {
+            AtomicReferenceArray<AtomicReferenceArray<byte[]>> group = groups.get(g);
+            if (group != null) {
+                n += allocatedBytes(group);
+            }
+        }
+        return n;
+    }
+
+    private static long allocatedBytes(AtomicReferenceArray<AtomicReferenceArray<byte[]>> table) {
+        long n = 0;
+        for (int d = 0; d < table.length(); d++) {
+            AtomicReferenceArray<byte[]> dir = table.get(d);
             if (dir != null) {
                 for (int c = 0; c < dir.length(); c++) {
                     if (dir.get(c) != null) {
@@ -68,16 +92,31 @@ public final class SparseRam implements RamBacking {
     }
 
     private byte[] chunkForRead(long offset) {
-        AtomicReferenceArray<byte[]> dir = dirs.get((int) (offset >>> 30));
+        AtomicReferenceArray<byte[]> dir;
+        if (dirs != null) {
+            dir = dirs.get((int) (offset >>> 30));
+        } else {
+            AtomicReferenceArray<AtomicReferenceArray<byte[]>> group = groups.get((int) (offset >>> (30 + GROUP_SHIFT)));
+            dir = group == null ? null : group.get((int) ((offset >>> 30) & (GROUP - 1)));
+        }
         return dir == null ? null : dir.get((int) ((offset >>> CHUNK_SHIFT) & (DIR - 1)));
     }
 
     private byte[] chunkForWrite(long offset) {
-        int d = (int) (offset >>> 30);
-        AtomicReferenceArray<byte[]> dir = dirs.get(d);
+        AtomicReferenceArray<AtomicReferenceArray<byte[]>> table = dirs;
+        if (table == null) {
+            int g = (int) (offset >>> (30 + GROUP_SHIFT));
+            table = groups.get(g);
+            if (table == null) {
+                groups.compareAndSet(g, null, new AtomicReferenceArray<>(GROUP));
+                table = groups.get(g);
+            }
+        }
+        int d = (int) ((offset >>> 30) & (GROUP - 1));
+        AtomicReferenceArray<byte[]> dir = table.get(d);
         if (dir == null) {
-            dirs.compareAndSet(d, null, new AtomicReferenceArray<>(DIR));
-            dir = dirs.get(d);
+            table.compareAndSet(d, null, new AtomicReferenceArray<>(DIR));
+            dir = table.get(d);
         }
         int c = (int) ((offset >>> CHUNK_SHIFT) & (DIR - 1));
         byte[] chunk = dir.get(c);
