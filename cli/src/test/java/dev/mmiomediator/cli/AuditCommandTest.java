@@ -6,8 +6,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,14 +22,8 @@ class AuditCommandTest {
     @TempDir
     Path dir;
 
-    record Result(int code, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Result(code, out.toString(), err.toString());
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     Path fixture(String name) throws Exception {
@@ -71,7 +63,7 @@ class AuditCommandTest {
 
     @Test
     void syntheticTreeJsonIsExactlyThePassthroughBarAndItsExposure() throws Exception {
-        Result r = run("mtree", "audit", "--json", file("one-bar.txt", ONE_BAR).toString());
+        CliRun r = run("mtree", "audit", "--json", file("one-bar.txt", ONE_BAR).toString());
         assertEquals(0, r.code(), r.err());
         assertEquals("{\"passthrough\":[{\"device\":\"0000:01:00.0\",\"bar\":0,\"addressSpace\":\"memory\","
                 + "\"start\":\"0xc0000000\",\"end\":\"0xc0ffffff\"}],"
@@ -81,7 +73,7 @@ class AuditCommandTest {
 
     @Test
     void syntheticTreeTextListsTheBarAndWhoReachesIt() throws Exception {
-        Result r = run("mtree", "audit", file("one-bar.txt", ONE_BAR).toString());
+        CliRun r = run("mtree", "audit", file("one-bar.txt", ONE_BAR).toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("Passthrough devices: 1 function, 1 BAR\n"
                 + "  0000:01:00.0 BAR 0  memory  00000000c0000000-00000000c0ffffff  16 MiB    3 ranges\n"), r.out());
@@ -92,7 +84,7 @@ class AuditCommandTest {
 
     @Test
     void memflowTextListsFiveFunctionsNineBarsAndThirtyInitiators() throws Exception {
-        Result r = run("mtree", "audit", fixture("memflow-vfio5.flat.txt").toString());
+        CliRun r = run("mtree", "audit", fixture("memflow-vfio5.flat.txt").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("Passthrough audit of " + dir.resolve("memflow-vfio5.flat.txt")
                 + ", a flat dump: BAR extents inferred from their pieces\n"), r.out());
@@ -110,7 +102,7 @@ class AuditCommandTest {
 
     @Test
     void memflowJsonParsesWithNinePlacementsAndAnExposurePerAddressSpaceAndBar() throws Exception {
-        Result r = run("mtree", "audit", "--json", fixture("memflow-vfio5.flat.txt").toString());
+        CliRun r = run("mtree", "audit", "--json", fixture("memflow-vfio5.flat.txt").toString());
         assertEquals(0, r.code(), r.err());
         Map<String, Object> json = Json.object(r.out());
         assertEquals(List.of("passthrough", "exposures"), new ArrayList<>(json.keySet()));
@@ -126,24 +118,24 @@ class AuditCommandTest {
     @Test
     void q35BareSaysThereIsNoPassthroughDevice() throws Exception {
         for (String f : List.of("q35-bare.tree.txt", "q35-bare.flat.txt")) {
-            Result r = run("mtree", "audit", fixture(f).toString());
+            CliRun r = run("mtree", "audit", fixture(f).toString());
             assertEquals(0, r.code(), r.err());
             assertTrue(r.out().contains("No passthrough (VFIO) device"), r.out());
-            Result j = run("mtree", "audit", "--json", fixture(f).toString());
+            CliRun j = run("mtree", "audit", "--json", fixture(f).toString());
             assertEquals("{\"passthrough\":[],\"exposures\":[]}\n", j.out());
         }
     }
 
     @Test
     void ivshmemCaptureHasNoPassthroughDevice() throws Exception {
-        Result r = run("mtree", "audit", fixture("x86-q35-misc.treeD.txt").toString());
+        CliRun r = run("mtree", "audit", fixture("x86-q35-misc.treeD.txt").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("No passthrough (VFIO) device"), r.out());
     }
 
     @Test
     void withoutFileAuditsTheBundledSample() {
-        Result r = run("mtree", "audit");
+        CliRun r = run("mtree", "audit");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("Passthrough audit of bundled sample"), r.out());
         assertTrue(r.out().contains("No passthrough (VFIO) device"), r.out());
@@ -154,7 +146,7 @@ class AuditCommandTest {
         InputStream old = System.in;
         System.setIn(new ByteArrayInputStream(ONE_BAR.getBytes(StandardCharsets.UTF_8)));
         try {
-            Result r = run("mtree", "audit", "--json", "-");
+            CliRun r = run("mtree", "audit", "--json", "-");
             assertEquals(0, r.code(), r.err());
             assertTrue(r.out().contains("\"addressSpace\":\"virtio-net-pci\""), r.out());
         } finally {
@@ -164,21 +156,21 @@ class AuditCommandTest {
 
     @Test
     void vcpuSpaceOptionTakesAnAddressSpaceOutOfTheList() throws Exception {
-        Result r = run("mtree", "audit", "--json", "--vcpu-space", "virtio-net-pci", file("one-bar.txt", ONE_BAR).toString());
+        CliRun r = run("mtree", "audit", "--json", "--vcpu-space", "virtio-net-pci", file("one-bar.txt", ONE_BAR).toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().endsWith("\"exposures\":[]}\n"), r.out());
     }
 
     @Test
     void withoutDefaultVcpuRulesTheSystemSpaceIsListed() throws Exception {
-        Result r = run("mtree", "audit", "--json", "--no-default-vcpu-spaces", file("one-bar.txt", ONE_BAR).toString());
+        CliRun r = run("mtree", "audit", "--json", "--no-default-vcpu-spaces", file("one-bar.txt", ONE_BAR).toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("\"exposures\":[{\"addressSpace\":\"memory\""), r.out());
     }
 
     @Test
     void vcpuPatternOptionMatchesWholeNames() throws Exception {
-        Result r = run("mtree", "audit", "--json", "--vcpu-pattern", "virtio-.*", file("one-bar.txt", ONE_BAR).toString());
+        CliRun r = run("mtree", "audit", "--json", "--vcpu-pattern", "virtio-.*", file("one-bar.txt", ONE_BAR).toString());
         assertTrue(r.out().endsWith("\"exposures\":[]}\n"), r.out());
     }
 
@@ -186,7 +178,7 @@ class AuditCommandTest {
     void addressSpaceNamesAreEscapedInJson() throws Exception {
         String name = "nic \"a\\b\"\tx";
         String dump = ONE_BAR.replace("address-space: virtio-net-pci\n", "address-space: " + name + "\n");
-        Result r = run("mtree", "audit", "--json", file("odd.txt", dump).toString());
+        CliRun r = run("mtree", "audit", "--json", file("odd.txt", dump).toString());
         assertEquals(0, r.code(), r.err());
         List<?> ex = (List<?>) Json.object(r.out()).get("exposures");
         assertEquals(name, ((Map<?, ?>) ex.get(0)).get("addressSpace"));
@@ -194,7 +186,7 @@ class AuditCommandTest {
 
     @Test
     void malformedDumpExitsTwoWithOneLine() throws Exception {
-        Result r = run("mtree", "audit", file("bad.txt", "FlatView #0\n AS \"memory\", root: system\n"
+        CliRun r = run("mtree", "audit", file("bad.txt", "FlatView #0\n AS \"memory\", root: system\n"
                 + " Root memory region: system\n  00000000000010zz-0000000000001fff (prio 0, ram): x\n").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().startsWith("mmio-mediator: "), r.err());
@@ -205,7 +197,7 @@ class AuditCommandTest {
 
     @Test
     void missingFileExitsTwo() {
-        Result r = run("mtree", "audit", dir.resolve("nope.txt").toString());
+        CliRun r = run("mtree", "audit", dir.resolve("nope.txt").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("nope.txt"), r.err());
         assertEquals(1, r.err().strip().lines().count());
@@ -213,7 +205,7 @@ class AuditCommandTest {
 
     @Test
     void invalidVcpuPatternExitsTwoNamingIt() throws Exception {
-        Result r = run("mtree", "audit", "--vcpu-pattern", "cpu-([", file("one-bar.txt", ONE_BAR).toString());
+        CliRun r = run("mtree", "audit", "--vcpu-pattern", "cpu-([", file("one-bar.txt", ONE_BAR).toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("'cpu-(['"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -226,7 +218,7 @@ class AuditCommandTest {
 
     @Test
     void helpExitsZero() {
-        Result r = run("mtree", "audit", "--help");
+        CliRun r = run("mtree", "audit", "--help");
         assertEquals(0, r.code());
         assertTrue(r.out().startsWith("Usage: mmio-mediator mtree audit"), r.out());
         assertTrue(r.out().contains("--json"), r.out());
@@ -234,7 +226,7 @@ class AuditCommandTest {
 
     @Test
     void notesOptionReportsTheTaggedDevice() throws Exception {
-        Result r = run("mtree", "audit", "--notes", file("one-bar.txt", ONE_BAR).toString());
+        CliRun r = run("mtree", "audit", "--notes", file("one-bar.txt", ONE_BAR).toString());
         assertEquals(0, r.code());
         assertTrue(r.err().contains("passthrough device 0000:01:00.0"), r.err());
         assertFalse(r.out().contains("note:"), r.out());

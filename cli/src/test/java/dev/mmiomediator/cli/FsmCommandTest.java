@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,14 +19,8 @@ class FsmCommandTest {
     static final String KERNEL_PATHS = "kernel-paths.txt";
     static final Path MEDIATOR_COPY = Path.of("../mediator/src/test/resources/dev/mmiomediator/vfio/kernel-paths.txt");
 
-    record Result(int code, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Result(code, out.toString(), err.toString());
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     static String kernelPaths() throws IOException {
@@ -38,7 +30,7 @@ class FsmCommandTest {
         }
     }
 
-    static void assertBadInput(Result r, String message) {
+    static void assertBadInput(CliRun r, String message) {
         assertEquals(2, r.code(), r.err());
         assertEquals("", r.out());
         assertEquals("mmio-mediator: " + message + System.lineSeparator(), r.err());
@@ -47,7 +39,7 @@ class FsmCommandTest {
 
     @Test
     void pathPrintsTheKernelsMultiStepPath() {
-        Result r = run("fsm", "path", "--flags", "STOP_COPY,P2P", "--from", "RUNNING", "--to", "STOP_COPY");
+        CliRun r = run("fsm", "path", "--flags", "STOP_COPY,P2P", "--from", "RUNNING", "--to", "STOP_COPY");
         assertEquals(0, r.code(), r.err());
         assertEquals("RUNNING -> RUNNING_P2P -> STOP -> STOP_COPY" + System.lineSeparator(), r.out());
         assertEquals("", r.err());
@@ -55,7 +47,7 @@ class FsmCommandTest {
 
     @Test
     void pathToTheSameStateIsThatState() {
-        Result r = run("fsm", "path", "--flags", "stop_copy", "--from", "stop", "--to", "stop");
+        CliRun r = run("fsm", "path", "--flags", "stop_copy", "--from", "stop", "--to", "stop");
         assertEquals(0, r.code(), r.err());
         assertEquals("STOP" + System.lineSeparator(), r.out());
     }
@@ -65,7 +57,7 @@ class FsmCommandTest {
         List<String> expected = kernelPaths().lines().filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
         assertEquals(256, expected.size());
         for (String flags : List.of("STOP_COPY", "STOP_COPY,P2P", "STOP_COPY,PRE_COPY", "STOP_COPY,P2P,PRE_COPY")) {
-            Result r = run("fsm", "table", "--flags", flags);
+            CliRun r = run("fsm", "table", "--flags", flags);
             assertEquals(0, r.code(), r.err());
             String want = expected.stream().filter(l -> l.startsWith(flags + " "))
                     .map(l -> l.substring(flags.length() + 1)).collect(Collectors.joining(System.lineSeparator(), "",
@@ -98,7 +90,7 @@ class FsmCommandTest {
 
     @Test
     void errorStateExitsTwo() {
-        Result r = run("fsm", "path", "--flags", "STOP_COPY", "--from", "ERROR", "--to", "RUNNING");
+        CliRun r = run("fsm", "path", "--flags", "STOP_COPY", "--from", "ERROR", "--to", "RUNNING");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("ERROR is never a valid current state"), r.err());
         r = run("fsm", "path", "--flags", "STOP_COPY", "--from", "RUNNING", "--to", "ERROR");
@@ -124,7 +116,7 @@ class FsmCommandTest {
 
     @Test
     void missingOptionsAndMissingSubcommandExitTwo() {
-        Result r = run("fsm", "table");
+        CliRun r = run("fsm", "table");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--flags"), r.err());
         assertEquals(2, run("fsm", "path", "--flags", "STOP_COPY", "--from", "STOP").code());
@@ -137,7 +129,7 @@ class FsmCommandTest {
     void everyCommandHasHelp() {
         for (String[] args : List.of(new String[] {"fsm", "--help"}, new String[] {"fsm", "path", "--help"},
                 new String[] {"fsm", "table", "--help"})) {
-            Result r = run(args);
+            CliRun r = run(args);
             assertEquals(0, r.code(), String.join(" ", args));
             assertTrue(r.out().startsWith("Usage: mmio-mediator fsm"), r.out());
         }

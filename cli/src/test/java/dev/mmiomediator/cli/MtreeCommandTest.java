@@ -5,8 +5,6 @@ import dev.mmiomediator.mtree.FlatDump;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,14 +17,8 @@ class MtreeCommandTest {
     @TempDir
     Path dir;
 
-    record Result(int code, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Result(code, out.toString(), err.toString());
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     Path fixture(String name) throws Exception {
@@ -37,7 +29,7 @@ class MtreeCommandTest {
 
     @Test
     void flattenOfQ35BareTreeWithDisabledRegionsEqualsQemusFlatDump() throws Exception {
-        Result r = run("mtree", "flatten", fixture("q35-bare.treeD.txt").toString());
+        CliRun r = run("mtree", "flatten", fixture("q35-bare.treeD.txt").toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(FlatDump.parse(QemuDumps.flat("q35-bare"), "qemu").canonicalViews(),
                 FlatDump.parse(r.out(), "cli").canonicalViews());
@@ -45,7 +37,7 @@ class MtreeCommandTest {
 
     @Test
     void flattenOfQ35BareTreeWithoutDisabledRegionsEqualsQemusFlatDump() throws Exception {
-        Result r = run("mtree", "flatten", fixture("q35-bare.tree.txt").toString());
+        CliRun r = run("mtree", "flatten", fixture("q35-bare.tree.txt").toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(FlatDump.parse(QemuDumps.flat("q35-bare"), "qemu").canonicalViews(),
                 FlatDump.parse(r.out(), "cli").canonicalViews());
@@ -53,7 +45,7 @@ class MtreeCommandTest {
 
     @Test
     void flattenWithoutFileRendersTheBundledRealDump() {
-        Result r = run("mtree", "flatten");
+        CliRun r = run("mtree", "flatten");
         assertEquals(0, r.code(), r.err());
         assertEquals(FlatDump.parse(QemuDumps.flat("x86-q35-devices"), "qemu").canonicalViews(),
                 FlatDump.parse(r.out(), "cli").canonicalViews());
@@ -62,7 +54,7 @@ class MtreeCommandTest {
     @Test
     void treeReproducesTheDumpItReads() throws Exception {
         for (String f : List.of("x86-q35-devices.tree.txt", "x86-q35-devices.treeD.txt")) {
-            Result r = run("mtree", "tree", fixture(f).toString());
+            CliRun r = run("mtree", "tree", fixture(f).toString());
             assertEquals(0, r.code(), r.err());
             assertEquals(QemuDumps.read(f), r.out(), f);
         }
@@ -70,14 +62,14 @@ class MtreeCommandTest {
 
     @Test
     void treeWithDashDOnADumpWithoutItShowsHiddenPlaceholders() throws Exception {
-        Result r = run("mtree", "tree", "-D", fixture("q35-bare.tree.txt").toString());
+        CliRun r = run("mtree", "tree", "-D", fixture("q35-bare.tree.txt").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("(hidden disabled region) [disabled]"), r.out());
     }
 
     @Test
     void flattenOfAFlatDumpPrintsItBack() throws Exception {
-        Result r = run("mtree", "flatten", fixture("memflow-vfio5.flat.txt").toString());
+        CliRun r = run("mtree", "flatten", fixture("memflow-vfio5.flat.txt").toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(FlatDump.parse(QemuDumps.read("memflow-vfio5.flat.txt"), "memflow").canonicalViews(),
                 FlatDump.parse(r.out(), "cli").canonicalViews());
@@ -88,7 +80,7 @@ class MtreeCommandTest {
         Path bad = dir.resolve("bad.txt");
         Files.writeString(bad, "address-space: memory\n  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n"
                 + "    0000000000001000-00000000000010zz (prio 0, ram): broken\n");
-        Result r = run("mtree", "flatten", bad.toString());
+        CliRun r = run("mtree", "flatten", bad.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().startsWith("mmio-mediator: " + bad + ":3: "), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -98,7 +90,7 @@ class MtreeCommandTest {
 
     @Test
     void missingFileExitsTwo() {
-        Result r = run("mtree", "tree", dir.resolve("nope.txt").toString());
+        CliRun r = run("mtree", "tree", dir.resolve("nope.txt").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("nope.txt"), r.err());
         assertEquals(1, r.err().strip().lines().count());
@@ -106,7 +98,7 @@ class MtreeCommandTest {
 
     @Test
     void treeOfAFlatDumpIsBadInput() throws Exception {
-        Result r = run("mtree", "tree", fixture("q35-bare.flat.txt").toString());
+        CliRun r = run("mtree", "tree", fixture("q35-bare.flat.txt").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("flat dump"), r.err());
     }
@@ -114,7 +106,7 @@ class MtreeCommandTest {
     @Test
     void unknownOptionAndBadHintExitTwo() throws Exception {
         assertEquals(2, run("mtree", "flatten", "--bogus").code());
-        Result r = run("mtree", "flatten", "--hint", "sparkly=io");
+        CliRun r = run("mtree", "flatten", "--hint", "sparkly=io");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("sparkly=io") || r.err().contains("sparkly io"), r.err());
     }
@@ -124,7 +116,7 @@ class MtreeCommandTest {
         // declaring 'hpet' a container removes it from the flat view
         Path f = fixture("q35-bare.treeD.txt");
         assertTrue(run("mtree", "flatten", f.toString()).out().contains("): hpet"));
-        Result r = run("mtree", "flatten", "--hint", "container=hpet", f.toString());
+        CliRun r = run("mtree", "flatten", "--hint", "container=hpet", f.toString());
         assertEquals(0, r.code(), r.err());
         assertFalse(r.out().contains("): hpet"), r.out());
     }
@@ -133,12 +125,12 @@ class MtreeCommandTest {
     void catalogueFileIsReadAndListed() throws Exception {
         Path cat = dir.resolve("my.catalogue");
         Files.writeString(cat, "# mine\nmmio  my-device\nreadonly /my-rom-.*/\n");
-        Result r = run("mtree", "catalogue", "--catalogue", cat.toString());
+        CliRun r = run("mtree", "catalogue", "--catalogue", cat.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("mmio my-device  (" + cat + ":2)"), r.out());
         assertTrue(r.out().contains("readonly /my-rom-.*/"), r.out());
         Files.writeString(cat, "shiny thing\n");
-        Result bad = run("mtree", "catalogue", "--catalogue", cat.toString());
+        CliRun bad = run("mtree", "catalogue", "--catalogue", cat.toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains(cat + ":1"), bad.err());
     }
@@ -147,7 +139,7 @@ class MtreeCommandTest {
     void everyCommandHasHelp() {
         for (String[] cmd : new String[][] {{"--help"}, {"mtree", "--help"}, {"mtree", "flatten", "--help"},
                 {"mtree", "tree", "--help"}, {"mtree", "catalogue", "--help"}}) {
-            Result r = run(cmd);
+            CliRun r = run(cmd);
             assertEquals(0, r.code(), String.join(" ", cmd));
             assertTrue(r.out().startsWith("Usage: mmio-mediator"), r.out());
         }
@@ -155,14 +147,14 @@ class MtreeCommandTest {
 
     @Test
     void noCommandIsBadInput() {
-        Result r = run();
+        CliRun r = run();
         assertEquals(2, r.code());
         assertTrue(r.err().contains("expected a command"), r.err());
     }
 
     @Test
     void notesExplainTheImportersDecisions() throws Exception {
-        Result r = run("mtree", "flatten", "--notes", fixture("q35-bare.tree.txt").toString());
+        CliRun r = run("mtree", "flatten", "--notes", fixture("q35-bare.tree.txt").toString());
         assertEquals(0, r.code());
         assertTrue(r.err().contains("disabled region the dump does not show"), r.err());
         assertTrue(r.err().contains("catalogue: container 'bus master container'"), r.err());
