@@ -1,0 +1,20 @@
+package dev.mmiomediator.policy;
+
+/**
+ * How the engine cancels a migration when a policy decides {@link Decision#ABORT_MIGRATION}; implemented by the
+ * migration driver (a later issue). Called on the accessing thread, possibly by many threads at once and many
+ * times for one migration: implementations must be thread-safe and idempotent, and must not block, because the
+ * access waits for the call to return.
+ */
+@FunctionalInterface
+public interface MigrationControl {
+    /** A control that ignores requests, for VMs that are never migrated. */
+    MigrationControl NONE = reason -> { };
+
+    /**
+     * Asks for the current migration, if any, to be cancelled.
+     *
+     * @param reason why, for logs and the user: names the access and the target's state
+     */
+    void requestAbort(String reason);
+}

@@ -1,0 +1,31 @@
+/**
+ * The P2P policy engine: what happens to a non-vCPU access that hits a passthrough device's BAR (DESIGN
+ * section 5).
+ *
+ * <h2>For policy authors</h2>
+ * A {@link dev.mmiomediator.policy.P2pPolicy} turns a {@link dev.mmiomediator.policy.P2pRequest} (the access,
+ * the target's migration state, whether it supports P2P, the {@link dev.mmiomediator.policy.MigrationPhase})
+ * into a {@link dev.mmiomediator.policy.Decision}. Most policies need no code beyond
+ * {@link dev.mmiomediator.policy.Rule}s composed first-match by a {@link dev.mmiomediator.policy.RulePolicy}:
+ * <pre>{@code
+ * P2pPolicy policy = RulePolicy.builder("gpu-writes")
+ *         .when(Rule.device("0000:01:00.0").writes().targetAccepts()).then(Decision.FORWARD)
+ *         .otherwise(Decision.FAIL)
+ *         .build();
+ * }</pre>
+ * Ship it as a jar with a {@link dev.mmiomediator.policy.PolicyProvider} listed in
+ * {@code META-INF/services/dev.mmiomediator.policy.PolicyProvider}; {@link dev.mmiomediator.policy.Policies}
+ * finds it by name.
+ *
+ * <h2>The engine</h2>
+ * A {@link dev.mmiomediator.policy.PolicyEngine} is the mediator's {@link dev.mmiomediator.dma.P2pHandler}: it
+ * looks the target up among the devices registered with it, asks the policy, and carries the decision out
+ * through the device's {@link dev.mmiomediator.policy.P2pTarget} and the
+ * {@link dev.mmiomediator.policy.MigrationControl}. It counts outcomes per initiator and target
+ * ({@link dev.mmiomediator.policy.PolicyCounters}); it never logs one line per access.
+ *
+ * <h2>Threading</h2>
+ * Policies, rules and the engine are called on the accessing thread, concurrently, outside any lock: every
+ * type here is immutable or thread-safe, and policies must be too.
+ */
+package dev.mmiomediator.policy;
