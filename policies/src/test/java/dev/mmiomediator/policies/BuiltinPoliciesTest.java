@@ -16,7 +16,7 @@ class BuiltinPoliciesTest {
 
     @Test
     void availableListsTheBuiltinsByName() {
-        assertEquals(List.of("fail-always", "require-p2p"),
+        assertEquals(List.of("example-nic-first", "fail-always", "require-p2p"),
                 Policies.available(loader).stream().map(PolicyProvider::name).toList());
     }
 
@@ -34,7 +34,8 @@ class BuiltinPoliciesTest {
     void unknownNameListsTheBuiltins() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Policies.find("queue-and-replay", loader));
-        assertEquals("unknown policy 'queue-and-replay': expected one of fail-always, require-p2p", e.getMessage());
+        assertEquals("unknown policy 'queue-and-replay': expected one of example-nic-first, fail-always, "
+                + "require-p2p", e.getMessage());
     }
 
     @Test

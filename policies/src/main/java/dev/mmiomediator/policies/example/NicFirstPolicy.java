@@ -1,0 +1,154 @@
+package dev.mmiomediator.policies.example;
+
+import dev.mmiomediator.dma.Initiator;
+import dev.mmiomediator.policy.Decision;
+import dev.mmiomediator.policy.P2pPolicy;
+import dev.mmiomediator.policy.PolicyProvider;
+import dev.mmiomediator.policy.Rule;
+import dev.mmiomediator.policy.RulePolicy;
+import dev.mmiomediator.vfio.PciAddress;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * {@code example-nic-first}: the example rule class for policy authors. <b>Copy this class</b> to write your own
+ * policy: rename it, change {@link #NAME}, and change the rules in {@link #create}.
+ *
+ * <p>What it decides: a <em>write</em> by one named software device (default {@value #DEFAULT_INITIATOR}) to a
+ * range of one BAR of one passthrough device (default BAR {@value #DEFAULT_BAR}, offsets {@code [0x0, 0x1000)}
+ * of {@value #DEFAULT_DEVICE}) is {@link Decision#FORWARD forwarded} while the target's state accepts inbound
+ * MMIO (RUNNING, RUNNING_P2P, PRE_COPY, PRE_COPY_P2P). Every other access, reads included and in any other
+ * state, is {@link Decision#FAIL failed} (master abort: reads all-ones, writes dropped). It never decides
+ * {@link Decision#QUEUE}, so nothing is ever held back; it never aborts a migration.
+ *
+ * <p>How it is built, the three things every policy needs:
+ * <ol>
+ *   <li><b>Rules</b>: a {@link Rule} is a conjunction of small matchers (initiator, device, BAR, offset range,
+ *       direction, target state, migration phase), chained from a static factory. Rules are immutable.</li>
+ *   <li><b>A {@link RulePolicy}</b>: rules with decisions, tried first-match in order, plus an {@code otherwise}
+ *       decision for the accesses no rule matches (required: the builder refuses to build without it). The
+ *       result is immutable and thread-safe, as a {@link P2pPolicy} must be: the engine calls it concurrently
+ *       on the accessing threads.</li>
+ *   <li><b>A {@link PolicyProvider}</b> ({@link Provider}) with a public no-argument constructor, listed in
+ *       {@code META-INF/services/dev.mmiomediator.policy.PolicyProvider} of the jar, so that
+ *       {@link dev.mmiomediator.policy.Policies#find} finds it by {@link #NAME} and
+ *       {@code mmio-mediator policies --policy-path DIR} lists it. The provider turns options (strings) into a
+ *       policy and refuses, naming it, any option it does not know.</li>
+ * </ol>
+ *
+ * <p>Options (all optional): {@code initiator} (a software device's id), {@code device} (a PCI address such as
+ * {@code 0000:01:00.0}), {@code bar} (0 to 5), {@code from} and {@code to} (the BAR offset range
+ * {@code [from, to)}, decimal or {@code 0x} hex).
+ */
+public final class NicFirstPolicy {
+    /** The name it is selected by. */
+    public static final String NAME = "example-nic-first";
+    /** Its one-line description. */
+    public static final String DESCRIPTION = "example for policy authors: forward one software device's writes to "
+            + "one BAR range while the target accepts; fail everything else";
+    /** The initiator whose writes are forwarded unless the {@code initiator} option says otherwise. */
+    public static final String DEFAULT_INITIATOR = "virtio-net";
+    /** The target device unless the {@code device} option says otherwise. */
+    public static final String DEFAULT_DEVICE = "0000:01:00.0";
+    /** The target BAR unless the {@code bar} option says otherwise. */
+    public static final int DEFAULT_BAR = 2;
+    /** The start of the offset range unless the {@code from} option says otherwise. */
+    public static final long DEFAULT_FROM = 0;
+    /** The end (exclusive) of the offset range unless the {@code to} option says otherwise. */
+    public static final long DEFAULT_TO = 0x1000;
+
+    private static final Set<String> OPTIONS = Set.of("initiator", "device", "bar", "from", "to");
+
+    private NicFirstPolicy() {
+    }
+
+    /**
+     * The policy: forward writes by software device {@code initiator} to BAR {@code bar} of {@code device},
+     * offsets {@code [from, to)}, while the target accepts; fail the rest.
+     *
+     * @throws IllegalArgumentException naming the value if the BAR or the offset range is invalid
+     */
+    public static P2pPolicy create(String initiator, PciAddress device, int bar, long from, long to) {
+        Objects.requireNonNull(initiator, "initiator");
+        Objects.requireNonNull(device, "device");
+        return RulePolicy.builder(NAME)
+                .description(DESCRIPTION)
+                // Rule 1: the one kind of access this policy lets through. Every condition must hold.
+                .when(Rule.initiatorKind(Initiator.Kind.SOFTWARE_DEVICE)
+                        .andInitiator(initiator)
+                        .andDevice(device)
+                        .bar(bar)
+                        .offsets(from, to)
+                        .writes()
+                        .targetAccepts())
+                .then(Decision.FORWARD)
+                // Everything else: master abort. Never QUEUE, never ABORT_MIGRATION.
+                .otherwise(Decision.FAIL)
+                .build();
+    }
+
+    /** The policy with the defaults. */
+    public static P2pPolicy create() {
+        return create(DEFAULT_INITIATOR, PciAddress.parse(DEFAULT_DEVICE), DEFAULT_BAR, DEFAULT_FROM, DEFAULT_TO);
+    }
+
+    /** Finds {@link NicFirstPolicy} by {@link #NAME}: listed in {@code META-INF/services}. Thread-safe. */
+    public static final class Provider implements PolicyProvider {
+        /** For {@link java.util.ServiceLoader}: a provider needs a public no-argument constructor. */
+        public Provider() {
+        }
+
+        @Override
+        public String name() {
+            return NAME;
+        }
+
+        @Override
+        public String description() {
+            return DESCRIPTION;
+        }
+
+        /**
+         * @throws IllegalArgumentException naming the option if one is unknown, or the value if it is invalid
+         */
+        @Override
+        public P2pPolicy create(Map<String, String> options) {
+            Objects.requireNonNull(options, "options of policy " + NAME);
+            Set<String> unknown = new TreeSet<>(options.keySet());
+            unknown.removeAll(OPTIONS);
+            if (!unknown.isEmpty()) {
+                throw new IllegalArgumentException("policy '" + NAME + "': unknown option(s) " + unknown
+                        + ", expected some of " + new TreeSet<>(OPTIONS));
+            }
+            return NicFirstPolicy.create(options.getOrDefault("initiator", DEFAULT_INITIATOR),
+                    PciAddress.parse(options.getOrDefault("device", DEFAULT_DEVICE)),
+                    bar(number(options, "bar", DEFAULT_BAR)),
+                    number(options, "from", DEFAULT_FROM),
+                    number(options, "to", DEFAULT_TO));
+        }
+
+        private static int bar(long index) {
+            if (index < 0 || index > 5) {
+                throw new IllegalArgumentException("policy '" + NAME + "': option bar=" + index
+                        + ": expected an index from 0 to 5");
+            }
+            return (int) index;
+        }
+
+        private static long number(Map<String, String> options, String option, long otherwise) {
+            String v = options.get(option);
+            if (v == null) {
+                return otherwise;
+            }
+            try {
+                return Long.decode(v.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("policy '" + NAME + "': option " + option + "='" + v
+                        + "': expected a number (decimal or 0x hex)");
+            }
+        }
+    }
+}
