@@ -40,13 +40,8 @@ final class MtreeCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "expected a subcommand: flatten, tree, catalogue or audit");
     }
 
-    /** Options shared by the commands that import a tree dump. */
-    static final class ImportOptions {
-        @Parameters(index = "0", arity = "0..1", paramLabel = "FILE",
-                description = "A dump from 'info mtree', 'info mtree -D' or (flatten and audit only) 'info mtree -f'; "
-                        + "'-' reads standard input. Default: the bundled sample, a real QEMU 7.2 q35 dump.")
-        String file;
-
+    /** The options that extend the built-in region catalogue, shared by every command that uses it. */
+    static final class CatalogueOptions {
         @Option(names = "--catalogue", paramLabel = "FILE",
                 description = "Add the rules of a region catalogue file (see 'mtree catalogue'); may repeat.")
         List<Path> catalogues = new ArrayList<>();
@@ -56,10 +51,7 @@ final class MtreeCommand implements Runnable {
                         + "HINT is mmio, container, readonly or zero-size; may repeat.")
         List<String> hints = new ArrayList<>();
 
-        @Option(names = "--notes", description = "Print, on standard error, what the importer had to decide "
-                + "(catalogue rules applied, hidden disabled regions, ambiguous alias targets).")
-        boolean notes;
-
+        /** The built-in catalogue plus the files and rules given. */
         RegionCatalogue catalogue() throws IOException {
             RegionCatalogue c = RegionCatalogue.builtIn();
             for (Path p : catalogues) {
@@ -72,6 +64,25 @@ final class MtreeCommand implements Runnable {
                 c = c.plus(h);
             }
             return c;
+        }
+    }
+
+    /** Options shared by the commands that import a tree dump. */
+    static final class ImportOptions {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "FILE",
+                description = "A dump from 'info mtree', 'info mtree -D' or (flatten and audit only) 'info mtree -f'; "
+                        + "'-' reads standard input. Default: the bundled sample, a real QEMU 7.2 q35 dump.")
+        String file;
+
+        @CommandLine.Mixin
+        CatalogueOptions catalogueOptions = new CatalogueOptions();
+
+        @Option(names = "--notes", description = "Print, on standard error, what the importer had to decide "
+                + "(catalogue rules applied, hidden disabled regions, ambiguous alias targets).")
+        boolean notes;
+
+        RegionCatalogue catalogue() throws IOException {
+            return catalogueOptions.catalogue();
         }
 
         String sourceName() {
@@ -185,23 +196,17 @@ final class MtreeCommand implements Runnable {
                     + "does not print (i/o regions that are MMIO or containers, read-only aliases, zero-size regions).",
                     "Write your own rules in the same format and pass them with --catalogue FILE."})
     static final class Catalogue implements java.util.concurrent.Callable<Integer> {
-        @Option(names = "--catalogue", paramLabel = "FILE", description = "Add the rules of a catalogue file; may repeat.")
-        List<Path> catalogues = new ArrayList<>();
-
-        @Option(names = "--hint", paramLabel = "HINT=NAME", description = "Add one rule; may repeat.")
-        List<String> hints = new ArrayList<>();
+        @CommandLine.Mixin
+        CatalogueOptions options = new CatalogueOptions();
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws IOException {
-            ImportOptions o = new ImportOptions();
-            o.catalogues = catalogues;
-            o.hints = hints;
             PrintWriter out = spec.commandLine().getOut();
             out.println("# HINT     NAME or /REGEX/    (origin)");
-            for (RegionCatalogue.Rule r : o.catalogue().rules()) {
+            for (RegionCatalogue.Rule r : options.catalogue().rules()) {
                 out.println(r);
             }
             return 0;

@@ -2,7 +2,6 @@ package dev.mmiomediator.dma;
 
 import dev.mmiomediator.memory.MemoryRegionOps;
 import dev.mmiomediator.memory.RamBacking;
-import dev.mmiomediator.memory.Size;
 import io.netty.buffer.ByteBuf;
 
 import java.util.Arrays;
@@ -368,9 +367,5 @@ public final class DmaPort {
     @Override
     public String toString() {
         return "DmaPort(" + initiator + " on " + mediator.space().name() + ")";
-    }
-
-    static String describe(long addr, long len) {
-        return Size.hex(addr) + "+" + len;
     }
 }

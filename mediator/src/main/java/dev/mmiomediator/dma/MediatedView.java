@@ -5,9 +5,9 @@ import dev.mmiomediator.memory.FlatView;
 import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.RegionKind;
+import dev.mmiomediator.memory.UnsignedKeys;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -21,7 +21,7 @@ public final class MediatedView {
     private static final MediatedView EMPTY = new MediatedView(new Section[0], false);
 
     private final Section[] sections;
-    private final long[] keys;   // start ^ Long.MIN_VALUE: signed order of keys is unsigned order of starts
+    private final long[] keys;   // UnsignedKeys.key of each section's start
     private final boolean vcpu;
 
     private MediatedView(Section[] sections, boolean vcpu) {
@@ -29,7 +29,7 @@ public final class MediatedView {
         this.vcpu = vcpu;
         this.keys = new long[sections.length];
         for (int i = 0; i < sections.length; i++) {
-            keys[i] = sections[i].start ^ Long.MIN_VALUE;
+            keys[i] = UnsignedKeys.key(sections[i].start);
         }
     }
 
@@ -81,25 +81,13 @@ public final class MediatedView {
         } else {
             kind = Section.Kind.RAM;
         }
-        if ((kind == Section.Kind.RAM || kind == Section.Kind.ROMD) && !hasMemory(leaf)) {
+        // accesses fetch the backing from the region each time (a backing set later is used at once); a region too
+        // large for any backing faults rather than making the commit that renders it throw
+        if ((kind == Section.Kind.RAM || kind == Section.Kind.ROMD) && !leaf.canHaveRamBacking()) {
             kind = Section.Kind.FAULT;
         }
         boolean readOnly = r.readOnly() || leaf.kind() == RegionKind.ROM;
         return new Section(r.start(), r.last(), kind, leaf, regionDelta, readOnly, leaf.ops(), null, 0);
-    }
-
-    /**
-     * Whether a RAM-like region has (or can get) memory. Accesses fetch the backing from the region each time
-     * rather than from the view, so a backing set after the view was built is used at once; a region too
-     * large for any backing must not make the commit that renders it throw.
-     */
-    private static boolean hasMemory(MemoryRegion leaf) {
-        try {
-            leaf.ramBacking();
-            return true;
-        } catch (IllegalStateException e) {
-            return false;
-        }
     }
 
     /** Whether this is a vCPU view (BARs reachable directly). */
@@ -124,14 +112,8 @@ public final class MediatedView {
 
     /** The index of the section containing {@code address}, or -1. O(log n); never allocates. */
     public int indexOf(long address) {
-        int i = Arrays.binarySearch(keys, address ^ Long.MIN_VALUE);
-        if (i < 0) {
-            i = -i - 2;
-            if (i < 0) {
-                return -1;
-            }
-        }
-        return Long.compareUnsigned(address, sections[i].last) <= 0 ? i : -1;
+        int i = UnsignedKeys.floor(keys, address);
+        return i >= 0 && Long.compareUnsigned(address, sections[i].last) <= 0 ? i : -1;
     }
 
     /**
@@ -139,8 +121,7 @@ public final class MediatedView {
      * knows 0 cannot follow {@code address}).
      */
     long nextStart(long address) {
-        int i = Arrays.binarySearch(keys, address ^ Long.MIN_VALUE);
-        int next = i >= 0 ? i : -i - 1;
+        int next = UnsignedKeys.ceiling(keys, address);
         return next < sections.length ? sections[next].start : 0;
     }
 

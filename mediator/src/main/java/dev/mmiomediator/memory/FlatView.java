@@ -1,6 +1,5 @@
 package dev.mmiomediator.memory;
 
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -21,8 +20,7 @@ public final class FlatView {
         this.ranges = ranges;
         this.starts = new long[ranges.length];
         for (int i = 0; i < ranges.length; i++) {
-            // flipped sign bit: signed order of the flipped values is unsigned order of the addresses
-            starts[i] = ranges[i].start() ^ Long.MIN_VALUE;
+            starts[i] = UnsignedKeys.key(ranges[i].start());
         }
     }
 
@@ -56,14 +54,8 @@ public final class FlatView {
 
     /** The index of the range containing {@code address}, or -1 if no range does. Never allocates. */
     public int indexOf(long address) {
-        int i = Arrays.binarySearch(starts, address ^ Long.MIN_VALUE);
-        if (i < 0) {
-            i = -i - 2;
-            if (i < 0) {
-                return -1;
-            }
-        }
-        return Long.compareUnsigned(address, ranges[i].last()) <= 0 ? i : -1;
+        int i = UnsignedKeys.floor(starts, address);
+        return i >= 0 && Long.compareUnsigned(address, ranges[i].last()) <= 0 ? i : -1;
     }
 
     /** The range containing {@code address}, or {@code null}. */

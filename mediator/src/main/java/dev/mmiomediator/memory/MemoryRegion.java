@@ -199,7 +199,7 @@ public final class MemoryRegion {
                 b = ramBacking;
                 if (b == null) {
                     Size sz = size();
-                    if (sz.isFull() || sz.bytes() < 0 || sz.bytes() > (1L << 62)) {
+                    if (!SparseRam.canBack(sz)) {
                         throw new IllegalStateException("region '" + name + "' of " + sz + " is too large for RAM backing");
                     }
                     b = new SparseRam(sz.bytes());
@@ -208,6 +208,14 @@ public final class MemoryRegion {
             }
         }
         return b;
+    }
+
+    /**
+     * Whether {@link #ramBacking()} can give this region memory: it is RAM-like, and it has a backing or is small
+     * enough for {@link SparseRam} (at most 2^62 bytes).
+     */
+    public boolean canHaveRamBacking() {
+        return isRamLike() && (ramBacking != null || SparseRam.canBack(size()));
     }
 
     /**

@@ -56,6 +56,11 @@ public final class SparseRam implements RamBacking {
         }
     }
 
+    /** Whether a region of {@code size} can be backed by sparse RAM (at most 2^62 bytes). */
+    public static boolean canBack(Size size) {
+        return !size.isFull() && size.bytes() >= 0 && size.bytes() <= (1L << 62);
+    }
+
     @Override
     public long size() {
         return size;

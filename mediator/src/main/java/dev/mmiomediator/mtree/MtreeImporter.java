@@ -924,15 +924,15 @@ public final class MtreeImporter {
                 if (rule == null) {
                     continue;
                 }
+                boolean kindRuleDecided = catalogue.kindHint(n.name) == h && n.type.equals("i/o") && !n.alias;
                 boolean applied;
                 switch (h) {
-                    case MMIO: applied = n.type.equals("i/o") && !n.alias && !n.children.isEmpty(); break;
-                    case CONTAINER: applied = n.type.equals("i/o") && !n.alias && n.children.isEmpty(); break;
+                    case MMIO: applied = kindRuleDecided && !n.children.isEmpty(); break;
+                    case CONTAINER: applied = kindRuleDecided && n.children.isEmpty(); break;
                     case ZERO_SIZE: applied = n.size != null && n.size.isZero(); break;
                     default: applied = true; break;
                 }
-                if (applied && catalogue.kindHint(n.name) != null || applied && (h == RegionCatalogue.Hint.ZERO_SIZE
-                        || h == RegionCatalogue.Hint.READONLY)) {
+                if (applied) {
                     used.merge(h.word() + " '" + n.name + "' (" + rule.origin() + ")", 1, Integer::sum);
                 }
             }

@@ -78,6 +78,17 @@ class MtreeImporterTest {
     }
 
     @Test
+    void notesNameOnlyTheKindRuleThatDecided() throws IOException {
+        RegionCatalogue both = RegionCatalogue.empty().plus("mmio=dev").plus("container=dev");
+        MtreeImport imp = new MtreeImporter(both).importTree(new StringReader("address-space: memory\n"
+                + line(2, Z, F, 0, "i/o", "system")
+                + line(4, "0000000000001000", "0000000000001fff", 0, "i/o", "dev") + "\n"), "test.txt");
+        assertEquals(RegionKind.CONTAINER, imp.addressSpaces().get(0).root().subregions().get(0).kind());
+        assertTrue(imp.notes().stream().anyMatch(n -> n.contains("catalogue: container 'dev'")), imp.notes().toString());
+        assertFalse(imp.notes().stream().anyMatch(n -> n.contains("catalogue: mmio 'dev'")), imp.notes().toString());
+    }
+
+    @Test
     void zeroSizeCatalogueNameImportsAsEmpty() throws IOException {
         MtreeImport imp = load("address-space: memory\n"
                 + line(2, Z, F, 0, "i/o", "system")

@@ -3,9 +3,7 @@ package dev.mmiomediator.policies;
 import dev.mmiomediator.policy.Decision;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.P2pRequest;
-import dev.mmiomediator.policy.PolicyProvider;
 
-import java.util.Map;
 
 /**
  * {@code fail-always}: every P2P access is a master abort, as on a system without peer-to-peer support.
@@ -47,26 +45,10 @@ public final class FailAlwaysPolicy implements P2pPolicy {
     }
 
     /** Finds {@link FailAlwaysPolicy} by name; takes no options. */
-    public static final class Provider implements PolicyProvider {
+    public static final class Provider extends NoOptionsProvider {
         /** For {@link java.util.ServiceLoader}. */
         public Provider() {
-        }
-
-        @Override
-        public String name() {
-            return NAME;
-        }
-
-        @Override
-        public String description() {
-            return DESCRIPTION;
-        }
-
-        /** @throws IllegalArgumentException naming the options if any is given */
-        @Override
-        public P2pPolicy create(Map<String, String> options) {
-            Options.requireNone(NAME, options);
-            return new FailAlwaysPolicy();
+            super(NAME, DESCRIPTION, FailAlwaysPolicy::new);
         }
     }
 }

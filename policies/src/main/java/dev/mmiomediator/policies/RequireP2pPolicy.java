@@ -3,12 +3,10 @@ package dev.mmiomediator.policies;
 import dev.mmiomediator.policy.Decision;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.P2pRequest;
-import dev.mmiomediator.policy.PolicyProvider;
 import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.PassthroughDevice;
 
 import java.util.Collection;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -77,26 +75,10 @@ public final class RequireP2pPolicy implements P2pPolicy {
     }
 
     /** Finds {@link RequireP2pPolicy} by name; takes no options. */
-    public static final class Provider implements PolicyProvider {
+    public static final class Provider extends NoOptionsProvider {
         /** For {@link java.util.ServiceLoader}. */
         public Provider() {
-        }
-
-        @Override
-        public String name() {
-            return NAME;
-        }
-
-        @Override
-        public String description() {
-            return DESCRIPTION;
-        }
-
-        /** @throws IllegalArgumentException naming the options if any is given */
-        @Override
-        public P2pPolicy create(Map<String, String> options) {
-            Options.requireNone(NAME, options);
-            return new RequireP2pPolicy();
+            super(NAME, DESCRIPTION, RequireP2pPolicy::new);
         }
     }
 }
