@@ -253,7 +253,7 @@ public final class MemoryRegion {
         synchronized (system) {
             if (!Objects.equals(passthroughBar, bar)) {
                 passthroughBar = bar;
-                system.changed(true);
+                system.changed();
             }
         }
     }
@@ -340,7 +340,7 @@ public final class MemoryRegion {
             child.address = address;
             child.priority = priority;
             insertByPriority(child);
-            system.changed(enabled && child.enabled);
+            system.changed();
         }
         return this;
     }
@@ -358,7 +358,7 @@ public final class MemoryRegion {
             }
             subregions.remove(child);
             child.container = null;
-            system.changed(enabled && child.enabled);
+            system.changed();
         }
     }
 
@@ -374,14 +374,14 @@ public final class MemoryRegion {
             }
             if (container == null) {
                 address = newAddress;
-                system.changed(true);
+                system.changed();
                 return;
             }
             container.checkFits(this, newAddress, size);
             container.subregions.remove(this);
             address = newAddress;
             container.insertByPriority(this);
-            system.changed(enabled);
+            system.changed();
         }
     }
 
@@ -393,7 +393,7 @@ public final class MemoryRegion {
                 container.subregions.remove(this);
                 container.insertByPriority(this);
             }
-            system.changed(enabled);
+            system.changed();
         }
     }
 
@@ -408,7 +408,7 @@ public final class MemoryRegion {
                 checkWindow(aliasTarget, aliasOffset, newSize);
             }
             size = newSize;
-            system.changed(enabled);
+            system.changed();
         }
     }
 
@@ -417,7 +417,7 @@ public final class MemoryRegion {
         synchronized (system) {
             if (enabled != on) {
                 enabled = on;
-                system.changed(true);
+                system.changed();
             }
         }
     }
@@ -427,7 +427,7 @@ public final class MemoryRegion {
         synchronized (system) {
             if (readOnly != on) {
                 readOnly = on;
-                system.changed(enabled);
+                system.changed();
             }
         }
     }
@@ -437,7 +437,7 @@ public final class MemoryRegion {
         synchronized (system) {
             if (nonVolatile != on) {
                 nonVolatile = on;
-                system.changed(enabled);
+                system.changed();
             }
         }
     }
@@ -454,7 +454,7 @@ public final class MemoryRegion {
         synchronized (system) {
             if (romdMode != on) {
                 romdMode = on;
-                system.changed(enabled);
+                system.changed();
             }
         }
     }
@@ -471,7 +471,7 @@ public final class MemoryRegion {
         synchronized (system) {
             checkWindow(aliasTarget, offset, size);
             aliasOffset = offset;
-            system.changed(enabled);
+            system.changed();
         }
     }
 

@@ -102,7 +102,7 @@ public final class MemorySystem {
         Objects.requireNonNull(root, "root of address space '" + name + "'");
         AddressSpace as = new AddressSpace(this, name, root);
         addressSpaces.add(as);
-        changed(true);
+        changed();
         return as;
     }
 
@@ -167,11 +167,13 @@ public final class MemorySystem {
         return Renderer.renderAddressSpace(root);
     }
 
-    void changed(boolean affectsViews) {
-        // like QEMU we re-render on any committed change; affectsViews only skips no-op ones
-        if (!affectsViews) {
-            return;
-        }
+    /**
+     * Marks the topology changed. Unlike QEMU, a change inside a disabled subtree is not skipped: it cannot
+     * change what renders, but it can change what the views derive from the region tree (a P2P section's
+     * offset in its BAR follows the container chain of a leaf that an alias reaches inside a disabled region).
+     * Callers skip true no-ops (setting a value to what it already is).
+     */
+    void changed() {
         pending = true;
         if (depth == 0) {
             commit();

@@ -712,4 +712,25 @@ class DmaPortTest {
     void aPortReportsItsInitiator() {
         assertEquals(Initiator.softwareDevice("virtio-net"), nic(mediator()).initiator());
     }
+
+    @Test
+    void movingADisabledRegionInsideABarUpdatesTheBarOffsetsOfLeavesReachedThroughAnAlias() {
+        // a leaf inside a disabled container inside a BAR, reached through an alias: moving the disabled
+        // container changes nothing rendered, but it changes where the leaf sits in the BAR
+        MemoryRegion bar = sys.container("0000:02:00.0 BAR 1", Size.of(0x1000));
+        MemoryRegion hidden = sys.container("hidden", Size.of(0x100));
+        MemoryRegion leaf = sys.ramDevice("leaf", Size.of(0x10));
+        hidden.addSubregion(leaf, 0x8);
+        bar.addSubregion(hidden, 0x100);
+        hidden.setEnabled(false);
+        bar.setPassthroughBar(new dev.mmiomediator.memory.PassthroughBar(PciAddress.parse("0000:02:00.0"), 1));
+        system.addSubregion(sys.alias("window", leaf, 0, Size.of(0x10)), 0x50000);
+        Mediator m = mediator();
+        DmaPort port = nic(m);
+        port.read(0x50000, 1);
+        assertEquals(0x108L, p2p.get(p2p.size() - 1).barOffset());
+        hidden.setAddress(0x200);
+        port.read(0x50000, 1);
+        assertEquals(0x208L, p2p.get(p2p.size() - 1).barOffset());
+    }
 }
