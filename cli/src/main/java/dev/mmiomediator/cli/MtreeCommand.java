@@ -204,9 +204,10 @@ final class MtreeCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
+            RegionCatalogue catalogue = options.catalogue(); // bad input fails before anything is printed
             PrintWriter out = spec.commandLine().getOut();
             out.println("# HINT     NAME or /REGEX/    (origin)");
-            for (RegionCatalogue.Rule r : options.catalogue().rules()) {
+            for (RegionCatalogue.Rule r : catalogue.rules()) {
                 out.println(r);
             }
             return 0;

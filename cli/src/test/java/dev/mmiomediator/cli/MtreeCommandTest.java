@@ -133,6 +133,7 @@ class MtreeCommandTest {
         CliRun bad = run("mtree", "catalogue", "--catalogue", cat.toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains(cat + ":1"), bad.err());
+        assertEquals("", bad.out(), "nothing printed before the error");
     }
 
     @Test
