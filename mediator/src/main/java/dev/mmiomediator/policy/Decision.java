@@ -9,13 +9,15 @@ public enum Decision {
     /** Master abort, as on a system without P2P: reads return all-ones, writes are dropped, logged once. */
     FAIL,
     /**
-     * Keep the access and replay it exactly once, in order, when the target accepts again. Meaningful for posted
-     * writes only. <b>Not built yet</b>: {@link PolicyEngine} throws {@link UnsupportedOperationException}.
+     * Keep the access and replay it exactly once, in order, when the target accepts again (on this side, or on the
+     * destination when the migration stream carries it). For posted writes only; the engine treats QUEUE for a
+     * read as a policy bug, and forwards a QUEUE'd write at once if the target accepts and nothing is held for it.
      */
     QUEUE,
     /**
-     * Cancel the migration through the {@link MigrationControl}. The design completes the access once the target
-     * accepts again; in this version {@link PolicyEngine} master-aborts it after requesting the abort.
+     * Cancel the migration through the {@link MigrationControl}; the access is then completed once the target
+     * accepts again, without loss: a write is held and replayed like {@link #QUEUE}, a read waits (bounded) and is
+     * then forwarded.
      */
     ABORT_MIGRATION
 }

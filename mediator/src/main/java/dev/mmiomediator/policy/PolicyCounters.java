@@ -23,19 +23,28 @@ public final class PolicyCounters {
         FORWARDED,
         /**
          * Accesses master-aborted (reads all-ones, writes dropped) for any reason: {@link Decision#FAIL}, an
-         * unregistered target, a forward the target refused, and, in this version, {@link Decision#ABORT_MIGRATION}.
+         * unregistered target, a forward the target refused or a policy bug ({@link #ERRORS}), or a wait that
+         * reached its limit.
          */
         FAILED,
-        /** Writes queued for replay ({@link Decision#QUEUE}); always 0 in this version. */
+        /**
+         * Writes the engine held for later: {@link Decision#QUEUE}, {@link Decision#ABORT_MIGRATION} on a target
+         * that does not accept, writes queued behind held ones, and writes imported from a migration stream.
+         */
         QUEUED,
-        /** Queued writes replayed; always 0 in this version. */
+        /** Held writes replayed on the target, each exactly once. */
         REPLAYED,
-        /** {@link Decision#ABORT_MIGRATION} decisions, each one a {@link MigrationControl#requestAbort} call. */
+        /** Held writes handed over to the destination by a migration stream ({@link PolicyEngine#confirmCarried}). */
+        CARRIED,
+        /**
+         * Requests to abort the migration ({@link MigrationControl#requestAbort} calls): one per access decided
+         * {@link Decision#ABORT_MIGRATION}, and one per write that found its target's queue full.
+         */
         ABORTS,
         /**
-         * Accesses whose forward was not performed because the target did not accept at that point (a policy
-         * forwarded to a stopped target, or the target stopped between the decision and the access, or its
-         * {@link P2pTarget} threw); each is also counted in {@link #FAILED}.
+         * Accesses that went wrong rather than being refused by the policy, each also counted in {@link #FAILED}:
+         * a forward to a state that does not accept inbound MMIO or that the {@link P2pTarget} refused,
+         * {@link Decision#QUEUE} for a read, or an access that waited {@link PolicyEngine.Settings#maxWait()}.
          */
         ERRORS
     }

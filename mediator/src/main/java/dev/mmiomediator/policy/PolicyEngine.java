@@ -8,72 +8,148 @@ import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.vfio.StateListener;
+import org.jctools.queues.MpscArrayQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Lock;
 
 /**
  * Carries out a {@link P2pPolicy}'s decisions: the mediator's {@link P2pHandler}
  * ({@code mediator.setP2pHandler(engine)}).
  *
- * <p>Per access: the target is looked up among the {@link #register registered} devices by PCI address, its
- * state is read once ({@link PassthroughDevice#state()}), the policy decides, and the engine does:
+ * <p>Per access, the engine finds the target among the {@link #register registered} devices, takes the device's
+ * {@link PassthroughDevice#inboundLock() inbound lock} (so the state cannot change under the access), reads the
+ * state, asks the policy, and does:
  * <ul>
- *   <li>{@link Decision#FORWARD}: the access is performed through the device's {@link P2pTarget}; result
- *       {@link MemTxResult#P2P_FORWARDED}. If the state read does not accept inbound MMIO, the engine does not
- *       touch the device; if the target throws (the device stopped after the state was read), the engine
- *       gives up on it; in both cases the access is master-aborted with result
- *       {@code ERROR|P2P_FAILED}, counted as {@code ERRORS} and {@code FAILED}.</li>
- *   <li>{@link Decision#FAIL}: master abort, reads all-ones, writes dropped; result
- *       {@link MemTxResult#P2P_FAILED}.</li>
- *   <li>{@link Decision#ABORT_MIGRATION}: {@link MigrationControl#requestAbort} with a reason naming the access
- *       and the target state, then, <b>in this version</b>, master abort; result
- *       {@code P2P_ABORT_MIGRATION|P2P_FAILED}. Completing the access once the target accepts again, without
- *       loss, as DESIGN section 5 says, is the next slice's job (with the queue).</li>
- *   <li>{@link Decision#QUEUE}: <b>not built yet</b>; throws {@link UnsupportedOperationException} (nothing is
- *       counted but {@code FAULTS}). A policy that queues cannot be used with this version.</li>
+ *   <li>{@link Decision#FORWARD}: performs the access through the device's {@link P2pTarget}; result
+ *       {@link MemTxResult#P2P_FORWARDED}. A forward to a state that does not accept inbound MMIO (a policy bug)
+ *       or that the target refuses is master-aborted instead: {@code ERROR|P2P_FAILED}, counted as
+ *       {@code ERRORS} and {@code FAILED}.</li>
+ *   <li>{@link Decision#FAIL}: master abort, reads all-ones, writes dropped; {@link MemTxResult#P2P_FAILED}.</li>
+ *   <li>{@link Decision#QUEUE} (posted writes): the write is held in the target's queue and replayed later;
+ *       {@link MemTxResult#P2P_QUEUED}. If the target accepts and nothing is held for it, the write is simply
+ *       forwarded. QUEUE for a read is a policy bug: {@code ERROR|P2P_FAILED}.</li>
+ *   <li>{@link Decision#ABORT_MIGRATION}: the engine asks {@link MigrationControl#requestAbort} once for the
+ *       access (counted in {@code ABORTS}), then completes the access once the target accepts: a write is held
+ *       in the queue like a QUEUE ({@code P2P_ABORT_MIGRATION|P2P_QUEUED}); a read waits for the target to accept
+ *       and is then forwarded ({@code P2P_ABORT_MIGRATION|P2P_FORWARDED}).</li>
  * </ul>
- * An access to a device that is not registered is master-aborted. Every master abort is logged at WARN once per
- * (initiator, BAR), never once per access; registering a device without the P2P flag logs one WARN.
  *
- * <p><b>Note:</b> thread-safe. {@link #handle} runs on the accessing thread, concurrently, without locks on the
- * common path (concurrent maps, {@link LongAdder} counters); {@link #register}, {@link #unregister} and
- * {@link #setPhase} may run at any time, and an access sees either the old or the new value.
+ * <p><b>Queue, ordering and loss.</b> Each target has one bounded jctools {@link MpscArrayQueue} of
+ * {@link QueuedWrite}s ({@link Settings#queueCapacity()} writes at most), filled by any number of accessing
+ * threads. Held writes are replayed exactly once, in queue order, when the device's state changes to one that
+ * accepts inbound MMIO: the replay runs inside the transition ({@link StateListener}), before any access waiting
+ * for the device gets in. Until then no access overtakes a held write to the same target: whatever the policy
+ * decided, a later write that would be forwarded is queued behind, and a later read waits for the replay. When
+ * the queue is full, the engine escalates to ABORT_MIGRATION and the write waits for room; it is never dropped
+ * while it waits. A waiting access (a read for the target to accept, a write for room) waits at most
+ * {@link Settings#maxWait()}; then it is master-aborted with {@code ERROR|P2P_FAILED} (plus
+ * {@code P2P_ABORT_MIGRATION} if an abort was asked), counted in {@code ERRORS} and {@code FAILED}, so the
+ * initiator always gets a defined result. A held write is never discarded: if its replay fails (the target
+ * throws), it and the writes behind it stay held, in order, for the next time the device accepts (or
+ * {@link #replay}). For migration, {@link #heldWrites} copies a target's held writes for the stream,
+ * {@link #confirmCarried} forgets those the destination has taken over, and {@link #importHeld} hands the
+ * destination's engine the writes the stream carried, ahead of any queued there.
+ *
+ * <p><b>Observability.</b> {@link #counters()} per (initiator, target). A master abort is logged at WARN once per
+ * (initiator, BAR); a full queue once per target; registering a device without the P2P flag logs one WARN.
+ *
+ * <p>Transitions of registered devices may be made by anyone, directly on the {@link PassthroughDevice}; the
+ * engine follows them through its listener. A {@link MigrationControl} must not transition devices on the
+ * thread that calls it (the accessing thread), only ask for it: the engine calls it without holding any lock, and
+ * a waiting access waits for another thread to make the target accept.
+ *
+ * <p><b>Note:</b> thread-safe. {@link #handle} runs on the accessing thread, concurrently; counters are
+ * {@link LongAdder}s and targets a concurrent map; {@link #register}, {@link #unregister} and {@link #setPhase}
+ * may run at any time, and an access sees either the old or the new value.
  */
 public final class PolicyEngine implements P2pHandler {
     private static final Logger LOG = LoggerFactory.getLogger(PolicyEngine.class);
     private static final PolicyCounters.Counter[] COUNTERS = PolicyCounters.Counter.values();
+    private static final int FAULTS = PolicyCounters.Counter.FAULTS.ordinal();
+    private static final int FORWARDED = PolicyCounters.Counter.FORWARDED.ordinal();
+    private static final int FAILED = PolicyCounters.Counter.FAILED.ordinal();
+    private static final int QUEUED = PolicyCounters.Counter.QUEUED.ordinal();
+    private static final int REPLAYED = PolicyCounters.Counter.REPLAYED.ordinal();
+    private static final int CARRIED = PolicyCounters.Counter.CARRIED.ordinal();
+    private static final int ABORTS = PolicyCounters.Counter.ABORTS.ordinal();
+    private static final int ERRORS = PolicyCounters.Counter.ERRORS.ordinal();
 
-    private record Registered(PassthroughDevice device, P2pTarget target, boolean supportsP2p) {
+    /**
+     * How much the engine holds and how long an access waits.
+     *
+     * @param queueCapacity the most writes held per target, at least 1
+     * @param maxWait       the longest an access waits (for the target to accept, or for room in its queue)
+     *                      before it gets its defined failure; positive
+     */
+    public record Settings(int queueCapacity, Duration maxWait) {
+        /** 4,096 writes per target, 5 seconds. */
+        public static final Settings DEFAULT = new Settings(4096, Duration.ofSeconds(5));
+
+        /** @throws IllegalArgumentException naming the value if the capacity or the wait is out of range */
+        public Settings {
+            Objects.requireNonNull(maxWait, "max wait");
+            if (queueCapacity < 1 || queueCapacity > 1 << 24) {
+                throw new IllegalArgumentException("queue capacity " + queueCapacity + ", expected 1 to " + (1 << 24));
+            }
+            if (maxWait.isNegative() || maxWait.isZero()) {
+                throw new IllegalArgumentException("max wait " + maxWait + ", expected a positive duration");
+            }
+        }
     }
 
     private final P2pPolicy policy;
     private final MigrationControl migration;
-    private final Map<PciAddress, Registered> targets = new ConcurrentHashMap<>();
+    private final Settings settings;
+    private final long maxWaitNanos;
+    private final Map<PciAddress, Target> targets = new ConcurrentHashMap<>();
     private final Map<String, Map<PciAddress, LongAdder[]>> counters = new ConcurrentHashMap<>();
     private final Map<String, Set<PassthroughBar>> warned = new ConcurrentHashMap<>();
+    private final AtomicLong sequence = new AtomicLong();
     private volatile MigrationPhase phase = MigrationPhase.NONE;
 
     /**
-     * An engine deciding with {@code policy} and aborting migrations through {@code migration}, in phase
-     * {@link MigrationPhase#NONE}, with no device registered.
+     * An engine deciding with {@code policy}, aborting migrations through {@code migration}, with
+     * {@link Settings#DEFAULT}, in phase {@link MigrationPhase#NONE}, with no device registered.
      */
     public PolicyEngine(P2pPolicy policy, MigrationControl migration) {
+        this(policy, migration, Settings.DEFAULT);
+    }
+
+    /** As {@link #PolicyEngine(P2pPolicy, MigrationControl)}, with {@code settings}. */
+    public PolicyEngine(P2pPolicy policy, MigrationControl migration, Settings settings) {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.migration = Objects.requireNonNull(migration, "migration control");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.maxWaitNanos = settings.maxWait().toNanos();
     }
 
     /** The policy. */
     public P2pPolicy policy() {
         return policy;
+    }
+
+    /** The queue capacity and the longest wait. */
+    public Settings settings() {
+        return settings;
     }
 
     /** The migration phase handed to the policy. */
@@ -87,20 +163,21 @@ public final class PolicyEngine implements P2pHandler {
     }
 
     /**
-     * Registers {@code device}, whose BARs are reached through {@code target}. Logs one WARN if the device lacks
-     * the P2P migration states.
+     * Registers {@code device}, whose BARs are reached through {@code target}, and follows its transitions. Logs
+     * one WARN if the device lacks the P2P migration states.
      *
      * @throws IllegalArgumentException naming the address if a device with it is already registered
      */
     public void register(PassthroughDevice device, P2pTarget target) {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(target, "P2P target of " + device.address());
-        boolean p2p = device.flags().has(MigrationFlag.P2P);
-        if (targets.putIfAbsent(device.address(), new Registered(device, target, p2p)) != null) {
+        Target t = new Target(device, target);
+        if (targets.putIfAbsent(device.address(), t) != null) {
             throw new IllegalArgumentException("device " + device.address()
                     + " is already registered with the policy engine");
         }
-        if (!p2p) {
+        device.addStateListener(t);
+        if (!t.supportsP2p) {
             LOG.warn("device {} lacks P2P migration states: its migration flags are {} (states {}), so it cannot "
                     + "accept P2P accesses once another device has stopped it; policy '{}' decides what happens "
                     + "to them", device.address(), device.flags(), device.flags().supportedStates(), policy.name());
@@ -111,69 +188,388 @@ public final class PolicyEngine implements P2pHandler {
      * Unregisters the device at {@code address}; later accesses to it are master-aborted.
      *
      * @return whether it was registered
+     * @throws IllegalStateException naming the device and the count if writes to it are still held: replay or
+     *                               carry them first (they are never discarded)
      */
     public boolean unregister(PciAddress address) {
-        return targets.remove(address) != null;
+        Target t = targets.get(address);
+        if (t == null) {
+            return false;
+        }
+        int[] held = new int[1];
+        t.device.exclusive(() -> {
+            held[0] = t.held.get();
+            if (held[0] == 0) {
+                targets.remove(address);
+                t.device.removeStateListener(t);
+            }
+        });
+        if (held[0] != 0) {
+            throw new IllegalStateException("device " + address + " has " + held[0]
+                    + " held P2P writes; replay or carry them before unregistering it");
+        }
+        return true;
     }
 
     @Override
     public int handle(P2pAccess access) {
         PassthroughBar bar = access.target();
         LongAdder[] count = counters(access.initiator().id(), bar.device());
-        count[PolicyCounters.Counter.FAULTS.ordinal()].increment();
-        Registered t = targets.get(bar.device());
+        count[FAULTS].increment();
+        Target t = targets.get(bar.device());
         if (t == null) {
             return fail(access, count, "the target device is not registered with the policy engine");
         }
-        MigrationState state = t.device().state();
-        P2pRequest request = new P2pRequest(access, state, t.supportsP2p(), phase);
-        Decision decision = policy.decide(request);
-        if (decision == null) {
-            throw new IllegalStateException("policy '" + policy.name() + "' returned no decision for " + request);
-        }
-        switch (decision) {
-            case FORWARD:
-                return forward(t, request, count);
-            case FAIL:
-                return fail(access, count, "policy '" + policy.name() + "' decided FAIL (target " + state + ")");
-            case ABORT_MIGRATION:
-                count[PolicyCounters.Counter.ABORTS.ordinal()].increment();
-                migration.requestAbort("policy '" + policy.name() + "': " + request);
-                return MemTxResult.P2P_ABORT_MIGRATION | fail(access, count, "policy '" + policy.name()
-                        + "' decided ABORT_MIGRATION (target " + state + "); the access itself fails");
-            case QUEUE:
-            default:
-                throw new UnsupportedOperationException("queue-and-replay is not built yet: policy '"
-                        + policy.name() + "' decided " + decision + " for " + request);
+        int abortBit = 0;
+        long deadline = 0;
+        while (true) {
+            long seen = t.version();
+            Step step = t.attempt(access, count);
+            if (step.abortReason != null && abortBit == 0) {
+                abortBit = MemTxResult.P2P_ABORT_MIGRATION;
+                count[ABORTS].increment();
+                migration.requestAbort("policy '" + policy.name() + "': " + step.abortReason);
+            }
+            if (step.result >= 0) {
+                return step.result | abortBit;
+            }
+            if (deadline == 0) {
+                deadline = System.nanoTime() + maxWaitNanos;
+            }
+            if (!t.await(seen, deadline)) {
+                count[ERRORS].increment();
+                return abortBit | MemTxResult.ERROR | fail(access, count, "waited " + settings.maxWait().toMillis()
+                        + " ms: " + step.waitReason);
+            }
         }
     }
 
-    private int forward(Registered t, P2pRequest request, LongAdder[] count) {
-        P2pAccess a = request.access();
-        if (!request.targetAccepts()) {
-            count[PolicyCounters.Counter.ERRORS.ordinal()].increment();
-            return MemTxResult.ERROR | fail(a, count, "policy '" + policy.name() + "' decided FORWARD but the target "
-                    + "is " + request.targetState() + ", which does not accept inbound MMIO; not forwarded");
+    /**
+     * What one attempt came to: a result (>= 0) or a reason to wait (result -1), and a reason to ask for an abort
+     * (null if none), which the engine does after the attempt has released the device's inbound lock.
+     */
+    private record Step(int result, String waitReason, String abortReason) {
+        static Step done(int result) {
+            return new Step(result, null, null);
         }
-        try {
-            if (a.write()) {
-                t.target().write(a.target().bar(), a.barOffset(), a.data(), a.length());
-            } else {
-                t.target().read(a.target().bar(), a.barOffset(), a.data(), a.length());
+
+        static Step waitFor(String why, String abortReason) {
+            return new Step(-1, why, abortReason);
+        }
+    }
+
+    /**
+     * Replays the writes held for {@code device} now, if its state accepts inbound MMIO (normally the engine does
+     * this by itself when the state changes; this retries after a failed replay).
+     *
+     * @return the number replayed
+     * @throws IllegalArgumentException naming the address if it is not registered
+     */
+    public int replay(PciAddress device) {
+        Target t = target(device);
+        int[] n = new int[1];
+        t.device.exclusive(() -> {
+            if (t.device.state().acceptsInboundMmio()) {
+                n[0] = t.replayHeld();
             }
-        } catch (RuntimeException e) {
-            count[PolicyCounters.Counter.ERRORS.ordinal()].increment();
-            return MemTxResult.ERROR | fail(a, count, "the forward failed (" + e.getMessage() + ")");
+            t.signal();
+        });
+        return n[0];
+    }
+
+    /** The number of writes held for {@code device} (queued, not yet replayed or carried). */
+    public int heldCount(PciAddress device) {
+        return target(device).held.get();
+    }
+
+    /**
+     * A copy of the writes held for {@code device}, in replay order; they stay held. For the migration stream.
+     *
+     * @throws IllegalArgumentException naming the address if it is not registered
+     */
+    public List<QueuedWrite> heldWrites(PciAddress device) {
+        Target t = target(device);
+        List<QueuedWrite> copy = new ArrayList<>();
+        t.device.exclusive(() -> {
+            t.drainQueue();
+            copy.addAll(t.front);
+        });
+        return copy;
+    }
+
+    /**
+     * Forgets the first {@code count} writes held for {@code device}, because the destination has taken them over
+     * (the migration stream carried them and the migration completed). Counted as {@code CARRIED}.
+     *
+     * @throws IllegalArgumentException naming the values if the device is not registered or fewer writes are held
+     */
+    public void confirmCarried(PciAddress device, int count) {
+        Target t = target(device);
+        RuntimeException[] error = new RuntimeException[1];
+        t.device.exclusive(() -> {
+            t.drainQueue();
+            if (count < 0 || count > t.front.size()) {
+                error[0] = new IllegalArgumentException("cannot confirm " + count + " carried writes to " + device
+                        + ": " + t.front.size() + " are held");
+                return;
+            }
+            for (int i = 0; i < count; i++) {
+                QueuedWrite w = t.front.pollFirst();
+                t.held.decrementAndGet();
+                counters(w.initiator(), device)[CARRIED].increment();
+            }
+            t.signal();
+        });
+        if (error[0] != null) {
+            throw error[0];
         }
-        count[PolicyCounters.Counter.FORWARDED.ordinal()].increment();
-        return MemTxResult.P2P_FORWARDED;
+    }
+
+    /**
+     * Hands this (destination) engine writes a migration stream carried: per target, they are held ahead of any
+     * write queued here, in the order given, and replayed when the target accepts (at once if it accepts now).
+     * Counted as {@code QUEUED} for their initiators. The capacity does not limit them (they are already
+     * accepted); while they fill the queue, new writes wait as for a full queue.
+     *
+     * @throws IllegalArgumentException naming the device if a write's target is not registered; nothing is then
+     *                                  imported
+     */
+    public void importHeld(List<QueuedWrite> writes) {
+        Map<PciAddress, List<QueuedWrite>> byTarget = new LinkedHashMap<>();
+        for (QueuedWrite w : writes) {
+            if (!targets.containsKey(w.device())) {
+                throw new IllegalArgumentException("carried write " + w + ": device " + w.device()
+                        + " is not registered with the policy engine; nothing imported");
+            }
+            byTarget.computeIfAbsent(w.device(), k -> new ArrayList<>()).add(w);
+        }
+        byTarget.forEach((device, list) -> {
+            Target t = targets.get(device);
+            t.device.exclusive(() -> {
+                t.drainQueue();
+                for (int i = list.size() - 1; i >= 0; i--) {
+                    t.front.addFirst(list.get(i));
+                }
+                t.held.addAndGet(list.size());
+                for (QueuedWrite w : list) {
+                    counters(w.initiator(), device)[QUEUED].increment();
+                }
+                if (t.device.state().acceptsInboundMmio()) {
+                    t.replayHeld();
+                }
+                t.signal();
+            });
+        });
+    }
+
+    private Target target(PciAddress device) {
+        Target t = targets.get(Objects.requireNonNull(device, "device"));
+        if (t == null) {
+            throw new IllegalArgumentException("device " + device + " is not registered with the policy engine");
+        }
+        return t;
+    }
+
+    /** One registered device: its queue, and its listener that replays. */
+    private final class Target implements StateListener {
+        final PassthroughDevice device;
+        final P2pTarget port;
+        final boolean supportsP2p;
+        /** Filled by accessing threads under the shared inbound lock; drained only under the exclusive side. */
+        final MpscArrayQueue<QueuedWrite> queue;
+        /** Held writes taken out of the queue (or imported), ahead of it; only under the exclusive side. */
+        final ArrayDeque<QueuedWrite> front = new ArrayDeque<>();
+        /** Writes held: reserved before an offer, released when replayed or carried. */
+        final AtomicInteger held = new AtomicInteger();
+        private final Object changed = new Object();
+        private long version;
+        private volatile boolean fullWarned;
+
+        Target(PassthroughDevice device, P2pTarget port) {
+            this.device = device;
+            this.port = port;
+            this.supportsP2p = device.flags().has(MigrationFlag.P2P);
+            this.queue = new MpscArrayQueue<>(Math.max(2, settings.queueCapacity()));
+        }
+
+        /** One try at the access under the shared inbound lock. */
+        Step attempt(P2pAccess access, LongAdder[] count) {
+            Lock lock = device.inboundLock();
+            lock.lock();
+            try {
+                MigrationState state = device.state();
+                P2pRequest request = new P2pRequest(access, state, supportsP2p, phase);
+                Decision decision = policy.decide(request);
+                if (decision == null) {
+                    throw new IllegalStateException("policy '" + policy.name() + "' returned no decision for "
+                            + request);
+                }
+                boolean free = request.targetAccepts() && held.get() == 0;
+                switch (decision) {
+                    case FORWARD:
+                        if (!request.targetAccepts()) {
+                            count[ERRORS].increment();
+                            return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
+                                    + "' decided FORWARD but the target is " + state
+                                    + ", which does not accept inbound MMIO; not forwarded"));
+                        }
+                        return free ? Step.done(forward(access, count)) : behindHeld(request, count, null);
+                    case FAIL:
+                        return Step.done(fail(access, count, "policy '" + policy.name() + "' decided FAIL (target "
+                                + state + ")"));
+                    case QUEUE:
+                        if (!access.write()) {
+                            count[ERRORS].increment();
+                            return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
+                                    + "' decided QUEUE for a read; only posted writes can be queued"));
+                        }
+                        return free ? Step.done(forward(access, count)) : behindHeld(request, count, null);
+                    case ABORT_MIGRATION:
+                    default:
+                        String abort = request + ": decided ABORT_MIGRATION";
+                        return free ? new Step(forward(access, count), null, abort) : behindHeld(request, count, abort);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** The target does not accept, or writes are held for it: queue a write, make a read wait. */
+        private Step behindHeld(P2pRequest request, LongAdder[] count, String abortReason) {
+            P2pAccess access = request.access();
+            String target = device.address() + " (" + request.targetState() + ", " + held.get() + " writes held)";
+            if (!access.write()) {
+                return Step.waitFor("the read waited for " + target + " to accept it", abortReason);
+            }
+            if (!reserve()) {
+                if (!fullWarned) {
+                    fullWarned = true;
+                    LOG.warn("P2P write queue of {} is full ({} writes): asking to abort the migration; writes wait "
+                            + "for room (logged once per device)", device.address(), settings.queueCapacity());
+                }
+                return Step.waitFor("the write waited for room in the full queue of " + target,
+                        abortReason != null ? abortReason : request + ": the queue of " + settings.queueCapacity()
+                                + " writes is full");
+            }
+            QueuedWrite w = new QueuedWrite(sequence.getAndIncrement(), access.initiator().id(), device.address(),
+                    access.target().bar(), access.barOffset(), Arrays.copyOf(access.data(), access.length()));
+            if (!queue.offer(w)) {
+                throw new IllegalStateException("P2P queue of " + device.address() + " refused a reserved slot");
+            }
+            count[QUEUED].increment();
+            return new Step(MemTxResult.P2P_QUEUED, null, abortReason);
+        }
+
+        private boolean reserve() {
+            while (true) {
+                int h = held.get();
+                if (h >= settings.queueCapacity()) {
+                    return false;
+                }
+                if (held.compareAndSet(h, h + 1)) {
+                    return true;
+                }
+            }
+        }
+
+        private int forward(P2pAccess a, LongAdder[] count) {
+            try {
+                if (a.write()) {
+                    port.write(a.target().bar(), a.barOffset(), a.data(), a.length());
+                } else {
+                    port.read(a.target().bar(), a.barOffset(), a.data(), a.length());
+                }
+            } catch (RuntimeException e) {
+                count[ERRORS].increment();
+                return MemTxResult.ERROR | fail(a, count, "the forward failed (" + e.getMessage() + ")");
+            }
+            count[FORWARDED].increment();
+            return MemTxResult.P2P_FORWARDED;
+        }
+
+        @Override
+        public void stateChanged(PassthroughDevice d, MigrationState before, MigrationState now) {
+            if (now.acceptsInboundMmio()) {
+                replayHeld();
+            }
+            signal();
+        }
+
+        /** Moves the queue's writes behind {@link #front}; exclusive side held. */
+        void drainQueue() {
+            QueuedWrite w;
+            while ((w = queue.poll()) != null) {
+                front.addLast(w);
+            }
+        }
+
+        /** Replays every held write in order until one fails; exclusive side held, state accepts. */
+        int replayHeld() {
+            drainQueue();
+            int n = 0;
+            while (!front.isEmpty()) {
+                QueuedWrite w = front.peekFirst();
+                try {
+                    port.write(w.bar(), w.offset(), w.data(), w.length());
+                } catch (RuntimeException e) {
+                    LOG.warn("replaying held write {} to {} failed; it and the {} writes behind it stay held: {}",
+                            w, device, front.size() - 1, e.toString());
+                    break;
+                }
+                front.pollFirst();
+                held.decrementAndGet();
+                counters(w.initiator(), device.address())[REPLAYED].increment();
+                n++;
+            }
+            if (front.isEmpty()) {
+                fullWarned = false;
+            }
+            return n;
+        }
+
+        long version() {
+            synchronized (changed) {
+                return version;
+            }
+        }
+
+        void signal() {
+            synchronized (changed) {
+                version++;
+                changed.notifyAll();
+            }
+        }
+
+        /** Waits until {@link #signal} after {@code seen}; false at the deadline (or if interrupted). */
+        boolean await(long seen, long deadline) {
+            synchronized (changed) {
+                while (version == seen) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(changed, left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                }
+                return true;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "policy engine (" + policy.name() + ") replay of " + device.address();
+        }
     }
 
     private int fail(P2pAccess access, LongAdder[] count, String why) {
         if (!access.write()) {
             Arrays.fill(access.data(), 0, access.length(), (byte) 0xff);
         }
-        count[PolicyCounters.Counter.FAILED.ordinal()].increment();
+        count[FAILED].increment();
         if (warned.computeIfAbsent(access.initiator().id(), k -> ConcurrentHashMap.newKeySet()).add(access.target())) {
             LOG.warn("P2P access master-aborted: {}: {} (reads return all-ones, writes are dropped; logged once per "
                     + "initiator and BAR)", access, why);

@@ -1,10 +1,16 @@
 package dev.mmiomediator.vfio;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A passthrough (VFIO) PCI function: its address, migration flags, BARs and migration state.
@@ -22,15 +28,28 @@ import java.util.concurrent.locks.ReentrantLock;
  * MigrationDataSource state = nic.transition(MigrationState.STOP_COPY).source().orElseThrow();
  * }</pre>
  *
+ * <p><b>Inbound accesses.</b> A device in STOP, STOP_COPY or RESUMING must not be touched, and reading
+ * {@link #state()} and then touching the device races with a transition. Whoever touches the BARs from outside
+ * the vCPU path (the policy engine forwarding a P2P access) therefore holds {@link #inboundLock()}, a shared lock:
+ * while it is held no transition or reset runs, so the state read under it stays true until it is released. A
+ * transition or reset waits for the accesses in flight, and new ones wait for it. When a transition or reset has
+ * changed the state, the {@link StateListener}s run before any access waiting on the lock gets in: that is where
+ * the policy engine replays queued writes, so none is overtaken.
+ *
  * <p><b>Note:</b> thread-safe. Transitions and resets are serialized by a per-device lock; {@link #state()} is
  * one volatile read, safe on any thread without locking, and always a state the device has completely reached.
+ * Never start a transition or reset on a thread that holds {@link #inboundLock()}: it would wait for itself.
  */
 public final class PassthroughDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(PassthroughDevice.class);
+
     private final PciAddress address;
     private final MigrationFlags flags;
     private final List<PciBar> bars;
     private final MigrationDriver driver;
     private final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantReadWriteLock inbound = new ReentrantReadWriteLock();
+    private final List<StateListener> listeners = new CopyOnWriteArrayList<>();
     private volatile MigrationState state = MigrationState.RUNNING;
 
     /**
@@ -95,6 +114,64 @@ public final class PassthroughDevice {
     }
 
     /**
+     * The shared side of the device's inbound-access lock: hold it (briefly) around every access to the device's
+     * BARs made from outside the vCPU path, after reading {@link #state()} under it. Transitions and resets take
+     * the exclusive side. Reentrant; never held across a transition or reset.
+     */
+    public Lock inboundLock() {
+        return inbound.readLock();
+    }
+
+    /**
+     * Runs {@code action} with the state held still and no inbound access in flight (the exclusive side of
+     * {@link #inboundLock()}, after any transition in progress), for work that must not interleave with
+     * accesses, such as replaying queued writes on demand.
+     */
+    public void exclusive(Runnable action) {
+        Objects.requireNonNull(action, "action");
+        lock.lock();
+        inbound.writeLock().lock();
+        try {
+            action.run();
+        } finally {
+            inbound.writeLock().unlock();
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Adds {@code listener}, called after every transition or reset that changed the state (ERROR included),
+     * with the exclusive side of {@link #inboundLock()} still held. Listeners run on the transitioning thread,
+     * in the order added; one that throws is logged and the others still run.
+     */
+    public void addStateListener(StateListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "state listener"));
+    }
+
+    /**
+     * Removes {@code listener}.
+     *
+     * @return whether it was added
+     */
+    public boolean removeStateListener(StateListener listener) {
+        return listeners.remove(listener);
+    }
+
+    private void settled(MigrationState before) {
+        MigrationState now = state;
+        if (now == before) {
+            return;
+        }
+        for (StateListener l : listeners) {
+            try {
+                l.stateChanged(this, before, now);
+            } catch (RuntimeException e) {
+                LOG.warn("{}: state listener {} failed on {} -> {}", address, l, before, now, e);
+            }
+        }
+    }
+
+    /**
      * Moves the device to {@code target} along the kernel's path, one arc at a time.
      *
      * @return the path walked and the session the last arc opened, if any
@@ -105,8 +182,9 @@ public final class PassthroughDevice {
     public Transition transition(MigrationState target) {
         Objects.requireNonNull(target, "target state");
         lock.lock();
+        inbound.writeLock().lock();
+        MigrationState start = state;
         try {
-            MigrationState start = state;
             List<MigrationState> path = MigrationFsm.path(flags, start, target);
             MigrationData data = null;
             for (int i = 1; i < path.size(); i++) {
@@ -117,7 +195,12 @@ public final class PassthroughDevice {
             }
             return new Transition(path, data);
         } finally {
-            lock.unlock();
+            try {
+                settled(start);
+            } finally {
+                inbound.writeLock().unlock();
+                lock.unlock();
+            }
         }
     }
 
@@ -154,8 +237,9 @@ public final class PassthroughDevice {
      */
     public void reset() {
         lock.lock();
+        inbound.writeLock().lock();
+        MigrationState before = state;
         try {
-            MigrationState before = state;
             try {
                 driver.reset();
             } catch (Exception e) {
@@ -166,7 +250,12 @@ public final class PassthroughDevice {
             }
             state = MigrationState.RUNNING;
         } finally {
-            lock.unlock();
+            try {
+                settled(before);
+            } finally {
+                inbound.writeLock().unlock();
+                lock.unlock();
+            }
         }
     }
 

@@ -121,23 +121,14 @@ class PolicyEngineTest {
     }
 
     @Test
-    void abortMigrationRequestsTheAbortAndFailsTheAccess() {
-        nic.device().transition(MigrationState.STOP);
+    void abortMigrationOnAnAcceptingTargetAsksAndForwards() {
         PolicyEngine e = engine(RulePolicy.builder("abort").otherwise(Decision.ABORT_MIGRATION).build());
-        P2pAccess a = read(VIRTIO, NIC, 0, 0, 2);
-        assertEquals(MemTxResult.P2P_ABORT_MIGRATION | MemTxResult.P2P_FAILED, e.handle(a));
-        assertArrayEquals(new byte[] {-1, -1}, a.data());
+        assertEquals(MemTxResult.P2P_ABORT_MIGRATION | MemTxResult.P2P_FORWARDED, e.handle(writeOf(7, 4, 0)));
+        assertEquals(7, nic.mmioRead("test", 0, 0, 4));
         assertEquals(1, aborts.size());
-        assertTrue(aborts.get(0).contains("target STOP"), aborts.get(0));
+        assertTrue(aborts.get(0).contains("target RUNNING"), aborts.get(0));
         assertEquals(1, counter(e, ABORTS));
-    }
-
-    @Test
-    void queueIsNotBuiltYet() {
-        PolicyEngine e = engine(RulePolicy.builder("queue").otherwise(Decision.QUEUE).build());
-        UnsupportedOperationException x = assertThrows(UnsupportedOperationException.class,
-                () -> e.handle(writeOf(1, 4, 0)));
-        assertTrue(x.getMessage().startsWith("queue-and-replay is not built yet"), x.getMessage());
+        assertEquals(1, counter(e, FORWARDED));
     }
 
     @Test

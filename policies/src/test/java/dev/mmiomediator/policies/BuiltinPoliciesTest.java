@@ -16,7 +16,7 @@ class BuiltinPoliciesTest {
 
     @Test
     void availableListsTheBuiltinsByName() {
-        assertEquals(List.of("example-nic-first", "fail-always", "require-p2p"),
+        assertEquals(List.of("abort-migration", "example-nic-first", "fail-always", "queue-and-replay", "require-p2p"),
                 Policies.available(loader).stream().map(PolicyProvider::name).toList());
     }
 
@@ -31,11 +31,35 @@ class BuiltinPoliciesTest {
     }
 
     @Test
+    void abortMigrationIsFoundByName() {
+        assertInstanceOf(AbortMigrationPolicy.class, Policies.create("abort-migration", Map.of(), loader));
+    }
+
+    @Test
+    void queueAndReplayTakesTheReadFallback() {
+        QueueAndReplayPolicy p = assertInstanceOf(QueueAndReplayPolicy.class,
+                Policies.create("queue-and-replay", Map.of(), loader));
+        assertEquals(QueueAndReplayPolicy.ReadFallback.ABORT, p.readFallback());
+        p = (QueueAndReplayPolicy) Policies.create("queue-and-replay", Map.of("read-fallback", "fail"), loader);
+        assertEquals(QueueAndReplayPolicy.ReadFallback.FAIL, p.readFallback());
+    }
+
+    @Test
+    void queueAndReplayRefusesBadOptionsNamingThem() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Policies.create("queue-and-replay", Map.of("read-fallback", "wait"), loader));
+        assertEquals("policy 'queue-and-replay': read-fallback=wait, expected abort or fail", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Policies.create("queue-and-replay", Map.of("depth", "9"), loader));
+        assertEquals("policy 'queue-and-replay' takes only option 'read-fallback', got {depth=9}", e.getMessage());
+    }
+
+    @Test
     void unknownNameListsTheBuiltins() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Policies.find("queue-and-replay", loader));
-        assertEquals("unknown policy 'queue-and-replay': expected one of example-nic-first, fail-always, "
-                + "require-p2p", e.getMessage());
+                () -> Policies.find("queue-replay", loader));
+        assertEquals("unknown policy 'queue-replay': expected one of abort-migration, example-nic-first, "
+                + "fail-always, queue-and-replay, require-p2p", e.getMessage());
     }
 
     @Test
