@@ -1,0 +1,102 @@
+package dev.mmiomediator.policy;
+
+import static dev.mmiomediator.policy.Requests.GPU;
+import static dev.mmiomediator.policy.Requests.NIC;
+import static dev.mmiomediator.policy.Requests.VIRTIO;
+import static dev.mmiomediator.policy.Requests.read;
+import static dev.mmiomediator.policy.Requests.write;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.mmiomediator.dma.Initiator;
+import dev.mmiomediator.vfio.MigrationFlags;
+import dev.mmiomediator.vfio.MigrationState;
+import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * WARN lines, read from what slf4j-simple (the test binding) prints on standard error: one per device without P2P
+ * when it is registered, one per (initiator, BAR) for failed accesses, one per full queue; never one per access.
+ */
+class PolicyEngineLoggingTest {
+    private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    private PrintStream original;
+
+    @BeforeEach
+    void capture() {
+        original = System.err;
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setErr(original);
+        System.err.print(captured.toString(StandardCharsets.UTF_8));
+    }
+
+    private List<String> warnings(String containing) {
+        return Arrays.stream(captured.toString(StandardCharsets.UTF_8).split("\n"))
+                .filter(l -> l.contains("WARN") && l.contains(containing)).toList();
+    }
+
+    @Test
+    void aDeviceWithoutP2pIsReportedOnceWhenRegistered() {
+        SimulatedPassthroughDevice gpu = new SimulatedPassthroughDevice(GPU, MigrationFlags.STOP_COPY_ONLY,
+                new PciBar(0, 0x1000));
+        SimulatedPassthroughDevice nic = new SimulatedPassthroughDevice(NIC, MigrationFlags.ALL,
+                new PciBar(0, 0x1000));
+        PolicyEngine e = new PolicyEngine(RulePolicy.builder("f").otherwise(Decision.FAIL).build(),
+                MigrationControl.NONE);
+        e.register(gpu.device(), P2pTarget.simulated(gpu));
+        e.register(nic.device(), P2pTarget.simulated(nic));
+        List<String> lines = warnings("lacks P2P migration states");
+        assertEquals(1, lines.size(), captured.toString(StandardCharsets.UTF_8));
+        assertEquals(true, lines.get(0).contains("device 0000:02:00.0 lacks P2P migration states: "), lines.get(0));
+    }
+
+    @Test
+    void failedAccessesAreReportedOncePerInitiatorAndBar() {
+        SimulatedPassthroughDevice nic = new SimulatedPassthroughDevice(NIC, MigrationFlags.ALL,
+                new PciBar(0, 0x1000), new PciBar(2, 0x1000));
+        PolicyEngine e = new PolicyEngine(RulePolicy.builder("f").otherwise(Decision.FAIL).build(),
+                MigrationControl.NONE);
+        e.register(nic.device(), P2pTarget.simulated(nic));
+        Initiator nvme = Initiator.softwareDevice("nvme");
+        for (int i = 0; i < 100; i++) {
+            e.handle(write(VIRTIO, NIC, 0, 8L * i, 8));
+            e.handle(read(VIRTIO, NIC, 0, 8L * i, 8));
+            e.handle(write(nvme, NIC, 0, 8L * i, 8));
+            e.handle(write(VIRTIO, NIC, 2, 8L * i, 8));
+        }
+        List<String> lines = warnings("P2P access master-aborted");
+        assertEquals(3, lines.size(), String.join("\n", lines));
+        assertEquals(1, lines.stream().filter(l -> l.contains("BAR 0") && l.contains("by virtio-net")).count());
+        assertEquals(1, lines.stream().filter(l -> l.contains("BAR 0") && l.contains("by nvme")).count());
+        assertEquals(1, lines.stream().filter(l -> l.contains("BAR 2") && l.contains("by virtio-net")).count());
+        assertEquals(400, e.counters().total(PolicyCounters.Counter.FAILED));
+    }
+
+    @Test
+    void aFullQueueIsReportedOnce() {
+        SimulatedPassthroughDevice nic = new SimulatedPassthroughDevice(NIC, MigrationFlags.ALL,
+                new PciBar(0, 0x1000));
+        nic.device().transition(MigrationState.STOP);
+        PolicyEngine e = new PolicyEngine(RulePolicy.builder("q").otherwise(Decision.QUEUE).build(),
+                MigrationControl.NONE, new PolicyEngine.Settings(2, Duration.ofMillis(1)));
+        e.register(nic.device(), P2pTarget.simulated(nic));
+        for (int i = 0; i < 10; i++) {
+            e.handle(write(VIRTIO, NIC, 0, 0, 4));
+        }
+        assertEquals(1, warnings("P2P write queue of 0000:01:00.0 is full (2 writes)").size());
+        assertEquals(2, e.heldCount(NIC));
+        assertEquals(8, e.counters().total(PolicyCounters.Counter.ERRORS), "8 writes timed out waiting for room");
+    }
+}
