@@ -73,10 +73,14 @@ class PoliciesCommandTest {
             }
             """;
     static final String BUILTINS =
-            "example-nic-first  example for policy authors: forward one software device's writes to one BAR range "
+            "abort-migration    forward while the target accepts; otherwise cancel the migration and complete the "
+                    + "access once the target accepts again" + NL
+            + "example-nic-first  example for policy authors: forward one software device's writes to one BAR range "
                     + "while the target accepts; fail everything else" + NL
             + "fail-always        every P2P access is a master abort (reads all-ones, writes dropped), whatever the "
                     + "target's state" + NL
+            + "queue-and-replay   forward while the target accepts; otherwise queue posted writes and replay them "
+                    + "exactly once, in order, when it accepts again (reads: abort the migration, or fail)" + NL
             + "require-p2p        QEMU 8.2 parity: migrating several devices needs P2P on all; accesses are forwarded "
                     + "when the target accepts and fail otherwise" + NL;
 
@@ -132,14 +136,17 @@ class PoliciesCommandTest {
 
             sim.device().transition(MigrationState.STOP);
             P2pAccess w2 = new P2pAccess(nic, new PassthroughBar(gpu, 0), 0x10, 4, true, new byte[] {9, 9, 9, 9});
-            assertEquals(MemTxResult.P2P_ABORT_MIGRATION | MemTxResult.P2P_FAILED, engine.handle(w2));
+            assertEquals(MemTxResult.P2P_ABORT_MIGRATION | MemTxResult.P2P_QUEUED, engine.handle(w2));
             assertEquals(1, aborts.size(), aborts.toString());
             assertTrue(aborts.get(0).startsWith("policy 'third-party-gpu-guard': "), aborts.get(0));
+            sim.device().transition(MigrationState.RUNNING);
+            assertEquals(0x09090909L, sim.mmioRead("test", 0, 0x10, 4), "the held write completed on resume");
 
             PolicyCounters c = engine.counters();
             assertEquals(1, c.get("virtio-net", gpu, PolicyCounters.Counter.FORWARDED));
             assertEquals(1, c.get("virtio-net", gpu, PolicyCounters.Counter.ABORTS));
-            assertEquals(1, c.get("virtio-net", gpu, PolicyCounters.Counter.FAILED));
+            assertEquals(1, c.get("virtio-net", gpu, PolicyCounters.Counter.REPLAYED));
+            assertEquals(0, c.get("virtio-net", gpu, PolicyCounters.Counter.FAILED));
         }
     }
 
@@ -148,7 +155,9 @@ class PoliciesCommandTest {
         CliRun r = CliRun.of("policies", "--policy-path", policyDir().toString());
         assertEquals(0, r.code(), r.err());
         String pad = " ".repeat("third-party-gpu-guard".length() - "example-nic-first".length());
-        String expected = BUILTINS.replace("example-nic-first  ", "example-nic-first  " + pad)
+        String expected = BUILTINS.replace("abort-migration    ", "abort-migration    " + pad)
+                .replace("example-nic-first  ", "example-nic-first  " + pad)
+                .replace("queue-and-replay   ", "queue-and-replay   " + pad)
                 .replace("fail-always        ", "fail-always        " + pad)
                 .replace("require-p2p        ", "require-p2p        " + pad)
                 + "third-party-gpu-guard  forward to the GPU while it accepts, else abort the migration" + NL;

@@ -22,10 +22,15 @@
  * looks the target up among the devices registered with it, asks the policy, and carries the decision out
  * through the device's {@link dev.mmiomediator.policy.P2pTarget} and the
  * {@link dev.mmiomediator.policy.MigrationControl}. It counts outcomes per initiator and target
- * ({@link dev.mmiomediator.policy.PolicyCounters}); it never logs one line per access.
+ * ({@link dev.mmiomediator.policy.PolicyCounters}); it never logs one line per access. Writes it must keep
+ * ({@link dev.mmiomediator.policy.Decision#QUEUE}, or an abort) become {@link dev.mmiomediator.policy.QueuedWrite}s
+ * in a bounded per-target queue, replayed exactly once, in order, when the target accepts again, or carried to
+ * the destination by the migration stream.
  *
  * <h2>Threading</h2>
- * Policies, rules and the engine are called on the accessing thread, concurrently, outside any lock: every
- * type here is immutable or thread-safe, and policies must be too.
+ * Policies, rules and the engine are called on the accessing thread, concurrently: every type here is immutable
+ * or thread-safe, and policies must be too. A policy is asked while the engine holds the target device's shared
+ * inbound lock, so it must not transition devices; a {@link dev.mmiomediator.policy.MigrationControl} is called
+ * with no lock held.
  */
 package dev.mmiomediator.policy;
