@@ -45,7 +45,7 @@ import org.junit.jupiter.api.Test;
  * writer's writes in its own order, every read-back saw that writer's latest write, the device was never touched
  * while stopped, and the BAR ends equal to the expected image.
  *
- * <p>Sizes: {@code mmio.p2p.writers} threads (default 4), {@code mmio.p2p.writes} writes each (default 20,000);
+ * <p>Sizes: {@code mmio.p2p.writers} threads (default 4), {@code mmio.p2p.writes} writes each (default 100,000);
  * {@code mmio.random.seed} fixes the controller's timing (printed).
  */
 class QueueAndReplayConcurrencyTest {
@@ -56,7 +56,7 @@ class QueueAndReplayConcurrencyTest {
     @Test
     void everyWriteLandsExactlyOnceInOrderWhileTheTargetStopsAndRuns() throws Exception {
         int writers = Integer.getInteger("mmio.p2p.writers", 4);
-        int writes = Integer.getInteger("mmio.p2p.writes", 20_000);
+        int writes = Integer.getInteger("mmio.p2p.writes", 100_000);
         long seed = Long.getLong("mmio.random.seed", System.nanoTime());
         System.out.println("QueueAndReplayConcurrencyTest: " + writers + " writers x " + writes
                 + " writes, seed " + seed + " (-Dmmio.random.seed=" + seed + " repeats the controller's timing)");
