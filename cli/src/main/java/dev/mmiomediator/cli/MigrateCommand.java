@@ -1,0 +1,301 @@
+package dev.mmiomediator.cli;
+
+import dev.mmiomediator.migration.AbortSwitch;
+import dev.mmiomediator.migration.DestinationMigration;
+import dev.mmiomediator.migration.MigrationChannel;
+import dev.mmiomediator.migration.MigrationResult;
+import dev.mmiomediator.migration.SourceMigration;
+import dev.mmiomediator.migration.plan.MigrationPlan;
+import dev.mmiomediator.migration.plan.MigrationPlanner;
+import dev.mmiomediator.migration.plan.Topology;
+import dev.mmiomediator.migration.plan.Verdict;
+import dev.mmiomediator.migration.sim.SimulatedVm;
+import dev.mmiomediator.migration.sim.Simulation;
+import dev.mmiomediator.migration.sim.SoftwareDevice;
+import dev.mmiomediator.migration.sim.VmImage;
+import dev.mmiomediator.policy.P2pPolicy;
+import dev.mmiomediator.policy.PolicyCounters;
+import dev.mmiomediator.vfio.MigrationState;
+import dev.mmiomediator.vfio.PassthroughDevice;
+import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code mmio-mediator migrate}: one side of a simulated migration in this process, the other side in another
+ * process, over TCP. {@code --listen PORT} is the destination, {@code --to HOST:PORT} the source. Both build the
+ * same VM from the same topology, run its software devices, and print what happened; together their reports prove
+ * integrity across the two processes (the source's expected image digest equals the destination's digest of the
+ * source's part, and the destination's devices took exactly the P2P writes both sides accepted).
+ */
+@Command(name = "migrate",
+        mixinStandardHelpOptions = true,
+        description = {"One side of a simulated migration over TCP: --listen PORT is the destination (waits for one "
+                + "source, prints 'listening on HOST:PORT' on standard error when ready; PORT 0 picks a free one), "
+                + "--to HOST:PORT the source. Start the destination first, with the same TOPOLOGY.",
+                "Both print what happened (text, or one JSON object with --json): outcome, the path of each device, "
+                        + "the policy's counts, and the integrity evidence: source 'expectedDigest' (SHA-256 of the "
+                        + "image its software devices' records imply) against destination 'sourcePartDigest' (its "
+                        + "memory with its own software devices' windows zeroed); destination 'deviceWrites' against "
+                        + "the P2P writes accepted on both sides.",
+                "Exit code 0 when the side finished (completed, aborted or refused are all answers), 2 on bad input."})
+final class MigrateCommand implements Callable<Integer> {
+    static final class Role {
+        @Option(names = "--listen", paramLabel = "PORT", required = true, description = "Be the destination.")
+        Integer listen;
+
+        @Option(names = "--to", paramLabel = "HOST:PORT", required = true, description = "Be the source.")
+        String to;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Role role;
+
+    @Parameters(arity = "0..1", paramLabel = "TOPOLOGY", description = "A topology file; default: the default VM.")
+    Path topologyFile;
+
+    @Option(names = "--policy", paramLabel = "NAME", defaultValue = "queue-and-replay",
+            description = "The policy on this side (default ${DEFAULT-VALUE}).")
+    String policy;
+
+    @Option(names = "--option", paramLabel = "KEY=VALUE", description = "An option of --policy; repeatable.")
+    Map<String, String> options = new LinkedHashMap<>();
+
+    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "Destination: the address to listen on (default ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the software devices' choices (default 1).")
+    long seed = 1;
+
+    @Option(names = "--timeout-s", paramLabel = "S", defaultValue = "60",
+            description = "Destination: how long to wait for the source; both: for each read (default ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    @Option(names = "--json", description = "Print one JSON object instead of text.")
+    boolean json;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (timeoutSeconds < 1 || timeoutSeconds > 3600) {
+            throw new BadInputException("--timeout-s " + timeoutSeconds + ": expected 1 to 3600");
+        }
+        Topology topology = SimulateCommand.topology(topologyFile);
+        P2pPolicy p = SimulateCommand.create(policy, options);
+        MigrationPlan plan = MigrationPlanner.plan(topology, policy, p, true);
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("side", role.listen != null ? "destination" : "source");
+        report.put("policy", policy);
+        if (role.listen != null) {
+            destination(topology, p, plan, report);
+        } else {
+            source(topology, p, plan, report);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? json(report) : text(report));
+        out.flush();
+        return 0;
+    }
+
+    private void progress(String line) {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println(line);
+        err.flush();
+    }
+
+    private void source(Topology topology, P2pPolicy p, MigrationPlan plan, Map<String, Object> report)
+            throws InterruptedException {
+        int colon = role.to.lastIndexOf(':');
+        int port = colon < 0 ? -1 : parsePort(role.to.substring(colon + 1));
+        if (colon <= 0 || port <= 0) {
+            throw new BadInputException("--to " + role.to + ": expected HOST:PORT with PORT 1 to 65535");
+        }
+        if (plan.verdict() == Verdict.BLOCKED) {
+            report.put("outcome", "blocked");
+            report.put("reason", String.join("; ", plan.reasons()));
+            return;
+        }
+        Simulation.Settings settings = Simulation.Settings.defaults(seed);
+        AbortSwitch abort = new AbortSwitch();
+        SimulatedVm vm = new SimulatedVm(topology, SoftwareDevice.Side.SOURCE, p, abort, settings.engine(), seed);
+        MigrationChannel channel;
+        try {
+            channel = MigrationChannel.connect(role.to.substring(0, colon), port, Duration.ofSeconds(timeoutSeconds));
+        } catch (IOException e) {
+            throw new BadInputException("--to " + role.to + ": cannot connect: " + e.getMessage());
+        }
+        vm.startSoftware();
+        TimeUnit.NANOSECONDS.sleep(settings.warmUp().toNanos());
+        List<PassthroughDevice> devices = vm.devices().values().stream().map(SimulatedPassthroughDevice::device)
+                .toList();
+        MigrationResult r = new SourceMigration(topology.vm(), devices, vm.engine(), plan, vm.hooks(), abort,
+                settings.settle(), this::progress).run(channel);
+        TimeUnit.NANOSECONDS.sleep(settings.after().toNanos());
+        vm.stopSoftware();
+        result(report, r);
+        counts(report, vm);
+        VmImage expected = vm.blankImage();
+        vm.paintExpected(expected);
+        report.put("expectedDigest", expected.digest());
+        if (!r.completed()) {
+            report.put("imagesMatch", vm.actualImage().equals(expected));
+            report.put("deviceWrites", deviceWrites(vm));
+        }
+    }
+
+    private void destination(Topology topology, P2pPolicy p, MigrationPlan plan, Map<String, Object> report)
+            throws InterruptedException {
+        if (role.listen < 0 || role.listen > 65535) {
+            throw new BadInputException("--listen " + role.listen + ": expected a port 0 to 65535");
+        }
+        Simulation.Settings settings = Simulation.Settings.defaults(seed);
+        SimulatedVm vm = new SimulatedVm(topology, SoftwareDevice.Side.DESTINATION, p, new AbortSwitch(),
+                settings.engine(), seed + 1000);
+        List<PassthroughDevice> devices = vm.devices().values().stream().map(SimulatedPassthroughDevice::device)
+                .toList();
+        MigrationResult r;
+        try (ServerSocket server = new ServerSocket(role.listen, 1, InetAddress.getByName(bind))) {
+            server.setSoTimeout(timeoutSeconds * 1000);
+            progress("listening on " + server.getInetAddress().getHostAddress() + ":" + server.getLocalPort());
+            MigrationChannel channel = MigrationChannel.accept(server, Duration.ofSeconds(timeoutSeconds));
+            r = new DestinationMigration(devices, vm.engine(), plan, vm.hooks(), this::progress).run(channel);
+        } catch (IOException e) {
+            throw new BadInputException("--listen " + role.listen + " on " + bind + ": " + e.getMessage());
+        }
+        TimeUnit.NANOSECONDS.sleep(settings.after().toNanos());
+        vm.stopSoftware();
+        result(report, r);
+        counts(report, vm);
+        VmImage actual = vm.actualImage();
+        if (r.completed()) {
+            vm.clearOwnWindows(actual);
+            report.put("sourcePartDigest", actual.digest());
+            report.put("deviceWrites", deviceWrites(vm));
+            report.put("ownWindowsMatch", ownWindowsMatch(vm));
+        } else {
+            boolean running = devices.stream().allMatch(d -> d.state() == MigrationState.RUNNING);
+            report.put("unchanged", running && actual.equals(vm.blankImage()));
+        }
+    }
+
+    /** Whether the memory in this side's own windows equals what its software devices' records imply. */
+    private static boolean ownWindowsMatch(SimulatedVm vm) {
+        VmImage actual = vm.actualImage();
+        VmImage rebuilt = vm.actualImage();
+        vm.clearOwnWindows(rebuilt);
+        vm.paintExpected(rebuilt);
+        return rebuilt.equals(actual);
+    }
+
+    private static long deviceWrites(SimulatedVm vm) {
+        long n = 0;
+        for (SimulatedPassthroughDevice d : vm.devices().values()) {
+            n += d.registers()[SimulatedPassthroughDevice.REG_WRITES];
+        }
+        return n;
+    }
+
+    private static void result(Map<String, Object> report, MigrationResult r) {
+        report.put("outcome", r.outcome());
+        report.put("reason", r.reason());
+        report.put("downtimeMillis", r.downtimeMillis());
+        report.put("streamBytes", r.streamBytes());
+        report.put("carried", r.queuedCarried());
+        Map<String, Object> paths = new LinkedHashMap<>();
+        r.paths().forEach((d, states) -> paths.put(d.toString(), states.stream().map(Enum::name).toList()));
+        report.put("paths", paths);
+    }
+
+    private static void counts(Map<String, Object> report, SimulatedVm vm) {
+        long p2p = 0;
+        long accepted = 0;
+        long failed = 0;
+        for (SoftwareDevice s : vm.software()) {
+            p2p += s.p2pWrites();
+            accepted += s.forwarded() + s.queued();
+            failed += s.failed();
+        }
+        PolicyCounters c = vm.engine().counters();
+        report.put("p2pAccesses", p2p);
+        report.put("acceptedP2pWrites", accepted);
+        report.put("failed", failed);
+        report.put("forwarded", c.total(PolicyCounters.Counter.FORWARDED));
+        report.put("queued", c.total(PolicyCounters.Counter.QUEUED));
+        report.put("replayed", c.total(PolicyCounters.Counter.REPLAYED));
+        report.put("aborts", c.total(PolicyCounters.Counter.ABORTS));
+    }
+
+    private static int parsePort(String s) {
+        try {
+            int p = Integer.parseInt(s);
+            return p >= 1 && p <= 65535 ? p : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    static String text(Map<String, Object> report) {
+        StringBuilder sb = new StringBuilder();
+        report.forEach((k, v) -> {
+            if (v instanceof Map<?, ?> m) {
+                sb.append(k).append(":\n");
+                m.forEach((dk, dv) -> sb.append("  ").append(dk).append("  ")
+                        .append(String.join(" -> ", ((List<?>) dv).stream().map(Object::toString).toList()))
+                        .append('\n'));
+            } else {
+                sb.append(k).append(": ").append(v).append('\n');
+            }
+        });
+        return sb.toString();
+    }
+
+    static String json(Map<String, Object> report) {
+        StringBuilder sb = new StringBuilder();
+        value(sb, report);
+        return sb.append('\n').toString();
+    }
+
+    private static void value(StringBuilder sb, Object v) {
+        if (v instanceof Map<?, ?> m) {
+            sb.append('{');
+            String sep = "";
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                sb.append(sep);
+                AuditCommand.string(sb, e.getKey().toString());
+                sb.append(':');
+                value(sb, e.getValue());
+                sep = ",";
+            }
+            sb.append('}');
+        } else if (v instanceof List<?> l) {
+            sb.append('[');
+            for (int i = 0; i < l.size(); i++) {
+                sb.append(i == 0 ? "" : ",");
+                value(sb, l.get(i));
+            }
+            sb.append(']');
+        } else if (v instanceof Number || v instanceof Boolean) {
+            sb.append(v);
+        } else {
+            AuditCommand.string(sb, String.valueOf(v));
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package dev.mmiomediator.migration;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A two-way byte channel between a migration source and destination: the source writes the migration stream and
+ * reads one reply line; the destination reads the stream and writes the reply. Over TCP ({@link #connect},
+ * {@link #accept}) or in memory ({@link #inMemoryPair}).
+ *
+ * <p>The reply is one line of UTF-8: {@code OK} when the destination has loaded and started everything, or
+ * {@code REFUSED <reason>} when it applied nothing (or undid what it did).
+ */
+public interface MigrationChannel extends Closeable {
+    /** The bytes from the other side. */
+    InputStream in();
+
+    /** The bytes to the other side. */
+    OutputStream out();
+
+    /** Who the other side is, for messages. */
+    String peer();
+
+    /** Sends the reply line (destination). */
+    default void reply(String line) throws IOException {
+        out().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        out().flush();
+    }
+
+    /**
+     * Reads the reply line (source), at most 4 KiB; null if the other side closed first.
+     *
+     * @throws IOException if reading fails (a TCP channel's read timeout included)
+     */
+    default String readReply() throws IOException {
+        StringBuilder line = new StringBuilder();
+        InputStream in = in();
+        while (line.length() < 4096) {
+            int b = in.read();
+            if (b < 0) {
+                return null;
+            }
+            if (b == '\n') {
+                return new String(line.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+            }
+            line.append((char) b);
+        }
+        throw new IOException("reply from " + peer() + " longer than 4096 bytes");
+    }
+
+    /**
+     * Connects to a destination listening on {@code host:port}.
+     *
+     * @param timeout for the connection and for each read afterwards (the reply included)
+     */
+    static MigrationChannel connect(String host, int port, Duration timeout) throws IOException {
+        Socket s = new Socket();
+        try {
+            s.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
+            s.setSoTimeout((int) timeout.toMillis());
+            s.setTcpNoDelay(true);
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+        return of(s);
+    }
+
+    /** Waits for one source on {@code server}, with {@code timeout} for each read afterwards. */
+    static MigrationChannel accept(ServerSocket server, Duration timeout) throws IOException {
+        Socket s = server.accept();
+        s.setSoTimeout((int) timeout.toMillis());
+        s.setTcpNoDelay(true);
+        return of(s);
+    }
+
+    /** A channel over a connected socket; closing it closes the socket. */
+    static MigrationChannel of(Socket socket) throws IOException {
+        Objects.requireNonNull(socket, "socket");
+        InputStream in = socket.getInputStream();
+        OutputStream out = new java.io.BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+        String peer = "tcp " + socket.getRemoteSocketAddress();
+        return new MigrationChannel() {
+            @Override
+            public InputStream in() {
+                return in;
+            }
+
+            @Override
+            public OutputStream out() {
+                return out;
+            }
+
+            @Override
+            public String peer() {
+                return peer;
+            }
+
+            @Override
+            public void close() throws IOException {
+                socket.close();
+            }
+        };
+    }
+
+    /** Two connected in-memory channels: index 0 for the source, 1 for the destination. */
+    static MigrationChannel[] inMemoryPair() throws IOException {
+        PipedInputStream toDestination = new PipedInputStream(1 << 20);
+        PipedInputStream toSource = new PipedInputStream(1 << 12);
+        PipedOutputStream sourceOut = new PipedOutputStream(toDestination);
+        PipedOutputStream destinationOut = new PipedOutputStream(toSource);
+        return new MigrationChannel[] {
+            piped(toSource, sourceOut, "in-memory destination"),
+            piped(toDestination, destinationOut, "in-memory source")
+        };
+    }
+
+    private static MigrationChannel piped(InputStream in, OutputStream out, String peer) {
+        return new MigrationChannel() {
+            @Override
+            public InputStream in() {
+                return in;
+            }
+
+            @Override
+            public OutputStream out() {
+                return out;
+            }
+
+            @Override
+            public String peer() {
+                return peer;
+            }
+
+            @Override
+            public void close() throws IOException {
+                try {
+                    out.close();
+                } finally {
+                    in.close();
+                }
+            }
+        };
+    }
+}

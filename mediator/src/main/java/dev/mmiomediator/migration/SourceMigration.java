@@ -1,0 +1,250 @@
+package dev.mmiomediator.migration;
+
+import dev.mmiomediator.migration.plan.MigrationPlan;
+import dev.mmiomediator.migration.plan.Step;
+import dev.mmiomediator.migration.stream.DeviceSection;
+import dev.mmiomediator.migration.stream.MigrationImage;
+import dev.mmiomediator.migration.stream.MigrationStream;
+import dev.mmiomediator.policy.MigrationPhase;
+import dev.mmiomediator.policy.PolicyEngine;
+import dev.mmiomediator.policy.QueuedWrite;
+import dev.mmiomediator.vfio.MigrationDataSource;
+import dev.mmiomediator.vfio.MigrationFlag;
+import dev.mmiomediator.vfio.MigrationState;
+import dev.mmiomediator.vfio.PassthroughDevice;
+import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.vfio.Transition;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The source side of a multi-device migration, in QEMU's order, following a {@link MigrationPlan}'s source steps:
+ * optional pre-copy, every P2P-capable device to RUNNING_P2P (or PRE_COPY_P2P) before any device stops, then every
+ * device to STOP_COPY; a settle window while the VM still runs (software devices keep doing DMA, which the policy
+ * engine handles); the VM stops; device states, RAM and the held P2P writes go into the migration stream; the
+ * destination's reply decides. On {@code OK} the held writes count as carried. On anything else (a policy's
+ * {@link AbortSwitch abort request}, a user's cancel, a transport failure, a refusal), the migration is cancelled:
+ * every P2P-capable device to RUNNING_P2P, then every device to RUNNING, along the kernel's paths; the engine
+ * replays the held writes on the way (exactly once, in order); the VM resumes. Nothing is lost, nothing twice.
+ *
+ * <p><b>Note:</b> one {@link #run} per instance, on one thread; the abort switch may be set from any thread.
+ */
+public final class SourceMigration {
+    private final String vm;
+    private final Map<PciAddress, PassthroughDevice> devices;
+    private final PolicyEngine engine;
+    private final MigrationPlan plan;
+    private final VmHooks hooks;
+    private final AbortSwitch abort;
+    private final Duration settle;
+    private final Consumer<String> progress;
+    private final Map<PciAddress, List<MigrationState>> paths = new LinkedHashMap<>();
+
+    /**
+     * @param devices  the passthrough devices, RUNNING, each registered with {@code engine}
+     * @param abort    the switch the engine's migration control is (the engine must have been built with it)
+     * @param settle   how long the VM keeps running with every device stopped before it stops (the window in
+     *                 which software devices' P2P accesses meet stopped devices); zero for none
+     * @param progress receives one line per step
+     */
+    public SourceMigration(String vm, List<PassthroughDevice> devices, PolicyEngine engine, MigrationPlan plan,
+                           VmHooks hooks, AbortSwitch abort, Duration settle, Consumer<String> progress) {
+        this.vm = Objects.requireNonNull(vm, "vm");
+        this.devices = new LinkedHashMap<>();
+        devices.forEach(d -> this.devices.put(d.address(), d));
+        this.engine = Objects.requireNonNull(engine, "engine");
+        this.plan = Objects.requireNonNull(plan, "plan");
+        this.hooks = Objects.requireNonNull(hooks, "hooks");
+        this.abort = Objects.requireNonNull(abort, "abort switch");
+        this.settle = Objects.requireNonNull(settle, "settle");
+        this.progress = Objects.requireNonNull(progress, "progress");
+        for (Step s : plan.source()) {
+            if (!this.devices.containsKey(s.device())) {
+                throw new IllegalArgumentException("plan step " + s + ": device " + s.device() + " is not given");
+            }
+        }
+        this.devices.keySet().forEach(a -> paths.put(a, new ArrayList<>(List.of(this.devices.get(a).state()))));
+    }
+
+    /** A cancellation, for the run to stop and undo. */
+    private static final class Cancelled extends Exception {
+        Cancelled(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
+    /**
+     * Runs the migration to the destination behind {@code channel}, and closes it.
+     *
+     * @return {@code completed}, or {@code aborted} with the reason (devices RUNNING again, VM resumed)
+     */
+    public MigrationResult run(MigrationChannel channel) {
+        Map<PciAddress, MigrationDataSource> sessions = new LinkedHashMap<>();
+        long stopStart = 0;
+        long carried = 0;
+        long bytes = 0;
+        try (channel) {
+            for (Step step : plan.source()) {
+                check();
+                if (stopStart == 0 && step.phase() == MigrationPhase.SOURCE_STOP_COPY) {
+                    stopStart = System.nanoTime();
+                }
+                engine.setPhase(step.phase());
+                Transition t = devices.get(step.device()).transition(step.target());
+                walked(step.device(), t.path());
+                t.source().ifPresent(s -> sessions.put(step.device(), s));
+                progress.accept("source: " + step.device() + " " + join(t.path()));
+            }
+            if (stopStart == 0) {
+                stopStart = System.nanoTime();
+            }
+            settle();
+            hooks.requestStop();
+            while (!hooks.stopped()) {
+                check();
+                TimeUnit.MILLISECONDS.sleep(1);
+            }
+            check();
+            progress.accept("source: VM stopped; saving " + devices.size() + " device states, RAM and held P2P writes");
+            List<DeviceSection> states = new ArrayList<>();
+            for (PassthroughDevice d : devices.values()) {
+                MigrationDataSource src = sessions.get(d.address());
+                if (src == null) {
+                    throw new IllegalStateException(d.address() + " is " + d.state() + " with no saving session");
+                }
+                ByteBuf state = src.readAvailable();
+                try {
+                    byte[] b = new byte[state.readableBytes()];
+                    state.readBytes(b);
+                    states.add(new DeviceSection(d.address(), d.flags(), b));
+                } finally {
+                    state.release();
+                }
+            }
+            Map<PciAddress, Integer> held = new LinkedHashMap<>();
+            List<QueuedWrite> queued = new ArrayList<>();
+            for (PciAddress a : devices.keySet()) {
+                List<QueuedWrite> w = engine.heldWrites(a);
+                held.put(a, w.size());
+                queued.addAll(w);
+            }
+            MigrationImage image = new MigrationImage(vm, states, hooks.saveRam(), queued);
+            ByteBuf stream = MigrationStream.encode(image, ByteBufAllocator.DEFAULT);
+            try {
+                bytes = stream.readableBytes();
+                progress.accept("source: sending " + bytes + " bytes (" + queued.size() + " held P2P writes) to "
+                        + channel.peer());
+                stream.readBytes(channel.out(), stream.readableBytes());
+                channel.out().flush();
+            } finally {
+                stream.release();
+            }
+            String reply = channel.readReply();
+            if (reply == null) {
+                throw new Cancelled("the destination " + channel.peer() + " closed the connection without a reply");
+            }
+            if (!reply.equals("OK")) {
+                throw new Cancelled("the destination " + channel.peer() + " refused: "
+                        + (reply.startsWith("REFUSED ") ? reply.substring(8) : reply));
+            }
+            for (Map.Entry<PciAddress, Integer> e : held.entrySet()) {
+                engine.confirmCarried(e.getKey(), e.getValue());
+                carried += e.getValue();
+            }
+            engine.setPhase(MigrationPhase.NONE);
+            long downtime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopStart);
+            progress.accept("source: completed; the destination runs the VM (downtime " + downtime + " ms)");
+            return new MigrationResult("completed", "", copyPaths(), carried, downtime, bytes);
+        } catch (Cancelled e) {
+            return cancel(e.getMessage(), stopStart, bytes);
+        } catch (IOException e) {
+            return cancel("transport failure with " + channel.peer() + ": " + e, stopStart, bytes);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return cancel("interrupted", stopStart, bytes);
+        } catch (RuntimeException e) {
+            return cancel("failure on the source: " + e, stopStart, bytes);
+        }
+    }
+
+    private void check() throws Cancelled {
+        String why = abort.reason();
+        if (why != null) {
+            throw new Cancelled(why);
+        }
+    }
+
+    private void settle() throws Cancelled, InterruptedException {
+        long end = System.nanoTime() + settle.toNanos();
+        while (System.nanoTime() < end) {
+            check();
+            TimeUnit.MILLISECONDS.sleep(1);
+        }
+    }
+
+    /** Undoes: devices back to RUNNING (P2P-capable ones through RUNNING_P2P first), VM resumed. */
+    private MigrationResult cancel(String reason, long stopStart, long bytes) {
+        progress.accept("source: cancelling: " + reason);
+        engine.setPhase(MigrationPhase.NONE);
+        for (PassthroughDevice d : devices.values()) {
+            if (d.flags().has(MigrationFlag.P2P) && !d.state().acceptsInboundMmio()) {
+                back(d, MigrationState.RUNNING_P2P);
+            }
+        }
+        for (PassthroughDevice d : devices.values()) {
+            back(d, MigrationState.RUNNING);
+        }
+        hooks.requestStop();
+        while (!hooks.stopped()) {
+            Thread.onSpinWait();
+        }
+        hooks.resume();
+        long downtime = stopStart == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopStart);
+        progress.accept("source: cancelled; every device RUNNING, the VM runs on the source");
+        return new MigrationResult("aborted", reason, copyPaths(), 0, downtime, bytes);
+    }
+
+    private void back(PassthroughDevice d, MigrationState target) {
+        try {
+            Transition t = d.transition(target);
+            walked(d.address(), t.path());
+            if (t.path().size() > 1) {
+                progress.accept("source: " + d.address() + " " + join(t.path()));
+            }
+        } catch (RuntimeException e) {
+            progress.accept("source: " + d.address() + " could not go to " + target + " (" + e.getMessage()
+                    + "); resetting it");
+            d.reset();
+            paths.get(d.address()).add(d.state());
+        }
+    }
+
+    private void walked(PciAddress device, List<MigrationState> path) {
+        List<MigrationState> p = paths.get(device);
+        p.addAll(path.subList(1, path.size()));
+    }
+
+    private Map<PciAddress, List<MigrationState>> copyPaths() {
+        Map<PciAddress, List<MigrationState>> copy = new LinkedHashMap<>();
+        paths.forEach((k, v) -> copy.put(k, List.copyOf(v)));
+        return copy;
+    }
+
+    static String join(List<MigrationState> path) {
+        StringBuilder sb = new StringBuilder();
+        for (MigrationState s : path) {
+            sb.append(sb.length() == 0 ? "" : " -> ").append(s);
+        }
+        return sb.toString();
+    }
+}

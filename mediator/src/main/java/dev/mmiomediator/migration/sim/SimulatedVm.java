@@ -1,0 +1,278 @@
+package dev.mmiomediator.migration.sim;
+
+import dev.mmiomediator.dma.Mediator;
+import dev.mmiomediator.dma.Passthrough;
+import dev.mmiomediator.memory.AddressSpace;
+import dev.mmiomediator.memory.ByteBufRam;
+import dev.mmiomediator.memory.MemoryRegion;
+import dev.mmiomediator.memory.PassthroughBar;
+import dev.mmiomediator.memory.MemorySystem;
+import dev.mmiomediator.memory.Size;
+import dev.mmiomediator.migration.VmHooks;
+import dev.mmiomediator.migration.plan.PassthroughSpec;
+import dev.mmiomediator.migration.plan.Topology;
+import dev.mmiomediator.migration.stream.RamSection;
+import dev.mmiomediator.policy.MigrationControl;
+import dev.mmiomediator.policy.P2pPolicy;
+import dev.mmiomediator.policy.P2pTarget;
+import dev.mmiomediator.policy.PolicyEngine;
+import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One side of a simulated migration: a VM built from a {@link Topology}, with guest RAM, the passthrough devices
+ * as {@link SimulatedPassthroughDevice}s whose BARs are mapped into the guest's address space and declared as
+ * passthrough, a {@link Mediator} whose P2P handler is a {@link PolicyEngine}, and the software devices as
+ * {@link SoftwareDevice} workers doing DMA from their own threads.
+ *
+ * <p>Layout: RAM ({@value #RAM_SIZE} bytes) at address 0; the BARs from {@value #BAR_BASE} upward, each aligned
+ * to the next power of two of its size, in topology order. Both sides of a migration build the same layout from
+ * the same topology. Software device {@code i} (0-based) owns the RAM window
+ * {@code [i * RAM_WINDOW, (i + 1) * RAM_WINDOW)} and, in every BAR, the window
+ * {@code [i * BAR_WINDOW, (i + 1) * BAR_WINDOW)}, so the expected final images follow from each worker's own
+ * record of its accepted writes.
+ *
+ * <p><b>Note:</b> building and the accessors are for one controlling thread; the workers run on their own.
+ */
+public final class SimulatedVm {
+    /** Guest RAM size. */
+    public static final long RAM_SIZE = 8L << 20;
+    /** Where the first BAR is mapped. */
+    public static final long BAR_BASE = 0xe0000000L;
+    /** RAM bytes each software device writes into. */
+    public static final int RAM_WINDOW = 1 << 20;
+    /** Bytes of each BAR each software device writes into. */
+    public static final int BAR_WINDOW = 256;
+    /** The RAM page size carried in the stream. */
+    public static final int PAGE = 4096;
+    /** The name of the RAM region, as carried in the migration stream. */
+    public static final String RAM_REGION = "pc.ram";
+
+    private final Topology topology;
+    private final ByteBuf ram;
+    private final Mediator mediator;
+    private final PolicyEngine engine;
+    private final Map<PciAddress, SimulatedPassthroughDevice> devices = new LinkedHashMap<>();
+    private final Map<PciAddress, Map<Integer, Long>> barAddresses = new HashMap<>();
+    private final List<SoftwareDevice> software = new ArrayList<>();
+
+    /**
+     * Builds the VM: devices RUNNING with zeroed BARs, zeroed RAM, workers created but not started.
+     *
+     * @param side which half of their windows the software devices write into
+     * @param seed the workers' seeds derive from it (worker {@code i} uses {@code seed + i})
+     * @throws IllegalArgumentException naming the device or worker if the topology does not fit the layout
+     */
+    public SimulatedVm(Topology topology, SoftwareDevice.Side side, P2pPolicy policy, MigrationControl control,
+                       PolicyEngine.Settings settings, long seed) {
+        this.topology = Objects.requireNonNull(topology, "topology");
+        if ((long) topology.softwareDevices().size() * RAM_WINDOW > RAM_SIZE) {
+            throw new IllegalArgumentException("topology '" + topology.vm() + "' has "
+                    + topology.softwareDevices().size() + " software devices, at most " + RAM_SIZE / RAM_WINDOW
+                    + " fit the simulated RAM");
+        }
+        MemorySystem sys = new MemorySystem();
+        MemoryRegion system = sys.container("system", Size.FULL);
+        this.ram = Unpooled.buffer((int) RAM_SIZE, (int) RAM_SIZE);
+        ram.writerIndex((int) RAM_SIZE);
+        MemoryRegion pcRam = sys.ram(RAM_REGION, Size.of(RAM_SIZE));
+        pcRam.setRamBacking(new ByteBufRam(ram));
+        this.engine = new PolicyEngine(policy, control, settings);
+        long next = BAR_BASE;
+        List<Runnable> declare = new ArrayList<>();
+        try (MemorySystem.Transaction tx = sys.begin()) {
+            system.addSubregion(pcRam, 0);
+            for (PassthroughSpec spec : topology.passthrough()) {
+                SimulatedPassthroughDevice sim = new SimulatedPassthroughDevice(spec.address(), spec.flags(),
+                        spec.bars().toArray(new PciBar[0]));
+                Map<Integer, MemoryRegion> regions = new LinkedHashMap<>();
+                Map<Integer, Long> addresses = new LinkedHashMap<>();
+                for (PciBar bar : sim.device().bars()) {
+                    if (bar.size() < (long) BAR_WINDOW * Math.max(1, topology.softwareDevices().size())) {
+                        throw new IllegalArgumentException(spec.address() + " " + bar + ": too small for "
+                                + topology.softwareDevices().size() + " software devices of " + BAR_WINDOW
+                                + " bytes each");
+                    }
+                    long align = Long.highestOneBit(bar.size());
+                    align = align == bar.size() ? align : align << 1;
+                    next = (next + align - 1) & -align;
+                    MemoryRegion region = sys.container(sim.device().barRegionName(bar.index()), Size.of(bar.size()));
+                    region.addSubregion(sys.ramDevice(sim.device().barRegionName(bar.index()) + " mmaps[0]",
+                            Size.of(bar.size())), 0);
+                    system.addSubregion(region, next);
+                    regions.put(bar.index(), region);
+                    addresses.put(bar.index(), next);
+                    next += bar.size();
+                }
+                devices.put(spec.address(), sim);
+                barAddresses.put(spec.address(), Collections.unmodifiableMap(addresses));
+                declare.add(() -> Passthrough.declare(sim.device(), regions));
+                engine.register(sim.device(), P2pTarget.simulated(sim));
+            }
+        }
+        declare.forEach(Runnable::run);
+        AddressSpace memory = sys.addressSpace("memory", system);
+        this.mediator = new Mediator(memory);
+        mediator.setP2pHandler(engine);
+        List<long[]> targets = new ArrayList<>();
+        barAddresses.values().forEach(m -> m.values().forEach(a -> targets.add(new long[] {a})));
+        for (int i = 0; i < topology.softwareDevices().size(); i++) {
+            software.add(new SoftwareDevice(topology.softwareDevices().get(i), i, side, mediator, targets, seed + i));
+        }
+    }
+
+    /** The topology it was built from. */
+    public Topology topology() {
+        return topology;
+    }
+
+    /** The policy engine (the mediator's P2P handler). */
+    public PolicyEngine engine() {
+        return engine;
+    }
+
+    /** The mediator. */
+    public Mediator mediator() {
+        return mediator;
+    }
+
+    /** The passthrough devices, in topology order. */
+    public Map<PciAddress, SimulatedPassthroughDevice> devices() {
+        return Collections.unmodifiableMap(devices);
+    }
+
+    /** The software devices, in topology order. */
+    public List<SoftwareDevice> software() {
+        return Collections.unmodifiableList(software);
+    }
+
+    /** Where each BAR of {@code device} is mapped, by BAR index. */
+    public Map<Integer, Long> barAddresses(PciAddress device) {
+        return barAddresses.get(device);
+    }
+
+    /** The guest RAM, backing region {@value #RAM_REGION} (the VM's own buffer: do not release). */
+    public ByteBuf ram() {
+        return ram;
+    }
+
+    /** Starts every software device's thread. */
+    public void startSoftware() {
+        software.forEach(SoftwareDevice::start);
+    }
+
+    /** Stops every software device's thread and waits for it (the VM stops). */
+    public void stopSoftware() {
+        software.forEach(SoftwareDevice::stop);
+    }
+
+    /**
+     * The VM as a migration sees it: stop and resume are the software devices' threads; RAM is carried as its
+     * non-zero 4 KiB pages.
+     */
+    public VmHooks hooks() {
+        return new VmHooks() {
+            @Override
+            public void requestStop() {
+                software.forEach(SoftwareDevice::requestStop);
+            }
+
+            @Override
+            public boolean stopped() {
+                return software.stream().allMatch(SoftwareDevice::stopped);
+            }
+
+            @Override
+            public void resume() {
+                startSoftware();
+            }
+
+            @Override
+            public List<RamSection> saveRam() {
+                List<RamSection> pages = new ArrayList<>();
+                byte[] page = new byte[PAGE];
+                for (int at = 0; at < RAM_SIZE; at += PAGE) {
+                    ram.getBytes(at, page);
+                    for (byte b : page) {
+                        if (b != 0) {
+                            pages.add(new RamSection(RAM_REGION, at, page));
+                            break;
+                        }
+                    }
+                }
+                return pages;
+            }
+
+            @Override
+            public void loadRam(List<RamSection> sections) {
+                for (RamSection s : sections) {
+                    if (!s.region().equals(RAM_REGION) || s.offset() > RAM_SIZE - s.data().length) {
+                        throw new IllegalArgumentException("RAM section " + s.region() + "+0x"
+                                + Long.toHexString(s.offset()) + "/" + s.data().length + ": expected region "
+                                + RAM_REGION + " within its " + RAM_SIZE + " bytes");
+                    }
+                }
+                sections.forEach(s -> ram.setBytes((int) s.offset(), s.data()));
+            }
+        };
+    }
+
+    /** RAM and every BAR as they are now (stop the software devices first for a stable image). */
+    public VmImage actualImage() {
+        byte[] r = new byte[(int) RAM_SIZE];
+        ram.getBytes(0, r);
+        Map<PassthroughBar, byte[]> bars = new LinkedHashMap<>();
+        devices.forEach((address, sim) -> sim.device().bars().forEach(
+                bar -> bars.put(new PassthroughBar(address, bar.index()), sim.barContents(bar.index()))));
+        return new VmImage(r, bars);
+    }
+
+    /** An image of this layout with zeroed RAM and BARs, as a freshly built VM has. */
+    public VmImage blankImage() {
+        Map<PassthroughBar, byte[]> bars = new LinkedHashMap<>();
+        devices.forEach((address, sim) -> sim.device().bars().forEach(
+                bar -> bars.put(new PassthroughBar(address, bar.index()), new byte[(int) bar.size()])));
+        return new VmImage(new byte[(int) RAM_SIZE], bars);
+    }
+
+    /**
+     * Paints into {@code image} what this VM's software devices' accepted writes say memory must hold in their
+     * windows (the other side's windows are left alone, so a source's and a destination's paintings combine).
+     */
+    public void paintExpected(VmImage image) {
+        paint(image, false);
+    }
+
+    /**
+     * Zeroes in {@code image} the windows this VM's software devices write into: what is left is the other
+     * side's part, comparable across processes by {@link VmImage#digest()}.
+     */
+    public void clearOwnWindows(VmImage image) {
+        paint(image, true);
+    }
+
+    private void paint(VmImage image, boolean clear) {
+        for (SoftwareDevice s : software) {
+            s.paintRam(image.ram(), clear);
+            image.bars().forEach((bar, bytes) -> s.paintBar(barAddresses.get(bar.device()).get(bar.bar()), bytes,
+                    clear));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "simulated VM '" + topology.vm() + "' (" + devices.size() + " passthrough, " + software.size()
+                + " software devices, policy " + engine.policy().name() + ")";
+    }
+}

@@ -1,0 +1,189 @@
+package dev.mmiomediator.migration.sim;
+
+import dev.mmiomediator.migration.AbortSwitch;
+import dev.mmiomediator.migration.DestinationMigration;
+import dev.mmiomediator.migration.MigrationChannel;
+import dev.mmiomediator.migration.MigrationResult;
+import dev.mmiomediator.migration.SourceMigration;
+import dev.mmiomediator.migration.plan.MigrationPlan;
+import dev.mmiomediator.migration.plan.MigrationPlanner;
+import dev.mmiomediator.migration.plan.Topology;
+import dev.mmiomediator.migration.plan.Verdict;
+import dev.mmiomediator.policy.P2pPolicy;
+import dev.mmiomediator.policy.PolicyCounters;
+import dev.mmiomediator.policy.PolicyEngine;
+import dev.mmiomediator.vfio.MigrationState;
+import dev.mmiomediator.vfio.PassthroughDevice;
+import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One simulated migration of a {@link Topology}'s VM under one policy: a source and a destination
+ * {@link SimulatedVm} in this process, the stream over a real loopback TCP socket, software devices doing DMA on
+ * both sides from their own threads (into RAM and into P2P space) throughout, and a check of the result against
+ * the software devices' own records: the memory of the side that ends up running (RAM and every BAR) must equal
+ * the expected image, and the passthrough devices must have accepted exactly the P2P writes the mediator accepted
+ * (none lost, none twice).
+ */
+public final class Simulation {
+    /** How the simulation is run. */
+    public record Settings(long seed, Duration warmUp, Duration settle, Duration after,
+                           PolicyEngine.Settings engine) {
+        /** 100 ms of DMA before, a 100 ms window with every device stopped, 50 ms after; 256 writes a queue. */
+        public static Settings defaults(long seed) {
+            return new Settings(seed, Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofMillis(50),
+                    new PolicyEngine.Settings(256, Duration.ofSeconds(5)));
+        }
+    }
+
+    /**
+     * The report of one run.
+     *
+     * @param policy         the policy's name
+     * @param outcome        completed, aborted or blocked
+     * @param reason         why not completed, or empty
+     * @param p2pAccesses    P2P writes the software devices made (both sides)
+     * @param forwarded      of which forwarded to the device at once
+     * @param failed         of which master-aborted (the initiator was told; not lost)
+     * @param queued         of which held for replay
+     * @param replayed       held writes replayed (source and destination)
+     * @param carried        held writes the stream carried to the destination
+     * @param aborts         abort requests the policies made
+     * @param lost           accepted P2P writes the devices never took (must be 0)
+     * @param duplicated     P2P writes the devices took more often than they were accepted (must be 0)
+     * @param downtimeMillis from the first device stop to the destination's reply (0 if blocked)
+     * @param imagesMatch    whether the running side's RAM and BARs equal the expected image
+     * @param sourcePaths    per device, the states it went through on the source
+     * @param destinationPaths per device, the states it went through on the destination
+     * @param plan           the plan (verdict and reasons)
+     */
+    public record Run(String policy, String outcome, String reason, long p2pAccesses, long forwarded, long failed,
+                      long queued, long replayed, long carried, long aborts, long lost, long duplicated,
+                      long downtimeMillis, boolean imagesMatch, Map<PciAddress, List<MigrationState>> sourcePaths,
+                      Map<PciAddress, List<MigrationState>> destinationPaths, MigrationPlan plan) {
+    }
+
+    private Simulation() {
+    }
+
+    /**
+     * Runs one migration of {@code topology} under {@code policy}.
+     *
+     * @param progress receives one line per step of both sides
+     */
+    public static Run run(Topology topology, String policyName, P2pPolicy policy, Settings settings,
+                          Consumer<String> progress) throws InterruptedException {
+        MigrationPlan plan = MigrationPlanner.plan(topology, policyName, policy, true);
+        if (plan.verdict() == Verdict.BLOCKED) {
+            progress.accept(policyName + ": blocked: " + String.join("; ", plan.reasons()));
+            return new Run(policyName, "blocked", String.join("; ", plan.reasons()), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                    true, Map.of(), Map.of(), plan);
+        }
+        AbortSwitch sourceAbort = new AbortSwitch();
+        AbortSwitch destinationAbort = new AbortSwitch();
+        SimulatedVm source = new SimulatedVm(topology, SoftwareDevice.Side.SOURCE, policy, sourceAbort,
+                settings.engine(), settings.seed());
+        SimulatedVm destination = new SimulatedVm(topology, SoftwareDevice.Side.DESTINATION, policy,
+                destinationAbort, settings.engine(), settings.seed() + 1000);
+        Consumer<String> tagged = line -> progress.accept(policyName + ": " + line);
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            source.startSoftware();
+            TimeUnit.NANOSECONDS.sleep(settings.warmUp().toNanos());
+            DestinationMigration in = new DestinationMigration(devices(destination), destination.engine(), plan,
+                    destination.hooks(), tagged);
+            CompletableFuture<MigrationResult> received = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return in.run(MigrationChannel.accept(server, Duration.ofSeconds(30)));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            SourceMigration out = new SourceMigration(topology.vm(), devices(source), source.engine(), plan,
+                    source.hooks(), sourceAbort, settings.settle(), tagged);
+            MigrationResult sent;
+            try {
+                sent = out.run(MigrationChannel.connect(server.getInetAddress().getHostAddress(),
+                        server.getLocalPort(), Duration.ofSeconds(30)));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot connect to the destination on loopback", e);
+            }
+            MigrationResult got;
+            try {
+                got = received.get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                got = new MigrationResult("refused", "destination failed: " + e, Map.of(), 0, 0, 0);
+            }
+            TimeUnit.NANOSECONDS.sleep(settings.after().toNanos());
+            source.stopSoftware();
+            destination.stopSoftware();
+            boolean completed = sent.completed() && got.completed();
+            SimulatedVm running = completed ? destination : source;
+            VmImage expected = running.blankImage();
+            source.paintExpected(expected);
+            if (completed) {
+                destination.paintExpected(expected);
+            }
+            VmImage actual = running.actualImage();
+            boolean match = actual.equals(expected);
+            if (!match) {
+                tagged.accept("image mismatch: " + actual.firstDifference(expected));
+            }
+            long accepted = accepted(source) + (completed ? accepted(destination) : 0);
+            long taken = 0;
+            for (SimulatedPassthroughDevice d : running.devices().values()) {
+                taken += d.registers()[SimulatedPassthroughDevice.REG_WRITES];
+            }
+            PolicyCounters sc = source.engine().counters();
+            PolicyCounters dc = destination.engine().counters();
+            long p2p = 0;
+            long forwarded = 0;
+            long failed = 0;
+            long queued = 0;
+            for (SimulatedVm vm : List.of(source, destination)) {
+                for (SoftwareDevice s : vm.software()) {
+                    p2p += s.p2pWrites();
+                    forwarded += s.forwarded();
+                    failed += s.failed();
+                    queued += s.queued();
+                }
+            }
+            String outcome = completed ? "completed" : "aborted";
+            String reason = completed ? "" : !sent.reason().isEmpty() ? sent.reason() : got.reason();
+            return new Run(policyName, outcome, reason, p2p, forwarded, failed, queued,
+                    sc.total(PolicyCounters.Counter.REPLAYED) + dc.total(PolicyCounters.Counter.REPLAYED),
+                    sc.total(PolicyCounters.Counter.CARRIED),
+                    sc.total(PolicyCounters.Counter.ABORTS) + dc.total(PolicyCounters.Counter.ABORTS),
+                    Math.max(0, accepted - taken), Math.max(0, taken - accepted), sent.downtimeMillis(), match,
+                    sent.paths(), got.paths(), plan);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open a loopback socket for the destination", e);
+        } finally {
+            source.stopSoftware();
+            destination.stopSoftware();
+        }
+    }
+
+    private static long accepted(SimulatedVm vm) {
+        long n = 0;
+        for (SoftwareDevice s : vm.software()) {
+            n += s.forwarded() + s.queued();
+        }
+        return n;
+    }
+
+    private static List<PassthroughDevice> devices(SimulatedVm vm) {
+        return vm.devices().values().stream().map(SimulatedPassthroughDevice::device).toList();
+    }
+}

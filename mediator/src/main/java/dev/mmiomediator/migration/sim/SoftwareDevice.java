@@ -1,0 +1,205 @@
+package dev.mmiomediator.migration.sim;
+
+import dev.mmiomediator.dma.DmaPort;
+import dev.mmiomediator.dma.Initiator;
+import dev.mmiomediator.dma.Mediator;
+import dev.mmiomediator.dma.MemTxResult;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A simulated software (emulated) device: a thread doing DMA through its own {@link DmaPort}, as a virtio or
+ * NVMe model does. Each round it writes 8 bytes into one slot of its RAM window, reads one slot back, and one in
+ * {@value #P2P_EVERY} rounds posts an 8-byte write into one slot of its window in a random BAR (P2P space). It
+ * records, per slot, the last value whose write was accepted (RAM: {@code OK}; P2P: forwarded or queued), so the
+ * expected final memory follows from its own record, independently of the mediator; and it counts what the
+ * mediator answered.
+ *
+ * <p>Its windows depend on its index and its {@link Side}: the source's and the destination's workers of the
+ * same index write into disjoint halves, so both sides' expectations combine into one image.
+ *
+ * <p><b>Note:</b> {@link #start}/{@link #stop} from one controlling thread; counts are read after {@link #stop}.
+ */
+public final class SoftwareDevice {
+    /** One P2P write every this many rounds. */
+    public static final int P2P_EVERY = 4;
+
+    /** Which side of a migration the worker runs on. */
+    public enum Side {
+        /** The source VM. */
+        SOURCE,
+        /** The destination VM. */
+        DESTINATION
+    }
+
+    private static final int RAM_SLOTS = SimulatedVm.RAM_WINDOW / 2 / 8;
+    private static final int BAR_SLOTS = SimulatedVm.BAR_WINDOW / 2 / 8;
+
+    private final String name;
+    private final DmaPort port;
+    private final long ramBase;
+    private final long barOffset;
+    private final List<long[]> bars;
+    private final SplittableRandom random;
+    private final int id;
+    private final long[] ramLast = new long[RAM_SLOTS];
+    private final long[][] barLast;
+    private volatile boolean running;
+    private Thread thread;
+    private long sequence;
+    private long p2pWrites;
+    private long forwarded;
+    private long queued;
+    private long failed;
+    private long ramErrors;
+
+    SoftwareDevice(String name, int index, Side side, Mediator mediator, List<long[]> bars, long seed) {
+        this.name = name;
+        this.id = index * 2 + side.ordinal() + 1;
+        this.port = mediator.port(Initiator.softwareDevice(name));
+        this.ramBase = (long) index * SimulatedVm.RAM_WINDOW + (long) side.ordinal() * SimulatedVm.RAM_WINDOW / 2;
+        this.barOffset = (long) index * SimulatedVm.BAR_WINDOW + (long) side.ordinal() * SimulatedVm.BAR_WINDOW / 2;
+        this.bars = bars;
+        this.barLast = new long[bars.size()][BAR_SLOTS];
+        this.random = new SplittableRandom(seed);
+    }
+
+    /** Its name, the initiator id. */
+    public String name() {
+        return name;
+    }
+
+    /** Starts its thread (again, after it stopped, continuing where it was). */
+    public synchronized void start() {
+        if (thread != null && thread.isAlive()) {
+            throw new IllegalStateException(name + " is already running");
+        }
+        running = true;
+        thread = new Thread(this::loop, "software-device-" + name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Asks its thread to stop after its current access; does not wait. */
+    public void requestStop() {
+        running = false;
+    }
+
+    /** Whether its thread has finished (or never started). */
+    public synchronized boolean stopped() {
+        return thread == null || !thread.isAlive();
+    }
+
+    /** Stops its thread and waits for it to finish its current access. */
+    public void stop() {
+        requestStop();
+        Thread t;
+        synchronized (this) {
+            t = thread;
+        }
+        if (t == null) {
+            return;
+        }
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while stopping " + name, e);
+        }
+    }
+
+    private void loop() {
+        while (running) {
+            for (int i = 0; i < 64 && running; i++) {
+                round();
+            }
+            LockSupport.parkNanos(20_000);
+        }
+    }
+
+    private void round() {
+        long value = (long) id << 48 | ++sequence;
+        int slot = random.nextInt(RAM_SLOTS);
+        if (port.write(ramBase + 8L * slot, 8, value) == MemTxResult.OK) {
+            ramLast[slot] = value;
+        } else {
+            ramErrors++;
+        }
+        int back = random.nextInt(RAM_SLOTS);
+        if (port.read(ramBase + 8L * back, 8) != ramLast[back]) {
+            ramErrors++;
+        }
+        if (sequence % P2P_EVERY == 0 && !bars.isEmpty()) {
+            int b = random.nextInt(bars.size());
+            int s = random.nextInt(BAR_SLOTS);
+            int r = port.write(bars.get(b)[0] + barOffset + 8L * s, 8, value);
+            p2pWrites++;
+            if ((r & MemTxResult.P2P_QUEUED) != 0) {
+                queued++;
+                barLast[b][s] = value;
+            } else if ((r & MemTxResult.P2P_FORWARDED) != 0) {
+                forwarded++;
+                barLast[b][s] = value;
+            } else {
+                failed++;
+            }
+        }
+    }
+
+    /** Paints its accepted RAM writes into {@code image} (the whole RAM); zeroes its window if {@code clear}. */
+    void paintRam(byte[] image, boolean clear) {
+        for (int s = 0; s < RAM_SLOTS; s++) {
+            putLong(image, (int) (ramBase + 8L * s), clear ? 0 : ramLast[s]);
+        }
+    }
+
+    /** As {@link #paintRam}, for the BAR mapped at {@code base}, if it is one of its targets. */
+    void paintBar(long base, byte[] image, boolean clear) {
+        for (int b = 0; b < bars.size(); b++) {
+            if (bars.get(b)[0] == base) {
+                for (int s = 0; s < BAR_SLOTS; s++) {
+                    putLong(image, (int) (barOffset + 8L * s), clear ? 0 : barLast[b][s]);
+                }
+            }
+        }
+    }
+
+    private static void putLong(byte[] image, int at, long v) {
+        for (int i = 0; i < 8; i++) {
+            image[at + i] = (byte) (v >>> (8 * i));
+        }
+    }
+
+    /** P2P writes made. */
+    public long p2pWrites() {
+        return p2pWrites;
+    }
+
+    /** P2P writes the mediator forwarded. */
+    public long forwarded() {
+        return forwarded;
+    }
+
+    /** P2P writes the mediator queued (held for replay). */
+    public long queued() {
+        return queued;
+    }
+
+    /** P2P writes that failed (master abort, or an error after a wait). */
+    public long failed() {
+        return failed;
+    }
+
+    /** RAM writes that failed, or read-backs that did not see the last accepted write: always 0 when correct. */
+    public long ramErrors() {
+        return ramErrors;
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + p2pWrites + " P2P writes: " + forwarded + " forwarded, " + queued + " queued, "
+                + failed + " failed)";
+    }
+}
