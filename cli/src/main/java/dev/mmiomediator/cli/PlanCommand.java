@@ -10,6 +10,7 @@ import dev.mmiomediator.migration.plan.Step;
 import dev.mmiomediator.migration.plan.Topology;
 import dev.mmiomediator.migration.plan.TopologyParser;
 import dev.mmiomediator.policy.Decision;
+import dev.mmiomediator.policy.MigrationPhase;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.Policies;
 import dev.mmiomediator.policy.PolicyProvider;
@@ -147,6 +148,17 @@ final class PlanCommand implements Callable<Integer> {
         QemuVerdict qemu = QemuVerdict.of(topology);
         AuditCommand.wrap(sb, "QEMU 8.2: ", qemu.allowed() ? qemu.message()
                 : "blocked: \"" + String.join("\"; \"", qemu.blockers()) + "\"");
+        if (!plans.isEmpty() && !plans.get(0).source().isEmpty()) {
+            // the paths depend on the flags only, never on the policy: the same for every plan
+            MigrationPlan first = plans.get(0);
+            sb.append('\n');
+            AuditCommand.wrap(sb, "", "Source" + (first.source().stream().anyMatch(s -> s.phase()
+                    == MigrationPhase.SOURCE_PRE_COPY) ? " with pre-copy" : "") + " ("
+                    + MigrationPlanner.SOURCE_ORDER + "):");
+            steps(sb, topology, first.source());
+            AuditCommand.wrap(sb, "", "Destination (" + MigrationPlanner.DESTINATION_ORDER + "):");
+            steps(sb, topology, first.destination());
+        }
         for (MigrationPlan plan : plans) {
             plan(sb, plan);
         }
@@ -207,12 +219,6 @@ final class PlanCommand implements Callable<Integer> {
         for (String r : plan.reasons()) {
             AuditCommand.wrap(sb, "  - ", r);
         }
-        if (!plan.source().isEmpty()) {
-            AuditCommand.wrap(sb, "  ", "Source (" + MigrationPlanner.SOURCE_ORDER + "):");
-            steps(sb, t, plan.source());
-            AuditCommand.wrap(sb, "  ", "Destination (" + MigrationPlanner.DESTINATION_ORDER + "):");
-            steps(sb, t, plan.destination());
-        }
         if (!plan.handling().isEmpty()) {
             sb.append("  Devices without P2P:\n");
             for (DeviceHandling h : plan.handling()) {
@@ -225,7 +231,7 @@ final class PlanCommand implements Callable<Integer> {
         List<String[]> rows = new ArrayList<>();
         for (int i = 0; i < steps.size(); i++) {
             Step s = steps.get(i);
-            rows.add(new String[] {" " + (i + 1) + ".", s.phase().name(), s.device().toString(),
+            rows.add(new String[] {(i + 1) + ".", s.phase().name(), s.device().toString(),
                     t.device(s.device()).map(PassthroughSpec::name).orElse("?"), MigrationFsm.format(s.path())});
         }
         table(sb, rows);

@@ -234,10 +234,10 @@ public final class MigrationPlanner {
         }
         StringBuilder sb = new StringBuilder(d.label()).append(" lacks P2P, so it stops while the others run. ");
         sb.append("While it is stopped on the source (")
-                .append(states(cases, c -> !c.phase().isDestination())).append("), ");
+                .append(states(cases, c -> !c.phase().isDestination())).append("): ");
         side(sb, cases, c -> !c.phase().isDestination());
         sb.append(". While it resumes on the destination (")
-                .append(states(cases, c -> c.phase().isDestination())).append("), ");
+                .append(states(cases, c -> c.phase().isDestination())).append("): ");
         side(sb, cases, c -> c.phase().isDestination());
         return sb.append('.').toString();
     }
@@ -249,9 +249,9 @@ public final class MigrationPlanner {
     }
 
     private static void side(StringBuilder sb, List<HandlingCase> cases, Predicate<HandlingCase> which) {
-        sb.append("a write: ");
+        sb.append("write -> ");
         direction(sb, cases, which.and(HandlingCase::write), true);
-        sb.append("; a read: ");
+        sb.append(" | read -> ");
         direction(sb, cases, which.and(c -> !c.write()), false);
     }
 
@@ -298,24 +298,30 @@ public final class MigrationPlanner {
                 reasons.add(d.label() + " lacks P2P, but no software device can DMA into its BARs");
                 continue;
             }
-            reasons.add(d.label() + " lacks P2P: a DMA write from " + software + " into its BARs while it is stopped "
+            reasons.add(d.label() + " lacks P2P: DMA from " + software + " into its BARs while it is stopped "
                     + side(h.whileStopped(), h.whileResuming()));
         }
         for (PassthroughSpec d : devices) {
-            Set<String> failed = new LinkedHashSet<>();
+            List<String> failed = new ArrayList<>();
             for (String sw : topology.softwareDevices()) {
+                List<String> which = new ArrayList<>();
                 for (PciBar bar : d.bars()) {
                     for (boolean write : new boolean[] {true, false}) {
                         if (decide(policy, sw, d, bar, write, MigrationState.RUNNING, MigrationPhase.NONE)
                                 == Decision.FAIL) {
-                            failed.add(sw);
+                            which.add("BAR " + bar.index() + (write ? " writes" : " reads"));
                         }
                     }
                 }
+                if (which.size() == 2 * d.bars().size()) {
+                    failed.add(sw);
+                } else if (!which.isEmpty()) {
+                    failed.add(sw + " (" + String.join(", ", which) + ")");
+                }
             }
             if (!failed.isEmpty()) {
-                reasons.add(d.label() + ": " + policyName + " fails DMA from " + String.join(" or ", failed)
-                        + " into its BARs even while it runs: " + words(Decision.FAIL, true));
+                reasons.add(d.label() + ": even while it runs, " + policyName + " fails DMA into its BARs from "
+                        + String.join(" and ", failed) + ": " + words(Decision.FAIL, true));
             }
         }
         if (topology.softwareDevices().isEmpty()) {
@@ -330,13 +336,16 @@ public final class MigrationPlanner {
     }
 
     private static String side(Map<String, Decision> stopped, Map<String, Decision> resuming) {
-        String s = ": " + words(stopped.get(DeviceHandling.WRITE), true) + "; a read: "
-                + words(stopped.get(DeviceHandling.READ), false);
+        String s = decisions(stopped);
         if (stopped.equals(resuming)) {
-            return "(or resuming on the destination)" + s;
+            return "(or resuming on the destination): " + s;
         }
-        return s + "; while it resumes on the destination, a write: " + words(resuming.get(DeviceHandling.WRITE),
-                true) + "; a read: " + words(resuming.get(DeviceHandling.READ), false);
+        return "on the source: " + s + "; while it resumes on the destination: " + decisions(resuming);
+    }
+
+    private static String decisions(Map<String, Decision> decisions) {
+        return "write -> " + words(decisions.get(DeviceHandling.WRITE), true) + " | read -> "
+                + words(decisions.get(DeviceHandling.READ), false);
     }
 
     private static List<Step> concat(List<Step> a, List<Step> b) {
