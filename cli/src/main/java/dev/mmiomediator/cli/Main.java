@@ -14,8 +14,8 @@ import java.io.PrintWriter;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Audit and simulate the memory maps of VMs with passthrough (VFIO) devices.",
-        subcommands = {SimulateCommand.class, MigrateCommand.class, MtreeCommand.class, FsmCommand.class,
-                PoliciesCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SimulateCommand.class, PlanCommand.class, MigrateCommand.class, MtreeCommand.class,
+                FsmCommand.class, PoliciesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code for bad input. */
     public static final int EXIT_BAD_INPUT = 2;

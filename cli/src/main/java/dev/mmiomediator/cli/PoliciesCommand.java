@@ -83,7 +83,7 @@ final class PoliciesCommand implements Callable<Integer> {
     }
 
     /** The {@code *.jar} files of {@code dir}, sorted, each checked to open as a jar. */
-    private static List<URL> jarsIn(Path dir) {
+    static List<URL> jarsIn(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new BadInputException("--policy-path " + dir + ": no such directory");
         }
@@ -116,7 +116,7 @@ final class PoliciesCommand implements Callable<Integer> {
         return urls;
     }
 
-    private static String oneLine(Throwable e) {
+    static String oneLine(Throwable e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         return m.replaceAll("\\s*\\R\\s*", " ");
     }

@@ -1,0 +1,356 @@
+package dev.mmiomediator.cli;
+
+import dev.mmiomediator.memory.Size;
+import dev.mmiomediator.migration.plan.DeviceHandling;
+import dev.mmiomediator.migration.plan.MigrationPlan;
+import dev.mmiomediator.migration.plan.MigrationPlanner;
+import dev.mmiomediator.migration.plan.PassthroughSpec;
+import dev.mmiomediator.migration.plan.QemuVerdict;
+import dev.mmiomediator.migration.plan.Step;
+import dev.mmiomediator.migration.plan.Topology;
+import dev.mmiomediator.migration.plan.TopologyParser;
+import dev.mmiomediator.policy.Decision;
+import dev.mmiomediator.policy.MigrationPhase;
+import dev.mmiomediator.policy.P2pPolicy;
+import dev.mmiomediator.policy.Policies;
+import dev.mmiomediator.policy.PolicyProvider;
+import dev.mmiomediator.vfio.MigrationFsm;
+import dev.mmiomediator.vfio.MigrationState;
+import dev.mmiomediator.vfio.PciBar;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.ServiceConfigurationError;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+/**
+ * {@code mmio-mediator plan}: the {@link MigrationPlanner}'s plan for a topology file, one per policy, in text or
+ * as one JSON object (written by hand, with {@link AuditCommand}'s string escaping).
+ */
+@Command(name = "plan",
+        mixinStandardHelpOptions = true,
+        description = {"Plan the live migration of a VM with passthrough (VFIO) devices: whether it is allowed and "
+                + "why, the exact kernel state path of every device on the source and on the destination in QEMU's "
+                + "order, what the policy does with DMA into each device that lacks P2P, and what QEMU 8.2's own "
+                + "rule decides.",
+                "Without --policy and without a 'policy' line in the topology, one plan per policy found, so you see "
+                        + "which policies allow the VM. A BLOCKED verdict still exits with 0; bad input (an "
+                        + "unreadable file, a format error, an unknown policy or option) exits with 2.",
+                "Topology file: 'vm NAME', 'passthrough NAME DDDD:BB:DD.F flags=STOP_COPY[,P2P][,PRE_COPY] "
+                        + "bars=INDEX:SIZE[,...]', 'software NAME', 'policy NAME [KEY=VALUE]...', '#' comments."})
+final class PlanCommand implements Callable<Integer> {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "TOPOLOGY",
+            description = "The topology file. Default: the embedded default VM (" + TopologyParser.DEFAULT_VM_SOURCE
+                    + ": a NIC with P2P and PRE_COPY, a GPU with P2P, an FPGA with STOP_COPY only, and the software "
+                    + "devices virtio-net and nvme).")
+    Path topologyFile;
+
+    @Option(names = "--policy", paramLabel = "NAME",
+            description = "The policy to plan with, instead of the topology's 'policy' line.")
+    String policy;
+
+    @Option(names = "--option", paramLabel = "KEY=VALUE",
+            description = "A policy option, over the topology's; repeatable. Needs a policy.")
+    Map<String, String> options = new LinkedHashMap<>();
+
+    @Option(names = "--pre-copy", description = "Devices with the PRE_COPY flag run pre-copy rounds first.")
+    boolean preCopy;
+
+    @Option(names = "--json", description = "Print one JSON object instead of text.")
+    boolean json;
+
+    @Option(names = "--policy-path", paramLabel = "DIR",
+            description = "A directory of policy jars (every *.jar in it); repeatable.")
+    List<Path> policyPaths = new ArrayList<>();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        String source = topologyFile == null ? TopologyParser.DEFAULT_VM_SOURCE + " (the default VM)"
+                : topologyFile.toString();
+        Topology topology = topologyFile == null ? TopologyParser.defaultVm() : read(topologyFile);
+        List<URL> jars = new ArrayList<>();
+        for (Path dir : policyPaths) {
+            jars.addAll(PoliciesCommand.jarsIn(dir));
+        }
+        ClassLoader tool = PlanCommand.class.getClassLoader();
+        List<MigrationPlan> plans;
+        if (jars.isEmpty()) {
+            plans = plans(topology, tool);
+        } else {
+            try (URLClassLoader loader = new URLClassLoader(jars.toArray(new URL[0]), tool)) {
+                plans = plans(topology, loader);
+            } catch (ServiceConfigurationError | LinkageError e) {
+                throw new BadInputException("cannot load the policies of --policy-path " + policyPaths + ": "
+                        + PoliciesCommand.oneLine(e));
+            }
+        }
+        spec.commandLine().getOut().print(json ? json(topology, plans) : text(source, topology, plans));
+        return 0;
+    }
+
+    private static Topology read(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new BadInputException(file + ": no such file");
+        }
+        return TopologyParser.parse(file);
+    }
+
+    /** One plan per selected policy, each created before any is planned, so a bad option prints nothing. */
+    private List<MigrationPlan> plans(Topology topology, ClassLoader loader) {
+        Map<String, Map<String, String>> selected = new LinkedHashMap<>();
+        Optional<String> own = topology.policy();
+        if (policy != null || own.isPresent()) {
+            String name = policy != null ? policy : own.get();
+            Map<String, String> opts = new LinkedHashMap<>(own.equals(Optional.of(name))
+                    ? topology.policyOptions() : Map.of());
+            opts.putAll(options);
+            selected.put(name, opts);
+        } else {
+            if (!options.isEmpty()) {
+                throw new BadInputException("--option " + options + " needs --policy NAME (or a 'policy' line in "
+                        + "the topology)");
+            }
+            for (PolicyProvider p : Policies.available(loader)) {
+                selected.put(p.name(), Map.of());
+            }
+        }
+        Map<String, P2pPolicy> created = new LinkedHashMap<>();
+        selected.forEach((name, opts) -> created.put(name, Policies.create(name, opts, loader)));
+        List<MigrationPlan> plans = new ArrayList<>();
+        created.forEach((name, p) -> plans.add(MigrationPlanner.plan(
+                topology.withPolicy(Optional.of(name), selected.get(name)), name, p, preCopy)));
+        return plans;
+    }
+
+    // ---------------------------------------------------------------- text
+
+    static String text(String source, Topology topology, List<MigrationPlan> plans) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("Migration plan for VM ").append(topology.vm()).append(", from ").append(source).append("\n\n");
+        devices(sb, topology);
+        QemuVerdict qemu = QemuVerdict.of(topology);
+        AuditCommand.wrap(sb, "QEMU 8.2: ", qemu.allowed() ? qemu.message()
+                : "blocked: \"" + String.join("\"; \"", qemu.blockers()) + "\"");
+        if (!plans.isEmpty() && !plans.get(0).source().isEmpty()) {
+            // the paths depend on the flags only, never on the policy: the same for every plan
+            MigrationPlan first = plans.get(0);
+            sb.append('\n');
+            AuditCommand.wrap(sb, "", "Source" + (first.source().stream().anyMatch(s -> s.phase()
+                    == MigrationPhase.SOURCE_PRE_COPY) ? " with pre-copy" : "") + " ("
+                    + MigrationPlanner.SOURCE_ORDER + "):");
+            steps(sb, topology, first.source());
+            AuditCommand.wrap(sb, "", "Destination (" + MigrationPlanner.DESTINATION_ORDER + "):");
+            steps(sb, topology, first.destination());
+        }
+        for (MigrationPlan plan : plans) {
+            plan(sb, plan);
+        }
+        if (plans.size() > 1) {
+            sb.append('\n');
+            List<String> allowed = names(plans, true);
+            List<String> blocked = names(plans, false);
+            AuditCommand.wrap(sb, "Summary: ", (allowed.isEmpty() ? "no policy allows this migration"
+                    : "allowed by " + String.join(", ", allowed))
+                    + (blocked.isEmpty() ? "" : "; blocked by " + String.join(", ", blocked))
+                    + ". QEMU 8.2 would " + (qemu.allowed() ? "allow it (" + qemu.message() + ")"
+                    : "block it: \"" + qemu.message() + "\"") + ".");
+        }
+        return sb.toString();
+    }
+
+    private static List<String> names(List<MigrationPlan> plans, boolean allowed) {
+        return plans.stream().filter(p -> p.allowed() == allowed).map(MigrationPlan::policy).toList();
+    }
+
+    private static void devices(StringBuilder sb, Topology topology) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"ADDRESS", "NAME", "FLAGS", "P2P", "BARS"});
+        for (PassthroughSpec p : topology.passthrough()) {
+            rows.add(new String[] {p.address().toString(), p.name(), p.flagsText(),
+                    p.migratable() ? (p.supportsP2p() ? "yes" : "no") : "no (not migratable)",
+                    p.bars().stream().map(b -> b.index() + ": " + AuditCommand.human(Size.of(b.size())))
+                            .collect(Collectors.joining(", "))});
+        }
+        sb.append("Passthrough devices:\n");
+        table(sb, rows);
+        sb.append("Software devices: ").append(topology.softwareDevices().isEmpty() ? "none"
+                : String.join(", ", topology.softwareDevices())).append("\n\n");
+    }
+
+    private static void table(StringBuilder sb, List<String[]> rows) {
+        int[] width = new int[rows.get(0).length];
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length; i++) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        for (String[] r : rows) {
+            StringBuilder line = new StringBuilder("  ");
+            for (int i = 0; i < r.length; i++) {
+                line.append(r[i]).append(" ".repeat(width[i] - r[i].length() + 2));
+            }
+            sb.append(line.toString().stripTrailing()).append('\n');
+        }
+    }
+
+    private static void plan(StringBuilder sb, MigrationPlan plan) {
+        Topology t = plan.topology();
+        String opts = t.policyOptions().isEmpty() ? "" : " (" + t.policyOptions().entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", ")) + ")";
+        sb.append("\n== Policy ").append(plan.policy()).append(opts).append(": ").append(plan.verdict())
+                .append('\n');
+        for (String r : plan.reasons()) {
+            AuditCommand.wrap(sb, "  - ", r);
+        }
+        if (!plan.handling().isEmpty()) {
+            sb.append("  Devices without P2P:\n");
+            for (DeviceHandling h : plan.handling()) {
+                AuditCommand.wrap(sb, "    ", h.summary());
+            }
+        }
+    }
+
+    private static void steps(StringBuilder sb, Topology t, List<Step> steps) {
+        List<String[]> rows = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Step s = steps.get(i);
+            rows.add(new String[] {(i + 1) + ".", s.phase().name(), s.device().toString(),
+                    t.device(s.device()).map(PassthroughSpec::name).orElse("?"), MigrationFsm.format(s.path())});
+        }
+        table(sb, rows);
+    }
+
+    // ---------------------------------------------------------------- JSON
+
+    static String json(Topology topology, List<MigrationPlan> plans) {
+        StringBuilder sb = new StringBuilder("{\"topology\":{\"vm\":");
+        AuditCommand.string(sb, topology.vm());
+        sb.append(",\"passthrough\":[");
+        String sep = "";
+        for (PassthroughSpec p : topology.passthrough()) {
+            sb.append(sep).append("{\"name\":");
+            AuditCommand.string(sb, p.name());
+            sb.append(",\"address\":");
+            AuditCommand.string(sb, p.address().toString());
+            sb.append(",\"flags\":");
+            strings(sb, p.declaredFlags().stream().map(Enum::name).toList());
+            sb.append(",\"migratable\":").append(p.migratable()).append(",\"p2p\":").append(p.supportsP2p())
+                    .append(",\"bars\":[");
+            String bsep = "";
+            for (PciBar b : p.bars()) {
+                sb.append(bsep).append("{\"index\":").append(b.index()).append(",\"size\":");
+                AuditCommand.string(sb, Size.hex(b.size()));
+                sb.append('}');
+                bsep = ",";
+            }
+            sb.append("]}");
+            sep = ",";
+        }
+        sb.append("],\"software\":");
+        strings(sb, topology.softwareDevices());
+        QemuVerdict qemu = QemuVerdict.of(topology);
+        sb.append("},\"qemu\":{\"allowed\":").append(qemu.allowed()).append(",\"message\":");
+        AuditCommand.string(sb, qemu.message());
+        sb.append(",\"blockers\":");
+        strings(sb, qemu.blockers());
+        sb.append("},\"plans\":[");
+        sep = "";
+        for (MigrationPlan plan : plans) {
+            sb.append(sep).append("{\"policy\":");
+            AuditCommand.string(sb, plan.policy());
+            sb.append(",\"options\":{");
+            String osep = "";
+            for (Map.Entry<String, String> e : plan.topology().policyOptions().entrySet()) {
+                sb.append(osep);
+                AuditCommand.string(sb, e.getKey());
+                sb.append(':');
+                AuditCommand.string(sb, e.getValue());
+                osep = ",";
+            }
+            sb.append("},\"verdict\":");
+            AuditCommand.string(sb, plan.verdict().name().toLowerCase(Locale.ROOT));
+            sb.append(",\"reasons\":");
+            strings(sb, plan.reasons());
+            sb.append(",\"source\":");
+            steps(sb, plan.source());
+            sb.append(",\"destination\":");
+            steps(sb, plan.destination());
+            sb.append(",\"handling\":[");
+            String hsep = "";
+            for (DeviceHandling h : plan.handling()) {
+                sb.append(hsep).append("{\"device\":");
+                AuditCommand.string(sb, h.device().toString());
+                sb.append(",\"summary\":");
+                AuditCommand.string(sb, h.summary());
+                sb.append(",\"whileStopped\":");
+                decisions(sb, h.whileStopped());
+                sb.append(",\"whileResuming\":");
+                decisions(sb, h.whileResuming());
+                sb.append('}');
+                hsep = ",";
+            }
+            sb.append("]}");
+            sep = ",";
+        }
+        return sb.append("]}\n").toString();
+    }
+
+    private static void steps(StringBuilder sb, List<Step> steps) {
+        sb.append('[');
+        String sep = "";
+        for (Step s : steps) {
+            sb.append(sep).append("{\"phase\":");
+            AuditCommand.string(sb, s.phase().name());
+            sb.append(",\"device\":");
+            AuditCommand.string(sb, s.device().toString());
+            sb.append(",\"target\":");
+            AuditCommand.string(sb, s.target().name());
+            sb.append(",\"path\":");
+            strings(sb, s.path().stream().map(MigrationState::name).toList());
+            sb.append('}');
+            sep = ",";
+        }
+        sb.append(']');
+    }
+
+    private static void decisions(StringBuilder sb, Map<String, Decision> decisions) {
+        sb.append('{');
+        String sep = "";
+        for (Map.Entry<String, Decision> e : decisions.entrySet()) {
+            sb.append(sep);
+            AuditCommand.string(sb, e.getKey());
+            sb.append(':');
+            AuditCommand.string(sb, e.getValue().name());
+            sep = ",";
+        }
+        sb.append('}');
+    }
+
+    private static void strings(StringBuilder sb, List<String> values) {
+        sb.append('[');
+        String sep = "";
+        for (String v : values) {
+            sb.append(sep);
+            AuditCommand.string(sb, v);
+            sep = ",";
+        }
+        sb.append(']');
+    }
+}
