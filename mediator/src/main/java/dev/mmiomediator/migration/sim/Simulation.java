@@ -41,10 +41,10 @@ public final class Simulation {
     /** How the simulation is run. */
     public record Settings(long seed, Duration warmUp, Duration settle, Duration after,
                            PolicyEngine.Settings engine) {
-        /** 100 ms of DMA before, a 100 ms window with every device stopped, 50 ms after; 256 writes a queue. */
+        /** 100 ms of DMA before, a 100 ms window with every device stopped, 50 ms after; the engine's defaults. */
         public static Settings defaults(long seed) {
             return new Settings(seed, Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofMillis(50),
-                    new PolicyEngine.Settings(256, Duration.ofSeconds(5)));
+                    PolicyEngine.Settings.DEFAULT);
         }
     }
 

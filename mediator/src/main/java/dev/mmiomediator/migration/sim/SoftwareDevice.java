@@ -25,6 +25,10 @@ import java.util.concurrent.locks.LockSupport;
 public final class SoftwareDevice {
     /** One P2P write every this many rounds. */
     public static final int P2P_EVERY = 4;
+    /** Rounds between pauses: the device runs at a device-like rate, not flat out. */
+    private static final int ROUNDS_PER_PAUSE = 8;
+    /** The pause. */
+    private static final long PAUSE_NANOS = 50_000;
 
     /** Which side of a migration the worker runs on. */
     public enum Side {
@@ -112,10 +116,10 @@ public final class SoftwareDevice {
 
     private void loop() {
         while (running) {
-            for (int i = 0; i < 64 && running; i++) {
+            for (int i = 0; i < ROUNDS_PER_PAUSE && running; i++) {
                 round();
             }
-            LockSupport.parkNanos(20_000);
+            LockSupport.parkNanos(PAUSE_NANOS);
         }
     }
 
