@@ -124,7 +124,7 @@ class MigrationCutTest {
     private static Outcome migrate(long cutAt, long flipAt) throws Exception {
         QueueAndReplayPolicy policy = new QueueAndReplayPolicy();
         MigrationPlan plan = MigrationPlanner.plan(VM, policy.name(), policy, true);
-        PolicyEngine.Settings settings = new PolicyEngine.Settings(256, Duration.ofSeconds(5));
+        PolicyEngine.Settings settings = PolicyEngine.Settings.DEFAULT;
         AbortSwitch abort = new AbortSwitch();
         SimulatedVm source = new SimulatedVm(VM, SoftwareDevice.Side.SOURCE, policy, abort, settings, 11);
         SimulatedVm destination = new SimulatedVm(VM, SoftwareDevice.Side.DESTINATION, policy, new AbortSwitch(),
@@ -187,7 +187,12 @@ class MigrationCutTest {
         byte[] stream = whole.sent();
         TreeMap<Long, String> sections = sections(stream);
         List<Long> cuts = new ArrayList<>(List.of(0L, 4L));
+        List<String> seen = new ArrayList<>();
         sections.forEach((start, name) -> {
+            if (seen.contains(name + start) || (name.equals("ram") && seen.contains("ram"))) {
+                return;
+            }
+            seen.add(name);
             long end = sections.higherKey(start) == null ? stream.length : sections.higherKey(start);
             cuts.add(start);
             cuts.add(start + (end - start) / 2);
@@ -196,8 +201,8 @@ class MigrationCutTest {
         for (int i = 1; i < 8; i++) {
             cuts.add((long) stream.length * i / 8);
         }
-        System.out.println("MigrationCutTest: stream of " + stream.length + " bytes, sections at " + sections
-                + "; cutting at " + cuts.size() + " points");
+        System.out.println("MigrationCutTest: stream of " + stream.length + " bytes in " + sections.size()
+                + " sections; cutting at " + cuts.size() + " points: " + cuts);
         List<String> where = new ArrayList<>();
         for (long cut : cuts) {
             Outcome o = migrate(cut, -1);
@@ -215,7 +220,8 @@ class MigrationCutTest {
         for (long at : List.of(0L, 20L, 100L, 5000L)) {
             Outcome o = migrate(Long.MAX_VALUE, at);
             assertEquals("aborted", o.source().outcome(), "byte " + at + " flipped");
-            assertTrue(o.source().reason().contains("refused"), o.source().reason());
+            assertEquals("refused", o.destination().outcome());
+            assertTrue(o.destination().reason().startsWith("invalid migration stream: "), o.destination().reason());
         }
     }
 }
