@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Test;
 
 /** The plan of each built-in, found by name, on the four configurations that matter. */
 class BuiltinPlansTest {
+    static final List<String> BUILTINS = List.of(FailAlwaysPolicy.NAME, AbortMigrationPolicy.NAME,
+            QueueAndReplayPolicy.NAME, RequireP2pPolicy.NAME);
     static final String SOFTWARE = "software virtio-net\nsoftware nvme\n";
     static final Topology ALL_P2P = TopologyParser.parse("""
             passthrough nic 0000:01:00.0 flags=STOP_COPY,P2P bars=0:16K
@@ -56,8 +58,7 @@ class BuiltinPlansTest {
 
     @Test
     void everyBuiltinAllowsDevicesThatAllHaveP2pAndQemuAgrees() {
-        for (String p : List.of(FailAlwaysPolicy.NAME, AbortMigrationPolicy.NAME, QueueAndReplayPolicy.NAME,
-                RequireP2pPolicy.NAME)) {
+        for (String p : BUILTINS) {
             MigrationPlan plan = plan(ALL_P2P, p);
             assertEquals(Verdict.ALLOWED, plan.verdict(), p);
             assertEquals(List.of(), plan.handling(), p);
@@ -111,8 +112,7 @@ class BuiltinPlansTest {
 
     @Test
     void aSingleDeviceWithoutP2pIsAllowedByEveryBuiltinAndByQemu() {
-        for (String p : List.of(FailAlwaysPolicy.NAME, AbortMigrationPolicy.NAME, QueueAndReplayPolicy.NAME,
-                RequireP2pPolicy.NAME)) {
+        for (String p : BUILTINS) {
             MigrationPlan plan = plan(SINGLE, p);
             assertEquals(Verdict.ALLOWED, plan.verdict(), p);
             assertEquals(1, plan.handling().size(), p);
@@ -122,8 +122,7 @@ class BuiltinPlansTest {
 
     @Test
     void aDeviceWithoutStopCopyIsBlockedByEveryBuiltinAndByQemu() {
-        for (String p : List.of(FailAlwaysPolicy.NAME, AbortMigrationPolicy.NAME, QueueAndReplayPolicy.NAME,
-                RequireP2pPolicy.NAME)) {
+        for (String p : BUILTINS) {
             MigrationPlan plan = plan(NO_STOP_COPY, p);
             assertEquals(Verdict.BLOCKED, plan.verdict(), p);
             assertEquals(List.of("0000:03:00.0 (fpga) has no STOP_COPY flag (flags P2P): it has no VFIO migration "
