@@ -1,0 +1,111 @@
+package dev.mmiomediator.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mmiomediator.policies.RequireP2pPolicy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code mmio-mediator plan}: text and JSON on the default VM, a file with a policy line, and bad input. */
+class PlanCommandTest {
+    @TempDir
+    Path dir;
+
+    /** The output with every run of blanks and line breaks made one space, so wrapping does not matter. */
+    static String flat(String s) {
+        return s.replaceAll("\\s+", " ");
+    }
+
+    static void assertBadInput(CliRun r, String message) {
+        assertEquals(2, r.code(), r.err());
+        assertEquals("", r.out());
+        assertEquals("mmio-mediator: " + message + System.lineSeparator(), r.err());
+    }
+
+    @Test
+    void onTheDefaultVmItNamesThePoliciesThatAllowItAndQuotesQemusBlocker() {
+        CliRun r = CliRun.of("plan");
+        assertEquals(0, r.code(), r.err());
+        String out = flat(r.out());
+        assertTrue(out.contains("Summary: allowed by abort-migration, example-nic-first, fail-always, "
+                + "queue-and-replay; blocked by require-p2p. QEMU 8.2 would block it: \""
+                + RequireP2pPolicy.MULTIPLE_DEVICES_MESSAGE + "\"."), out);
+        assertTrue(out.contains("QEMU 8.2: blocked: \"" + RequireP2pPolicy.MULTIPLE_DEVICES_MESSAGE + "\""), out);
+        assertTrue(out.contains("== Policy queue-and-replay: ALLOWED - 0000:03:00.0 (fpga) lacks P2P: DMA from "
+                + "virtio-net or nvme into its BARs while it is stopped (or resuming on the destination): write -> "
+                + "queued and replayed exactly once"), out);
+        assertTrue(out.contains("== Policy require-p2p: BLOCKED"), out);
+        assertTrue(out.contains("0000:03:00.0 fpga STOP_COPY no 0: 64 KiB, 2: 2 MiB"), out);
+        assertTrue(out.contains("1. SOURCE_STOPPING 0000:01:00.0 nic RUNNING -> RUNNING_P2P"), out);
+        assertTrue(out.contains("5. SOURCE_STOP_COPY 0000:03:00.0 fpga RUNNING -> STOP -> STOP_COPY"), out);
+        assertTrue(out.contains("8. DESTINATION_STARTING 0000:03:00.0 fpga RESUMING -> STOP -> RUNNING"), out);
+    }
+
+    @Test
+    void jsonIsOneObjectWithQemusVerdictOnceAndOnePlanPerPolicy() {
+        CliRun r = CliRun.of("plan", "--json");
+        assertEquals(0, r.code(), r.err());
+        String out = r.out();
+        assertTrue(out.startsWith("{\"topology\":{\"vm\":\"demo-q35\",\"passthrough\":[{\"name\":\"nic\","
+                + "\"address\":\"0000:01:00.0\",\"flags\":[\"STOP_COPY\",\"P2P\",\"PRE_COPY\"],\"migratable\":true,"
+                + "\"p2p\":true,\"bars\":[{\"index\":0,\"size\":\"0x4000\"},{\"index\":2,\"size\":\"0x1000\"}]}"),
+                out);
+        assertTrue(out.contains("\"qemu\":{\"allowed\":false,\"message\":\"" + RequireP2pPolicy.MULTIPLE_DEVICES_MESSAGE
+                + "\""), out);
+        assertTrue(out.contains("{\"policy\":\"queue-and-replay\",\"options\":{},\"verdict\":\"allowed\",\"reasons\":["),
+                out);
+        assertTrue(out.contains("{\"policy\":\"require-p2p\",\"options\":{},\"verdict\":\"blocked\""), out);
+        assertTrue(out.contains("{\"phase\":\"SOURCE_STOP_COPY\",\"device\":\"0000:03:00.0\",\"target\":\"STOP_COPY\","
+                + "\"path\":[\"RUNNING\",\"STOP\",\"STOP_COPY\"]}"), out);
+        assertTrue(out.contains("\"whileStopped\":{\"write\":\"QUEUE\",\"read\":\"ABORT_MIGRATION\"}"), out);
+        assertTrue(out.endsWith("]}" + "\n"), out);
+        assertEquals(1, out.split("\n").length);
+    }
+
+    @Test
+    void aPolicyLineInTheFileMakesOnePlanAndTheCommandLineOverridesIt() throws IOException {
+        Path f = Files.writeString(dir.resolve("two.topology"), """
+                vm two
+                passthrough a 0000:01:00.0 flags=STOP_COPY,P2P bars=0:4K
+                passthrough b 0000:02:00.0 flags=STOP_COPY bars=0:4K
+                software virtio-net
+                policy queue-and-replay read-fallback=fail
+                """);
+        String out = flat(CliRun.of("plan", f.toString()).out());
+        assertTrue(out.contains("== Policy queue-and-replay (read-fallback=fail): ALLOWED"), out);
+        assertTrue(out.contains("read -> lost: writes dropped, reads all-ones (master abort)"), out);
+        assertTrue(!out.contains("Summary:"), out);
+        out = flat(CliRun.of("plan", f.toString(), "--policy", "require-p2p").out());
+        assertTrue(out.contains("== Policy require-p2p: BLOCKED"), out);
+        out = flat(CliRun.of("plan", f.toString(), "--option", "read-fallback=abort", "--pre-copy").out());
+        assertTrue(out.contains("== Policy queue-and-replay (read-fallback=abort): ALLOWED"), out);
+    }
+
+    @Test
+    void badInputExitsWithTwoAndOneLine() throws IOException {
+        assertBadInput(CliRun.of("plan", dir.resolve("nope.topology").toString()),
+                dir.resolve("nope.topology") + ": no such file");
+        Path bad = Files.writeString(dir.resolve("bad.topology"), "vm x\npassthrough a 0000:01:00.0 flags=P3P bars=0:4K\n");
+        assertBadInput(CliRun.of("plan", bad.toString()), bad + ":2: unknown flag 'P3P' in flags=P3P, expected a "
+                + "comma-separated list of STOP_COPY, P2P, PRE_COPY (or none)");
+        CliRun unknown = CliRun.of("plan", "--policy", "no-such-policy");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().startsWith("mmio-mediator: unknown policy 'no-such-policy': expected one of "),
+                unknown.err());
+        assertBadInput(CliRun.of("plan", "--option", "read-fallback=fail"),
+                "--option {read-fallback=fail} needs --policy NAME (or a 'policy' line in the topology)");
+        assertBadInput(CliRun.of("plan", "--policy", "queue-and-replay", "--option", "read-fallback=maybe"),
+                "policy 'queue-and-replay': read-fallback=maybe, expected abort or fail");
+    }
+
+    @Test
+    void helpSaysTheDefaultIsTheEmbeddedDefaultVm() {
+        CliRun r = CliRun.of("plan", "--help");
+        assertEquals(0, r.code());
+        assertTrue(flat(r.out()).contains("Default: the embedded default VM (default-vm.topology"), r.out());
+    }
+}
