@@ -1,6 +1,7 @@
 package dev.mmiomediator.benchmarks.lookup;
 
 import dev.mmiomediator.dma.MediatedView;
+import dev.mmiomediator.dma.Mediator;
 import dev.mmiomediator.dma.Section;
 
 /**
@@ -13,17 +14,19 @@ import dev.mmiomediator.dma.Section;
  */
 public final class MediatorLookup implements RangeLookup {
     private final RangeMap.MediatorTopology topology;
+    private final Mediator mediator;
     private MediatedView mruView;
     private Section mru;
 
     /** A lookup over {@code topology}'s device view. */
     public MediatorLookup(RangeMap.MediatorTopology topology) {
         this.topology = topology;
+        this.mediator = topology.mediator();
     }
 
     @Override
     public Object find(long address) {
-        MediatedView v = topology.mediator().view(RangeMap.INITIATOR);
+        MediatedView v = mediator.view(RangeMap.INITIATOR);
         Section s = mru;
         if (mruView == v && s != null && s.contains(address)) {
             return s;
