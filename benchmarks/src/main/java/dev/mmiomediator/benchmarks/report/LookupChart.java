@@ -35,10 +35,10 @@ public final class LookupChart {
             System.exit(2);
         }
         System.setProperty("java.awt.headless", "true");
-        List<JmhResults.Result> results = JmhResults.read(Path.of(args[0]));
+        List<JmhOutput.Run> results = JmhOutput.read(Path.of(args[0]));
         // pattern -> design -> size -> ns/op, in the order JMH ran them
         Map<String, Map<String, TreeMap<Integer, Double>>> byPattern = new TreeMap<>();
-        for (JmhResults.Result r : results) {
+        for (JmhOutput.Run r : results) {
             if (!r.shortName().equals(BENCHMARK)) {
                 continue;
             }

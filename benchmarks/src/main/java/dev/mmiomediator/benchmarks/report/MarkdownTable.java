@@ -11,30 +11,30 @@ import java.util.TreeMap;
  * the allocation per op when the run had {@code -prof gc}, and one row per method of a JMH group.
  *
  * <pre>
- * java -cp benchmarks/target/benchmarks.jar dev.mmiomediator.benchmarks.report.ResultsTable results.json
+ * java -cp benchmarks/target/benchmarks.jar dev.mmiomediator.benchmarks.report.MarkdownTable results.json
  * </pre>
  */
-public final class ResultsTable {
+public final class MarkdownTable {
     private static final String ALLOC = "gc.alloc.rate.norm";
 
-    private ResultsTable() {
+    private MarkdownTable() {
     }
 
     /** {@code args}: the JSON result file. */
     public static void main(String[] args) throws IOException {
         if (args.length != 1) {
-            System.err.println("usage: ResultsTable RESULTS.json");
+            System.err.println("usage: MarkdownTable RESULTS.json");
             System.exit(2);
         }
         System.out.println("| benchmark | params | score | unit | B/op |");
         System.out.println("|---|---|---:|---|---:|");
-        for (JmhResults.Result r : JmhResults.read(Path.of(args[0]))) {
+        for (JmhOutput.Run r : JmhOutput.read(Path.of(args[0]))) {
             String params = r.params() == null ? "" : String.join(" ",
                     new TreeMap<>(r.params()).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
-            JmhResults.Metric alloc = r.secondary(ALLOC);
+            JmhOutput.Metric alloc = r.secondary(ALLOC);
             row(r.shortName(), params, r.primaryMetric(), alloc);
             if (r.secondaryMetrics() != null) {
-                for (Map.Entry<String, JmhResults.Metric> m : r.secondaryMetrics().entrySet()) {
+                for (Map.Entry<String, JmhOutput.Metric> m : r.secondaryMetrics().entrySet()) {
                     if (!m.getKey().startsWith("gc.") && !m.getKey().startsWith("·")) {
                         row(r.shortName() + ":" + m.getKey(), params, m.getValue(), null);
                     }
@@ -43,7 +43,7 @@ public final class ResultsTable {
         }
     }
 
-    private static void row(String name, String params, JmhResults.Metric m, JmhResults.Metric alloc) {
+    private static void row(String name, String params, JmhOutput.Metric m, JmhOutput.Metric alloc) {
         String error = Double.isNaN(m.scoreError()) ? "" : " ± " + number(m.scoreError());
         System.out.println("| " + name + " | " + params + " | " + number(m.score()) + error + " | " + m.scoreUnit()
                 + " | " + (alloc == null ? "" : number(alloc.score())) + " |");

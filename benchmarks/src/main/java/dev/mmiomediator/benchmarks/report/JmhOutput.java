@@ -14,10 +14,11 @@ import java.util.Map;
 /**
  * JMH's JSON result file ({@code -rf json}), read with Gson: the fields the report tools use.
  *
- * <p>Stateless.
+ * <p>Stateless. No class in this module has "Result" in its name: jcstress's probe at {@code integration-test}
+ * loads every such class it finds on a directory classpath, and fails on them.
  */
-public final class JmhResults {
-    private JmhResults() {
+public final class JmhOutput {
+    private JmhOutput() {
     }
 
     /**
@@ -30,7 +31,7 @@ public final class JmhResults {
      * @param primaryMetric    the score
      * @param secondaryMetrics per-method scores of a group, profiler results such as {@code gc.alloc.rate.norm}
      */
-    public record Result(String benchmark, String mode, int threads, Map<String, String> params, Metric primaryMetric,
+    public record Run(String benchmark, String mode, int threads, Map<String, String> params, Metric primaryMetric,
                          Map<String, Metric> secondaryMetrics) {
         /** The parameter {@code name}, or null. */
         public String param(String name) {
@@ -60,9 +61,9 @@ public final class JmhResults {
     }
 
     /** Reads a JMH JSON result file. */
-    public static List<Result> read(Path file) throws IOException {
+    public static List<Run> read(Path file) throws IOException {
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            return new Gson().fromJson(in, new TypeToken<List<Result>>() { }.getType());
+            return new Gson().fromJson(in, TypeToken.getParameterized(List.class, Run.class).getType());
         }
     }
 }
