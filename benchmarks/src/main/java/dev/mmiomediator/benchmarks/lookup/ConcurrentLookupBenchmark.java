@@ -14,6 +14,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
 import org.openjdk.jmh.infra.ThreadParams;
 
 import java.util.concurrent.TimeUnit;
@@ -27,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  * per reader. JMH reports each group and, per method, the readers' {@code read} time and the writer's
  * {@code republish} time.
  *
- * <p>The republishing writer never changes what the readers find (it toggles a range above the map).
+ * <p>The republishing writer never changes what the readers find (it toggles a range above the map). A third
+ * group is a control: the two readers next to a thread that only burns CPU, since on a two-core machine three
+ * busy threads slow the readers down whatever the third one does.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -35,6 +38,8 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class ConcurrentLookupBenchmark {
+    /** Work per op of the control's busy thread (JMH tokens, about 2 us here). */
+    private static final long BUSY_TOKENS = 1024;
 
     /** The map and the design's shared structure, one per group. */
     @State(Scope.Group)
@@ -107,5 +112,21 @@ public class ConcurrentLookupBenchmark {
     @GroupThreads(1)
     public void republish(Reader writer) {
         writer.lookup.republish();
+    }
+
+    /** Control: two readers next to a thread that only burns CPU, to tell CPU sharing from the writer's effect. */
+    @Benchmark
+    @Group("readersWithBusyThread")
+    @GroupThreads(2)
+    public Object readBesideBusyThread(Reader reader) {
+        return reader.lookupNext();
+    }
+
+    /** The busy thread of the control: computes, touches no shared memory. */
+    @Benchmark
+    @Group("readersWithBusyThread")
+    @GroupThreads(1)
+    public void busy() {
+        Blackhole.consumeCPU(BUSY_TOKENS);
     }
 }
