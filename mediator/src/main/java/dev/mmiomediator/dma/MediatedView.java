@@ -8,28 +8,77 @@ import dev.mmiomediator.memory.RegionKind;
 import dev.mmiomediator.memory.UnsignedKeys;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * An immutable dispatch index over one initiator class's view of an address space: sorted, disjoint
- * {@link Section}s and a binary search over their starts. The vCPU view is the flat view; every other view
- * has each range of a passthrough BAR (anywhere in the BAR's subtree) replaced by a P2P section.
+ * {@link Section}s. The vCPU view is the flat view; every other view has each range of a passthrough BAR
+ * (anywhere in the BAR's subtree) replaced by a P2P section.
  *
  * <p>Thread-safe (immutable). {@link #indexOf(long)} never allocates, locks or throws.
+ *
+ * <p>IMPLEMENTATION NOTES: the starts and lasts live in primitive arrays (no pointer chase per probe), and a
+ * bucket table narrows the search: the span from the first to the last start is cut into a power of two of
+ * equal buckets (two to four per section), and each bucket holds the index of the last section starting at or
+ * before the bucket's first address. A lookup shifts the address into its bucket and scans the few sections
+ * that start inside it; where sections cluster (real maps: RAM low, MMIO under 4 GiB, 64-bit BARs far above)
+ * a crowded bucket falls back to a binary search between its two bounds, so a lookup is never worse than the
+ * plain binary search over all starts. The table costs one int per bucket and is built in one pass with
+ * the view, before the view is published.
  */
 public final class MediatedView {
     private static final MediatedView EMPTY = new MediatedView(new Section[0], false);
 
+    /** Buckets per section at least (the count is a power of two: two to four per section). */
+    private static final int BUCKETS_PER_SECTION = 2;
+    /** The most buckets a view holds (1 MiB of table). */
+    private static final int MAX_BUCKETS = 1 << 18;
+    /** Up to this many sections starting in one bucket are scanned; more are binary-searched. */
+    private static final int SCAN_LIMIT = 8;
+
     private final Section[] sections;
     private final long[] keys;   // UnsignedKeys.key of each section's start
+    private final long[] lasts;  // each section's last address
     private final boolean vcpu;
+    private final long base;     // the first section's start (0 when empty)
+    private final long span;     // the last section's start minus base (unsigned)
+    private final int shift;     // bucket of an address in [base, base + span]: (address - base) >>> shift
+    private final int[] buckets; // buckets[b]: the last section starting at or before base + (b << shift); one more at the end
 
     private MediatedView(Section[] sections, boolean vcpu) {
+        int n = sections.length;
         this.sections = sections;
         this.vcpu = vcpu;
-        this.keys = new long[sections.length];
-        for (int i = 0; i < sections.length; i++) {
+        this.keys = new long[n];
+        this.lasts = new long[n];
+        for (int i = 0; i < n; i++) {
             keys[i] = UnsignedKeys.key(sections[i].start);
+            lasts[i] = sections[i].last;
+        }
+        this.base = n == 0 ? 0 : sections[0].start;
+        this.span = n == 0 ? 0 : sections[n - 1].start - base;
+        int count = Math.min(MAX_BUCKETS, Integer.highestOneBit(Math.max(1, n) * 2 * BUCKETS_PER_SECTION - 1));
+        int bits = Integer.numberOfTrailingZeros(count);
+        this.shift = Math.max(0, 64 - Long.numberOfLeadingZeros(span) - bits); // span >>> shift < count
+        this.buckets = new int[count + 1];
+        if (n == 0) {
+            Arrays.fill(buckets, -1);
+        } else {
+            int floor = 0;
+            for (int b = 0; b < count; b++) {
+                long offset = (long) b << shift;
+                if (Long.compareUnsigned(offset, span) > 0) {
+                    floor = n - 1;
+                } else {
+                    long key = UnsignedKeys.key(base + offset);
+                    while (floor + 1 < n && keys[floor + 1] <= key) {
+                        floor++;
+                    }
+                }
+                buckets[b] = floor;
+            }
+            buckets[count] = n - 1;
         }
     }
 
@@ -45,8 +94,9 @@ public final class MediatedView {
      */
     public static MediatedView build(FlatView flat, boolean vcpu, boolean ramOnly) {
         List<Section> out = new ArrayList<>(flat.size());
+        BarWalk bars = vcpu ? null : new BarWalk();
         for (FlatRange r : flat.ranges()) {
-            Section s = section(r, vcpu, ramOnly);
+            Section s = section(r, vcpu, ramOnly, bars);
             if (!out.isEmpty() && out.get(out.size() - 1).canMerge(s)) {
                 Section p = out.get(out.size() - 1);
                 out.set(out.size() - 1, new Section(p.start, s.last, p.kind, p.region, p.regionDelta, p.readOnly,
@@ -58,19 +108,20 @@ public final class MediatedView {
         return new MediatedView(out.toArray(new Section[0]), vcpu);
     }
 
-    private static Section section(FlatRange r, boolean vcpu, boolean ramOnly) {
+    private static Section section(FlatRange r, boolean vcpu, boolean ramOnly, BarWalk bars) {
         MemoryRegion leaf = r.region();
         long regionDelta = r.offsetInRegion() - r.start();
         if (!vcpu) {
-            // the BAR tag covers the BAR's whole subtree: walk up from the leaf
+            // the BAR tag covers the BAR's whole subtree: the leaf's own tag, else the walk up from its container
+            PassthroughBar bar = leaf.passthroughBar();
             long offsetInBar = r.offsetInRegion();
-            for (MemoryRegion x = leaf; x != null; x = x.container()) {
-                PassthroughBar bar = x.passthroughBar();
-                if (bar != null) {
-                    return new Section(r.start(), r.last(), Section.Kind.P2P, leaf, regionDelta, r.readOnly(),
-                            null, bar, offsetInBar - r.start());
-                }
-                offsetInBar += x.address();
+            if (bar == null && bars.above(leaf.container())) {
+                bar = bars.bar;
+                offsetInBar += leaf.address() + bars.offset;
+            }
+            if (bar != null) {
+                return new Section(r.start(), r.last(), Section.Kind.P2P, leaf, regionDelta, r.readOnly(),
+                        null, bar, offsetInBar - r.start());
             }
         }
         Section.Kind kind;
@@ -88,6 +139,40 @@ public final class MediatedView {
         }
         boolean readOnly = r.readOnly() || leaf.kind() == RegionKind.ROM;
         return new Section(r.start(), r.last(), kind, leaf, regionDelta, readOnly, leaf.ops(), null, 0);
+    }
+
+    /**
+     * The walk from a container up to the passthrough BAR whose subtree holds it, remembered for the last container
+     * asked about: consecutive ranges mostly share their container, and each step of the walk reads the region tree
+     * under the memory system's monitor. One per build; not thread-safe.
+     */
+    private static final class BarWalk {
+        private MemoryRegion container;
+        private boolean found;
+        /** The BAR above the last container asked about. */
+        PassthroughBar bar;
+        /** Where that container starts in the BAR. */
+        long offset;
+
+        /** Whether {@code c} (null: none) or a region above it is a BAR; if so sets {@link #bar} and {@link #offset}. */
+        boolean above(MemoryRegion c) {
+            if (c != container || c == null) {
+                container = c;
+                found = false;
+                long at = 0;
+                for (MemoryRegion x = c; x != null; x = x.container()) {
+                    PassthroughBar b = x.passthroughBar();
+                    if (b != null) {
+                        found = true;
+                        bar = b;
+                        offset = at;
+                        break;
+                    }
+                    at += x.address();
+                }
+            }
+            return found;
+        }
     }
 
     /** Whether this is a vCPU view (BARs reachable directly). */
@@ -110,10 +195,31 @@ public final class MediatedView {
         return List.of(sections);
     }
 
-    /** The index of the section containing {@code address}, or -1. O(log n); never allocates. */
+    /**
+     * The index of the section containing {@code address}, or -1. A table load and a short scan for most
+     * addresses, O(log n) at worst; never allocates.
+     */
     public int indexOf(long address) {
-        int i = UnsignedKeys.floor(keys, address);
-        return i >= 0 && Long.compareUnsigned(address, sections[i].last) <= 0 ? i : -1;
+        long offset = address - base;
+        int i;
+        if (Long.compareUnsigned(offset, span) <= 0) {
+            int b = (int) (offset >>> shift);
+            i = buckets[b];
+            int hi = buckets[b + 1]; // the floor of address is in [i, hi]
+            long key = UnsignedKeys.key(address);
+            if (hi - i <= SCAN_LIMIT) {
+                while (i < hi && keys[i + 1] <= key) {
+                    i++;
+                }
+            } else {
+                int at = Arrays.binarySearch(keys, i + 1, hi + 1, key);
+                i = at >= 0 ? at : -at - 2;
+            }
+        } else {
+            // below the first start, or above the last one
+            i = Long.compareUnsigned(address, base) < 0 ? -1 : sections.length - 1;
+        }
+        return i >= 0 && Long.compareUnsigned(address, lasts[i]) <= 0 ? i : -1;
     }
 
     /**

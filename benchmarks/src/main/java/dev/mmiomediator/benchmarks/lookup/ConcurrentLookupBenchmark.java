@@ -1,0 +1,132 @@
+package dev.mmiomediator.benchmarks.lookup;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+import org.openjdk.jmh.infra.ThreadParams;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Lookups from two reader threads at once (vCPUs and device threads dispatching in parallel), without and with
+ * a third thread that republishes the map continuously, for the designs that support a writer: the mediator
+ * (each republish is a real topology change: re-render, build both views, one volatile store each), and the
+ * cloud-hypervisor and crosvm renditions (insert or remove a device under the write lock or the mutex). The
+ * map is {@link RangeMap} of 1,024 ranges, random addresses ({@link AddressPattern#RANDOM}), a different seed
+ * per reader. JMH reports each group and, per method, the readers' {@code read} time and the writer's
+ * {@code republish} time.
+ *
+ * <p>The republishing writer never changes what the readers find (it toggles a range above the map). A third
+ * group is a control: the two readers next to a thread that only burns CPU, since on a two-core machine three
+ * busy threads slow the readers down whatever the third one does.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class ConcurrentLookupBenchmark {
+    /** Work per op of the control's busy thread (JMH tokens, about 2 us here). */
+    private static final long BUSY_TOKENS = 1024;
+
+    /** The map and the design's shared structure, one per group. */
+    @State(Scope.Group)
+    public static class Shared {
+        /** The design under test: {@code mediator}, {@code chv} or {@code crosvm}. */
+        @Param({"mediator", "chv", "crosvm"})
+        public String impl;
+
+        RangeMap map;
+        RangeMap.MediatorTopology topology;
+        RangeLookup shared;
+
+        /** Builds the map and the design's structure. */
+        @Setup(Level.Trial)
+        public void setUp() {
+            map = new RangeMap(1024);
+            if (impl.equals("mediator")) {
+                topology = map.mediator();
+            } else {
+                shared = LookupImpl.named(impl).over(map);
+            }
+        }
+
+        /** A thread's handle: the mediator's is per thread (like a DMA port), the others are shared. */
+        RangeLookup handle() {
+            return topology != null ? new MediatorLookup(topology) : shared;
+        }
+    }
+
+    /** One thread's handle and addresses. */
+    @State(Scope.Thread)
+    public static class Reader {
+        RangeLookup lookup;
+        long[] addresses;
+        int next;
+
+        /** Takes a handle and this thread's addresses (seeded by thread index). */
+        @Setup(Level.Trial)
+        public void setUp(Shared shared, ThreadParams thread) {
+            lookup = shared.handle();
+            addresses = AddressPattern.RANDOM.addresses(shared.map, 42 + thread.getThreadIndex());
+        }
+
+        Object lookupNext() {
+            int i = next;
+            next = (i + 1) & (AddressPattern.COUNT - 1);
+            return lookup.find(addresses[i]);
+        }
+    }
+
+    /** Two readers, no writer. */
+    @Benchmark
+    @Group("readers")
+    @GroupThreads(2)
+    public Object read(Reader reader) {
+        return reader.lookupNext();
+    }
+
+    /** Two readers while {@link #republish} runs. */
+    @Benchmark
+    @Group("readersWithWriter")
+    @GroupThreads(2)
+    public Object readWhileRepublishing(Reader reader) {
+        return reader.lookupNext();
+    }
+
+    /** The writer: republishes the map, over and over. */
+    @Benchmark
+    @Group("readersWithWriter")
+    @GroupThreads(1)
+    public void republish(Reader writer) {
+        writer.lookup.republish();
+    }
+
+    /** Control: two readers next to a thread that only burns CPU, to tell CPU sharing from the writer's effect. */
+    @Benchmark
+    @Group("readersWithBusyThread")
+    @GroupThreads(2)
+    public Object readBesideBusyThread(Reader reader) {
+        return reader.lookupNext();
+    }
+
+    /** The busy thread of the control: computes, touches no shared memory. */
+    @Benchmark
+    @Group("readersWithBusyThread")
+    @GroupThreads(1)
+    public void busy() {
+        Blackhole.consumeCPU(BUSY_TOKENS);
+    }
+}
