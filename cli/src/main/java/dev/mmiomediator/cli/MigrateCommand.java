@@ -104,7 +104,10 @@ final class MigrateCommand implements Callable<Integer> {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("side", role.listen != null ? "destination" : "source");
         report.put("policy", policy);
-        if (role.listen != null) {
+        if (plan.verdict() == Verdict.BLOCKED) {
+            report.put("outcome", "blocked");
+            report.put("reason", String.join("; ", plan.reasons()));
+        } else if (role.listen != null) {
             destination(topology, p, plan, report);
         } else {
             source(topology, p, plan, report);
@@ -127,11 +130,6 @@ final class MigrateCommand implements Callable<Integer> {
         int port = colon < 0 ? -1 : parsePort(role.to.substring(colon + 1));
         if (colon <= 0 || port <= 0) {
             throw new BadInputException("--to " + role.to + ": expected HOST:PORT with PORT 1 to 65535");
-        }
-        if (plan.verdict() == Verdict.BLOCKED) {
-            report.put("outcome", "blocked");
-            report.put("reason", String.join("; ", plan.reasons()));
-            return;
         }
         Simulation.Settings settings = Simulation.Settings.defaults(seed);
         AbortSwitch abort = new AbortSwitch();
