@@ -1,0 +1,152 @@
+package dev.mmiomediator.benchmarks.policy;
+
+import dev.mmiomediator.dma.DmaPort;
+import dev.mmiomediator.dma.Initiator;
+import dev.mmiomediator.dma.Mediator;
+import dev.mmiomediator.dma.Passthrough;
+import dev.mmiomediator.memory.AddressSpace;
+import dev.mmiomediator.memory.MemoryRegion;
+import dev.mmiomediator.memory.MemorySystem;
+import dev.mmiomediator.memory.Size;
+import dev.mmiomediator.migration.AbortSwitch;
+import dev.mmiomediator.policy.P2pTarget;
+import dev.mmiomediator.policy.Policies;
+import dev.mmiomediator.policy.PolicyEngine;
+import dev.mmiomediator.vfio.MigrationData;
+import dev.mmiomediator.vfio.MigrationDriver;
+import dev.mmiomediator.vfio.MigrationFlags;
+import dev.mmiomediator.vfio.MigrationState;
+import dev.mmiomediator.vfio.PassthroughDevice;
+import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.vfio.PciBar;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The P2P slow path per built-in policy: a software device's mediated 8-byte write into a passthrough BAR,
+ * through the {@link PolicyEngine}, with the target {@code running} (every built-in but {@code fail-always}
+ * forwards) or {@code stopped} (STOP: {@code fail-always} and {@code require-p2p} master-abort,
+ * {@code queue-and-replay} queues, {@code abort-migration} asks to abort and holds the write). Held writes are
+ * replayed every {@value #REPLAY_EVERY} writes by moving the device to RUNNING and back to STOP, inside the
+ * measured method, so the {@code stopped} figure for the two holding policies is the whole cost of a held write:
+ * enqueue, replay and its share of two transitions. {@code ramWrite} is the fast path (a mediated write into
+ * RAM, no policy consulted) on the same map, for scale.
+ *
+ * <p>The BAR behind the target is a plain heap {@link ByteBuf} (what an mmap'ed BAR costs), not a simulated
+ * device, so the figure is the mediator's and the engine's.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@State(Scope.Thread)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class P2pSlowPathBenchmark {
+    private static final long BAR_ADDR = 0xe0000000L;
+    private static final int BAR_SIZE = 0x10000;
+    private static final int REPLAY_EVERY = 1024;
+
+    /** The built-in policy. */
+    @Param({"fail-always", "abort-migration", "queue-and-replay", "require-p2p"})
+    public String policy;
+
+    /** The target's state. */
+    @Param({"running", "stopped"})
+    public String target;
+
+    private DmaPort port;
+    private PassthroughDevice device;
+    private AbortSwitch abort;
+    private boolean stopped;
+    private int n;
+
+    /** Builds RAM and one passthrough BAR, the engine with the policy, and the port. */
+    @Setup(Level.Trial)
+    public void setUp() {
+        MemorySystem sys = new MemorySystem();
+        MemoryRegion system = sys.container("system", Size.FULL);
+        PciAddress address = PciAddress.parse("0000:01:00.0");
+        MemoryRegion bar = sys.container(address + " BAR 0", Size.of(BAR_SIZE));
+        try (MemorySystem.Transaction tx = sys.begin()) {
+            system.addSubregion(sys.ram("pc.ram", Size.of(1 << 20)), 0);
+            bar.addSubregion(sys.ramDevice(address + " BAR 0 mmaps[0]", Size.of(BAR_SIZE)), 0);
+            system.addSubregion(bar, BAR_ADDR);
+        }
+        AddressSpace memory = sys.addressSpace("memory", system);
+        device = new PassthroughDevice(address, MigrationFlags.STOP_COPY_ONLY, java.util.List.of(new PciBar(0,
+                BAR_SIZE)), new MigrationDriver() {
+                    @Override
+                    public MigrationData arc(MigrationState from, MigrationState to) {
+                        return null;
+                    }
+
+                    @Override
+                    public void reset() {
+                    }
+                });
+        Passthrough.declare(device, Map.of(0, bar));
+        ByteBuf mem = Unpooled.buffer(BAR_SIZE, BAR_SIZE);
+        abort = new AbortSwitch();
+        PolicyEngine engine = new PolicyEngine(Policies.create(policy, Map.of(),
+                P2pSlowPathBenchmark.class.getClassLoader()), abort, PolicyEngine.Settings.DEFAULT);
+        engine.register(device, new P2pTarget() {
+            @Override
+            public void read(int b, long offset, byte[] dst, int length) {
+                mem.getBytes((int) offset, dst, 0, length);
+            }
+
+            @Override
+            public void write(int b, long offset, byte[] src, int length) {
+                mem.setBytes((int) offset, src, 0, length);
+            }
+        });
+        Mediator mediator = new Mediator(memory);
+        mediator.setP2pHandler(engine);
+        port = mediator.port(Initiator.softwareDevice("bench"));
+        stopped = target.equals("stopped");
+        if (stopped) {
+            device.transition(MigrationState.STOP);
+        }
+    }
+
+    /** Replays whatever is still held, so nothing outlives the trial. */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        device.transition(MigrationState.RUNNING);
+    }
+
+    /** One mediated 8-byte write into the BAR; returns the MemTxResult bits. */
+    @Benchmark
+    public int p2pWrite() {
+        int i = n++;
+        if (stopped && (i & (REPLAY_EVERY - 1)) == REPLAY_EVERY - 1) {
+            device.transition(MigrationState.RUNNING);
+            device.transition(MigrationState.STOP);
+            abort.clear();
+        }
+        return port.write(BAR_ADDR + ((i * 8L) & (BAR_SIZE - 1)), 8, i);
+    }
+
+    /** The fast path on the same map: a mediated 8-byte write into RAM. */
+    @Benchmark
+    public int ramWrite() {
+        int i = n++;
+        return port.write((i * 8L) & 0xfffff, 8, i);
+    }
+}
