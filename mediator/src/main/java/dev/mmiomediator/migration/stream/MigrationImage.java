@@ -54,7 +54,9 @@ public record MigrationImage(String vm, List<DeviceSection> devices, List<RamSec
                 throw new IllegalArgumentException("queued write " + w + " targets " + w.device()
                         + ", which has no device-state section in this image (devices: " + addresses(devices) + ")");
             }
-            Utf8.encode(w.initiator(), "initiator of queued write " + w, MAX_INITIATOR_BYTES);
+            if (!Utf8.fitsAscii(w.initiator(), MAX_INITIATOR_BYTES)) { // the message is built only when needed
+                Utf8.encode(w.initiator(), "initiator of queued write " + w, MAX_INITIATOR_BYTES);
+            }
         }
     }
 

@@ -258,18 +258,18 @@ final class StreamDecoder {
         }
         for (long i = 0; i < count; i++) {
             int entry = p;
-            String field = "queued write " + i + " ";
-            long sequence = u64(field + "sequence");
-            String initiator = utf8(u16(field + "initiator length"), field + "initiator");
-            PciAddress device = address(field + "device");
-            int bar = u8(field + "BAR");
-            long offset = u64(field + "offset");
-            byte[] data = bytes(u32(field + "length"), field + "data");
+            entryIndex = i; // field labels are built only when a message needs them
+            long sequence = u64("sequence");
+            String initiator = utf8(u16("initiator length"), "initiator");
+            PciAddress device = address("device");
+            int bar = u8("BAR");
+            long offset = u64("offset");
+            byte[] data = bytes(u32("length"), "data");
             QueuedWrite w;
             try {
                 w = new QueuedWrite(sequence, initiator, device, bar, offset, data);
             } catch (IllegalArgumentException e) {
-                throw fail(entry, field + ": " + e.getMessage());
+                throw fail(entry, label("") + ": " + e.getMessage());
             }
             if (!deviceSectionNumbers.containsKey(device)) {
                 throw fail(entry, "queued write " + w + " targets " + device + ", which has no device-state section"
@@ -277,6 +277,7 @@ final class StreamDecoder {
             }
             writes.add(w);
         }
+        entryIndex = -1;
         done();
         writesSeen = true;
     }
@@ -321,9 +322,22 @@ final class StreamDecoder {
     }
 
     /** Takes {@code n} payload bytes for {@code field}; returns the index of the first. */
+    /** The queued write being read, or -1. */
+    private long entryIndex = -1;
+
+    /** {@code field}, prefixed with the queued write being read, if any. */
+    private String label(String field) {
+        return entryIndex < 0 ? field : "queued write " + entryIndex + " " + field;
+    }
+
     private int take(long n, String field) throws StreamFormatException {
+        return take(n, field, "");
+    }
+
+    private int take(long n, String field, String part) throws StreamFormatException {
         if (n > payloadEnd - p) {
-            throw fail(p, field + " needs " + n + " bytes, the section's payload ends after " + (payloadEnd - p));
+            throw fail(p, label(field) + part + " needs " + n + " bytes, the section's payload ends after "
+                    + (payloadEnd - p));
         }
         int at = p;
         p += (int) n;
@@ -334,8 +348,16 @@ final class StreamDecoder {
         return buf.getUnsignedByte(take(1, field));
     }
 
+    private int u8(String field, String part) throws StreamFormatException {
+        return buf.getUnsignedByte(take(1, field, part));
+    }
+
     private int u16(String field) throws StreamFormatException {
         return buf.getUnsignedShort(take(2, field));
+    }
+
+    private int u16(String field, String part) throws StreamFormatException {
+        return buf.getUnsignedShort(take(2, field, part));
     }
 
     private long u32(String field) throws StreamFormatException {
@@ -359,20 +381,20 @@ final class StreamDecoder {
         try {
             return Utf8.decode(bytes(n, field));
         } catch (CharacterCodingException e) {
-            throw fail(at, field + " is not valid UTF-8");
+            throw fail(at, label(field) + " is not valid UTF-8");
         }
     }
 
     private PciAddress address(String field) throws StreamFormatException {
         int at = p;
-        int domain = u16(field + " domain");
-        int bus = u8(field + " bus");
-        int device = u8(field + " device");
-        int function = u8(field + " function");
+        int domain = u16(field, " domain");
+        int bus = u8(field, " bus");
+        int device = u8(field, " device");
+        int function = u8(field, " function");
         try {
             return new PciAddress(domain, bus, device, function);
         } catch (IllegalArgumentException e) {
-            throw fail(at, field + ": " + e.getMessage());
+            throw fail(at, label(field) + ": " + e.getMessage());
         }
     }
 

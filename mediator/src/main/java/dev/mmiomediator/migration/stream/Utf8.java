@@ -18,6 +18,13 @@ final class Utf8 {
      *                                  than {@code maxBytes}
      */
     static byte[] encode(String text, String what, int maxBytes) {
+        if (ascii(text)) {
+            if (text.length() > maxBytes) {
+                throw new IllegalArgumentException(what + " is " + text.length() + " bytes of UTF-8, expected at most "
+                        + maxBytes);
+            }
+            return text.getBytes(StandardCharsets.US_ASCII);
+        }
         ByteBuffer bytes;
         try {
             bytes = StandardCharsets.UTF_8.newEncoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -36,7 +43,33 @@ final class Utf8 {
 
     /** The text of well-formed UTF-8 {@code bytes}. */
     static String decode(byte[] bytes) throws CharacterCodingException {
+        if (ascii(bytes)) { // the common case (initiator ids, region names), without a decoder per string
+            return new String(bytes, StandardCharsets.US_ASCII);
+        }
         return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+    }
+
+    /** Whether {@code text} is ASCII and at most {@code maxBytes} long: then it encodes as is, without a check. */
+    static boolean fitsAscii(String text, int maxBytes) {
+        return text.length() <= maxBytes && ascii(text);
+    }
+
+    private static boolean ascii(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean ascii(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 }
