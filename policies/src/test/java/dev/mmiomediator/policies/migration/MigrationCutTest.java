@@ -87,9 +87,18 @@ class MigrationCutTest {
             return new OutputStream() {
                 private long n;
 
+                private long cut = cutAt;
+                private long length;
+
                 @Override
                 public void write(int b) throws IOException {
-                    if (n == cutAt) {
+                    if (n >= 24 && n < 32) { // the header's stream length (format version 1), big-endian
+                        length = length << 8 | (b & 0xff);
+                        if (n == 31 && cutAt < 0) {
+                            cut = length + cutAt;
+                        }
+                    }
+                    if (n == cut) {
                         real.out().flush();
                         socket.close();
                         throw new IOException("connection cut by the test at byte " + n);
@@ -186,21 +195,21 @@ class MigrationCutTest {
         assertEquals("completed", whole.source().outcome(), whole.source().reason());
         byte[] stream = whole.sent();
         TreeMap<Long, String> sections = sections(stream);
-        List<Long> cuts = new ArrayList<>(List.of(0L, 4L));
-        List<String> seen = new ArrayList<>();
+        // Header and device sections have the same size every run (fixed VM name and BARs): absolute offsets.
+        // What follows (RAM pages, queued writes) varies with the run: offsets from the end (negative).
+        List<Long> cuts = new ArrayList<>(List.of(0L, 4L, 24L, 40L));
+        long ramStart = sections.entrySet().stream().filter(e -> e.getValue().equals("ram")).mapToLong(
+                java.util.Map.Entry::getKey).min().orElseThrow();
         sections.forEach((start, name) -> {
-            if (seen.contains(name + start) || (name.equals("ram") && seen.contains("ram"))) {
-                return;
+            if (name.equals("device-state")) {
+                long end = sections.higherKey(start);
+                cuts.addAll(List.of(start, start + 11, start + 12 + (end - start) / 2, end - 1));
             }
-            seen.add(name);
-            long end = sections.higherKey(start) == null ? stream.length : sections.higherKey(start);
-            cuts.add(start);
-            cuts.add(start + (end - start) / 2);
-            cuts.add(end - 1);
         });
-        for (int i = 1; i < 8; i++) {
-            cuts.add((long) stream.length * i / 8);
-        }
+        cuts.addAll(List.of(ramStart, ramStart + 2000));
+        long endFrame = 12 + 16 + 4;
+        cuts.addAll(List.of(-(endFrame + 40), -(endFrame + 20), -(endFrame + 1), -endFrame, -endFrame + 12, -16L,
+                -4L, -1L));
         System.out.println("MigrationCutTest: stream of " + stream.length + " bytes in " + sections.size()
                 + " sections; cutting at " + cuts.size() + " points: " + cuts);
         List<String> where = new ArrayList<>();
