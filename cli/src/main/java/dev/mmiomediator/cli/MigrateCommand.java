@@ -17,7 +17,6 @@ import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.PolicyCounters;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
-import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -94,7 +93,7 @@ final class MigrateCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws IOException, InterruptedException {
         if (timeoutSeconds < 1 || timeoutSeconds > 3600) {
             throw new BadInputException("--timeout-s " + timeoutSeconds + ": expected 1 to 3600");
         }
@@ -142,9 +141,7 @@ final class MigrateCommand implements Callable<Integer> {
         }
         vm.startSoftware();
         TimeUnit.NANOSECONDS.sleep(settings.warmUp().toNanos());
-        List<PassthroughDevice> devices = vm.devices().values().stream().map(SimulatedPassthroughDevice::device)
-                .toList();
-        MigrationResult r = new SourceMigration(topology.vm(), devices, vm.engine(), plan, vm.hooks(), abort,
+        MigrationResult r = new SourceMigration(topology.vm(), vm.passthroughDevices(), vm.engine(), plan, vm.hooks(), abort,
                 settings.settle(), this::progress).run(channel);
         TimeUnit.NANOSECONDS.sleep(settings.after().toNanos());
         vm.stopSoftware();
@@ -155,7 +152,7 @@ final class MigrateCommand implements Callable<Integer> {
         report.put("expectedDigest", expected.digest());
         if (!r.completed()) {
             report.put("imagesMatch", vm.actualImage().equals(expected));
-            report.put("deviceWrites", deviceWrites(vm));
+            report.put("deviceWrites", vm.deviceWrites());
         }
     }
 
@@ -167,8 +164,7 @@ final class MigrateCommand implements Callable<Integer> {
         Simulation.Settings settings = Simulation.Settings.defaults(seed);
         SimulatedVm vm = new SimulatedVm(topology, SoftwareDevice.Side.DESTINATION, p, new AbortSwitch(),
                 settings.engine(), seed + 1000);
-        List<PassthroughDevice> devices = vm.devices().values().stream().map(SimulatedPassthroughDevice::device)
-                .toList();
+        List<PassthroughDevice> devices = vm.passthroughDevices();
         MigrationResult r;
         try (ServerSocket server = new ServerSocket(role.listen, 1, InetAddress.getByName(bind))) {
             server.setSoTimeout(timeoutSeconds * 1000);
@@ -186,7 +182,7 @@ final class MigrateCommand implements Callable<Integer> {
         if (r.completed()) {
             vm.clearOwnWindows(actual);
             report.put("sourcePartDigest", actual.digest());
-            report.put("deviceWrites", deviceWrites(vm));
+            report.put("deviceWrites", vm.deviceWrites());
             report.put("ownWindowsMatch", ownWindowsMatch(vm));
         } else {
             boolean running = devices.stream().allMatch(d -> d.state() == MigrationState.RUNNING);
@@ -203,14 +199,6 @@ final class MigrateCommand implements Callable<Integer> {
         return rebuilt.equals(actual);
     }
 
-    private static long deviceWrites(SimulatedVm vm) {
-        long n = 0;
-        for (SimulatedPassthroughDevice d : vm.devices().values()) {
-            n += d.registers()[SimulatedPassthroughDevice.REG_WRITES];
-        }
-        return n;
-    }
-
     private static void result(Map<String, Object> report, MigrationResult r) {
         report.put("outcome", r.outcome());
         report.put("reason", r.reason());
@@ -224,16 +212,14 @@ final class MigrateCommand implements Callable<Integer> {
 
     private static void counts(Map<String, Object> report, SimulatedVm vm) {
         long p2p = 0;
-        long accepted = 0;
         long failed = 0;
         for (SoftwareDevice s : vm.software()) {
             p2p += s.p2pWrites();
-            accepted += s.forwarded() + s.queued();
             failed += s.failed();
         }
         PolicyCounters c = vm.engine().counters();
         report.put("p2pAccesses", p2p);
-        report.put("acceptedP2pWrites", accepted);
+        report.put("acceptedP2pWrites", vm.acceptedP2pWrites());
         report.put("failed", failed);
         report.put("forwarded", c.total(PolicyCounters.Counter.FORWARDED));
         report.put("queued", c.total(PolicyCounters.Counter.QUEUED));

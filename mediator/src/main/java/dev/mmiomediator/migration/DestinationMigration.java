@@ -45,7 +45,7 @@ public final class DestinationMigration {
     private final MigrationPlan plan;
     private final VmHooks hooks;
     private final Consumer<String> progress;
-    private final Map<PciAddress, List<MigrationState>> paths = new LinkedHashMap<>();
+    private final PathLog paths;
 
     /**
      * @param devices  the passthrough devices, RUNNING as freshly opened, each registered with {@code engine}
@@ -59,7 +59,7 @@ public final class DestinationMigration {
         this.plan = Objects.requireNonNull(plan, "plan");
         this.hooks = Objects.requireNonNull(hooks, "hooks");
         this.progress = Objects.requireNonNull(progress, "progress");
-        this.devices.keySet().forEach(a -> paths.put(a, new ArrayList<>(List.of(this.devices.get(a).state()))));
+        this.paths = new PathLog(this.devices.values());
     }
 
     /**
@@ -92,10 +92,10 @@ public final class DestinationMigration {
             long downtime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             channel.reply("OK");
             progress.accept("destination: every device RUNNING; the VM runs here");
-            return new MigrationResult("completed", "", copyPaths(), image.queuedWrites().size(), downtime, 0);
+            return new MigrationResult("completed", "", paths.snapshot(), image.queuedWrites().size(), downtime, 0);
         } catch (IOException e) {
             undo();
-            return new MigrationResult("refused", "transport failure: " + e, copyPaths(), 0, 0, 0);
+            return new MigrationResult("refused", "transport failure: " + e, paths.snapshot(), 0, 0, 0);
         }
     }
 
@@ -126,8 +126,8 @@ public final class DestinationMigration {
 
     private Transition move(Step step) {
         Transition t = devices.get(step.device()).transition(step.target());
-        paths.get(step.device()).addAll(t.path().subList(1, t.path().size()));
-        progress.accept("destination: " + step.device() + " " + SourceMigration.join(t.path()));
+        paths.walked(step.device(), t.path());
+        progress.accept("destination: " + step.device() + " " + PathLog.join(t.path()));
         return t;
     }
 
@@ -154,7 +154,7 @@ public final class DestinationMigration {
         } catch (IOException e) {
             progress.accept("destination: could not send the refusal: " + e);
         }
-        return new MigrationResult("refused", reason, copyPaths(), 0, downtime, 0);
+        return new MigrationResult("refused", reason, paths.snapshot(), 0, downtime, 0);
     }
 
     /** Back to a fresh destination: every device reset to RUNNING, the VM's DMA stopped. */
@@ -164,14 +164,8 @@ public final class DestinationMigration {
         for (PassthroughDevice d : devices.values()) {
             if (d.state() != MigrationState.RUNNING) {
                 d.reset();
-                paths.get(d.address()).add(d.state());
+                paths.reached(d.address(), d.state());
             }
         }
-    }
-
-    private Map<PciAddress, List<MigrationState>> copyPaths() {
-        Map<PciAddress, List<MigrationState>> copy = new LinkedHashMap<>();
-        paths.forEach((k, v) -> copy.put(k, List.copyOf(v)));
-        return copy;
     }
 }

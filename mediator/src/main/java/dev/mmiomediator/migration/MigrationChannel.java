@@ -1,5 +1,6 @@
 package dev.mmiomediator.migration;
 
+import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -67,18 +68,19 @@ public interface MigrationChannel extends Closeable {
         Socket s = new Socket();
         try {
             s.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
-            s.setSoTimeout((int) timeout.toMillis());
-            s.setTcpNoDelay(true);
+            return tuned(s, timeout);
         } catch (IOException e) {
             s.close();
             throw e;
         }
-        return of(s);
     }
 
     /** Waits for one source on {@code server}, with {@code timeout} for each read afterwards. */
     static MigrationChannel accept(ServerSocket server, Duration timeout) throws IOException {
-        Socket s = server.accept();
+        return tuned(server.accept(), timeout);
+    }
+
+    private static MigrationChannel tuned(Socket s, Duration timeout) throws IOException {
         s.setSoTimeout((int) timeout.toMillis());
         s.setTcpNoDelay(true);
         return of(s);
@@ -87,30 +89,9 @@ public interface MigrationChannel extends Closeable {
     /** A channel over a connected socket; closing it closes the socket. */
     static MigrationChannel of(Socket socket) throws IOException {
         Objects.requireNonNull(socket, "socket");
-        InputStream in = socket.getInputStream();
-        OutputStream out = new java.io.BufferedOutputStream(socket.getOutputStream(), 1 << 16);
-        String peer = "tcp " + socket.getRemoteSocketAddress();
-        return new MigrationChannel() {
-            @Override
-            public InputStream in() {
-                return in;
-            }
-
-            @Override
-            public OutputStream out() {
-                return out;
-            }
-
-            @Override
-            public String peer() {
-                return peer;
-            }
-
-            @Override
-            public void close() throws IOException {
-                socket.close();
-            }
-        };
+        return new StreamChannel(socket.getInputStream(),
+                new BufferedOutputStream(socket.getOutputStream(), 1 << 16),
+                "tcp " + socket.getRemoteSocketAddress(), socket);
     }
 
     /** Two connected in-memory channels: index 0 for the source, 1 for the destination. */
@@ -126,30 +107,12 @@ public interface MigrationChannel extends Closeable {
     }
 
     private static MigrationChannel piped(InputStream in, OutputStream out, String peer) {
-        return new MigrationChannel() {
-            @Override
-            public InputStream in() {
-                return in;
+        return new StreamChannel(in, out, peer, () -> {
+            try {
+                out.close();
+            } finally {
+                in.close();
             }
-
-            @Override
-            public OutputStream out() {
-                return out;
-            }
-
-            @Override
-            public String peer() {
-                return peer;
-            }
-
-            @Override
-            public void close() throws IOException {
-                try {
-                    out.close();
-                } finally {
-                    in.close();
-                }
-            }
-        };
+        });
     }
 }

@@ -48,7 +48,7 @@ public final class SourceMigration {
     private final AbortSwitch abort;
     private final Duration settle;
     private final Consumer<String> progress;
-    private final Map<PciAddress, List<MigrationState>> paths = new LinkedHashMap<>();
+    private final PathLog paths;
 
     /**
      * @param devices  the passthrough devices, RUNNING, each registered with {@code engine}
@@ -73,7 +73,7 @@ public final class SourceMigration {
                 throw new IllegalArgumentException("plan step " + s + ": device " + s.device() + " is not given");
             }
         }
-        this.devices.keySet().forEach(a -> paths.put(a, new ArrayList<>(List.of(this.devices.get(a).state()))));
+        this.paths = new PathLog(this.devices.values());
     }
 
     /** A cancellation, for the run to stop and undo. */
@@ -101,9 +101,9 @@ public final class SourceMigration {
                 }
                 engine.setPhase(step.phase());
                 Transition t = devices.get(step.device()).transition(step.target());
-                walked(step.device(), t.path());
+                paths.walked(step.device(), t.path());
                 t.source().ifPresent(s -> sessions.put(step.device(), s));
-                progress.accept("source: " + step.device() + " " + join(t.path()));
+                progress.accept("source: " + step.device() + " " + PathLog.join(t.path()));
             }
             if (stopStart == 0) {
                 stopStart = System.nanoTime();
@@ -164,7 +164,7 @@ public final class SourceMigration {
             engine.setPhase(MigrationPhase.NONE);
             long downtime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopStart);
             progress.accept("source: completed; the destination runs the VM (downtime " + downtime + " ms)");
-            return new MigrationResult("completed", "", copyPaths(), carried, downtime, bytes);
+            return new MigrationResult("completed", "", paths.snapshot(), carried, downtime, bytes);
         } catch (Cancelled e) {
             return cancel(e.getMessage(), stopStart, bytes);
         } catch (IOException e) {
@@ -206,45 +206,26 @@ public final class SourceMigration {
         }
         hooks.requestStop();
         while (!hooks.stopped()) {
-            Thread.onSpinWait();
+            Thread.onSpinWait(); // the VM's DMA threads finish their current access; no waits left to block them
         }
         hooks.resume();
         long downtime = stopStart == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopStart);
         progress.accept("source: cancelled; every device RUNNING, the VM runs on the source");
-        return new MigrationResult("aborted", reason, copyPaths(), 0, downtime, bytes);
+        return new MigrationResult("aborted", reason, paths.snapshot(), 0, downtime, bytes);
     }
 
     private void back(PassthroughDevice d, MigrationState target) {
         try {
             Transition t = d.transition(target);
-            walked(d.address(), t.path());
+            paths.walked(d.address(), t.path());
             if (t.path().size() > 1) {
-                progress.accept("source: " + d.address() + " " + join(t.path()));
+                progress.accept("source: " + d.address() + " " + PathLog.join(t.path()));
             }
         } catch (RuntimeException e) {
             progress.accept("source: " + d.address() + " could not go to " + target + " (" + e.getMessage()
                     + "); resetting it");
             d.reset();
-            paths.get(d.address()).add(d.state());
+            paths.reached(d.address(), d.state());
         }
-    }
-
-    private void walked(PciAddress device, List<MigrationState> path) {
-        List<MigrationState> p = paths.get(device);
-        p.addAll(path.subList(1, path.size()));
-    }
-
-    private Map<PciAddress, List<MigrationState>> copyPaths() {
-        Map<PciAddress, List<MigrationState>> copy = new LinkedHashMap<>();
-        paths.forEach((k, v) -> copy.put(k, List.copyOf(v)));
-        return copy;
-    }
-
-    static String join(List<MigrationState> path) {
-        StringBuilder sb = new StringBuilder();
-        for (MigrationState s : path) {
-            sb.append(sb.length() == 0 ? "" : " -> ").append(s);
-        }
-        return sb.toString();
     }
 }

@@ -16,6 +16,7 @@ import dev.mmiomediator.policy.MigrationControl;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.P2pTarget;
 import dev.mmiomediator.policy.PolicyEngine;
+import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.vfio.PciAddress;
 import dev.mmiomediator.vfio.PciBar;
 import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
@@ -125,8 +126,8 @@ public final class SimulatedVm {
         AddressSpace memory = sys.addressSpace("memory", system);
         this.mediator = new Mediator(memory);
         mediator.setP2pHandler(engine);
-        List<long[]> targets = new ArrayList<>();
-        barAddresses.values().forEach(m -> m.values().forEach(a -> targets.add(new long[] {a})));
+        long[] targets = barAddresses.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue)
+                .toArray();
         for (int i = 0; i < topology.softwareDevices().size(); i++) {
             software.add(new SoftwareDevice(topology.softwareDevices().get(i), i, side, mediator, targets, seed + i));
         }
@@ -150,6 +151,29 @@ public final class SimulatedVm {
     /** The passthrough devices, in topology order. */
     public Map<PciAddress, SimulatedPassthroughDevice> devices() {
         return Collections.unmodifiableMap(devices);
+    }
+
+    /** The passthrough devices' models, in topology order, as the migration orchestrators take them. */
+    public List<PassthroughDevice> passthroughDevices() {
+        return devices.values().stream().map(SimulatedPassthroughDevice::device).toList();
+    }
+
+    /** The P2P writes the mediator accepted (forwarded or queued) from this VM's software devices. */
+    public long acceptedP2pWrites() {
+        long n = 0;
+        for (SoftwareDevice s : software) {
+            n += s.forwarded() + s.queued();
+        }
+        return n;
+    }
+
+    /** The MMIO writes this VM's passthrough devices took, by their own count (it travels in their state). */
+    public long deviceWrites() {
+        long n = 0;
+        for (SimulatedPassthroughDevice d : devices.values()) {
+            n += d.registers()[SimulatedPassthroughDevice.REG_WRITES];
+        }
+        return n;
     }
 
     /** The software devices, in topology order. */

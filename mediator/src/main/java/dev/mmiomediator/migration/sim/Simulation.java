@@ -13,9 +13,7 @@ import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.PolicyCounters;
 import dev.mmiomediator.policy.PolicyEngine;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.vfio.PciAddress;
-import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -101,7 +99,7 @@ public final class Simulation {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             source.startSoftware();
             TimeUnit.NANOSECONDS.sleep(settings.warmUp().toNanos());
-            DestinationMigration in = new DestinationMigration(devices(destination), destination.engine(), plan,
+            DestinationMigration in = new DestinationMigration(destination.passthroughDevices(), destination.engine(), plan,
                     destination.hooks(), tagged);
             CompletableFuture<MigrationResult> received = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -110,7 +108,7 @@ public final class Simulation {
                     throw new UncheckedIOException(e);
                 }
             });
-            SourceMigration out = new SourceMigration(topology.vm(), devices(source), source.engine(), plan,
+            SourceMigration out = new SourceMigration(topology.vm(), source.passthroughDevices(), source.engine(), plan,
                     source.hooks(), sourceAbort, settings.settle(), tagged);
             MigrationResult sent;
             try {
@@ -140,11 +138,8 @@ public final class Simulation {
             if (!match) {
                 tagged.accept("image mismatch: " + actual.firstDifference(expected));
             }
-            long accepted = accepted(source) + (completed ? accepted(destination) : 0);
-            long taken = 0;
-            for (SimulatedPassthroughDevice d : running.devices().values()) {
-                taken += d.registers()[SimulatedPassthroughDevice.REG_WRITES];
-            }
+            long accepted = source.acceptedP2pWrites() + (completed ? destination.acceptedP2pWrites() : 0);
+            long taken = running.deviceWrites();
             PolicyCounters sc = source.engine().counters();
             PolicyCounters dc = destination.engine().counters();
             long p2p = 0;
@@ -173,17 +168,5 @@ public final class Simulation {
             source.stopSoftware();
             destination.stopSoftware();
         }
-    }
-
-    private static long accepted(SimulatedVm vm) {
-        long n = 0;
-        for (SoftwareDevice s : vm.software()) {
-            n += s.forwarded() + s.queued();
-        }
-        return n;
-    }
-
-    private static List<PassthroughDevice> devices(SimulatedVm vm) {
-        return vm.devices().values().stream().map(SimulatedPassthroughDevice::device).toList();
     }
 }

@@ -5,7 +5,6 @@ import dev.mmiomediator.dma.Initiator;
 import dev.mmiomediator.dma.Mediator;
 import dev.mmiomediator.dma.MemTxResult;
 
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
 
@@ -45,7 +44,8 @@ public final class SoftwareDevice {
     private final DmaPort port;
     private final long ramBase;
     private final long barOffset;
-    private final List<long[]> bars;
+    /** Where each target BAR is mapped. */
+    private final long[] bars;
     private final SplittableRandom random;
     private final int id;
     private final long[] ramLast = new long[RAM_SLOTS];
@@ -59,14 +59,14 @@ public final class SoftwareDevice {
     private long failed;
     private long ramErrors;
 
-    SoftwareDevice(String name, int index, Side side, Mediator mediator, List<long[]> bars, long seed) {
+    SoftwareDevice(String name, int index, Side side, Mediator mediator, long[] bars, long seed) {
         this.name = name;
         this.id = index * 2 + side.ordinal() + 1;
         this.port = mediator.port(Initiator.softwareDevice(name));
         this.ramBase = (long) index * SimulatedVm.RAM_WINDOW + (long) side.ordinal() * SimulatedVm.RAM_WINDOW / 2;
         this.barOffset = (long) index * SimulatedVm.BAR_WINDOW + (long) side.ordinal() * SimulatedVm.BAR_WINDOW / 2;
         this.bars = bars;
-        this.barLast = new long[bars.size()][BAR_SLOTS];
+        this.barLast = new long[bars.length][BAR_SLOTS];
         this.random = new SplittableRandom(seed);
     }
 
@@ -135,10 +135,10 @@ public final class SoftwareDevice {
         if (port.read(ramBase + 8L * back, 8) != ramLast[back]) {
             ramErrors++;
         }
-        if (sequence % P2P_EVERY == 0 && !bars.isEmpty()) {
-            int b = random.nextInt(bars.size());
+        if (sequence % P2P_EVERY == 0 && bars.length > 0) {
+            int b = random.nextInt(bars.length);
             int s = random.nextInt(BAR_SLOTS);
-            int r = port.write(bars.get(b)[0] + barOffset + 8L * s, 8, value);
+            int r = port.write(bars[b] + barOffset + 8L * s, 8, value);
             p2pWrites++;
             if ((r & MemTxResult.P2P_QUEUED) != 0) {
                 queued++;
@@ -161,8 +161,8 @@ public final class SoftwareDevice {
 
     /** As {@link #paintRam}, for the BAR mapped at {@code base}, if it is one of its targets. */
     void paintBar(long base, byte[] image, boolean clear) {
-        for (int b = 0; b < bars.size(); b++) {
-            if (bars.get(b)[0] == base) {
+        for (int b = 0; b < bars.length; b++) {
+            if (bars[b] == base) {
                 for (int s = 0; s < BAR_SLOTS; s++) {
                     putLong(image, (int) (barOffset + 8L * s), clear ? 0 : barLast[b][s]);
                 }

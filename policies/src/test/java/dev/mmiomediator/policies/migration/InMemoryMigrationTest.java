@@ -17,10 +17,7 @@ import dev.mmiomediator.migration.sim.VmImage;
 import dev.mmiomediator.policies.QueueAndReplayPolicy;
 import dev.mmiomediator.policy.PolicyEngine;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PassthroughDevice;
-import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -28,10 +25,6 @@ import org.junit.jupiter.api.Test;
 /** The in-memory transport: a whole migration through {@link MigrationChannel#inMemoryPair()}, and a user cancel. */
 class InMemoryMigrationTest {
     private static final Topology VM = TopologyParser.defaultVm();
-
-    private static List<PassthroughDevice> devices(SimulatedVm vm) {
-        return vm.devices().values().stream().map(SimulatedPassthroughDevice::device).toList();
-    }
 
     private static MigrationResult[] migrate(boolean cancel) throws Exception {
         QueueAndReplayPolicy policy = new QueueAndReplayPolicy();
@@ -43,13 +36,13 @@ class InMemoryMigrationTest {
                 PolicyEngine.Settings.DEFAULT, 22);
         MigrationChannel[] pair = MigrationChannel.inMemoryPair();
         CompletableFuture<MigrationResult> received = CompletableFuture.supplyAsync(() -> new DestinationMigration(
-                devices(destination), destination.engine(), plan, destination.hooks(), line -> { }).run(pair[1]));
+                destination.passthroughDevices(), destination.engine(), plan, destination.hooks(), line -> { }).run(pair[1]));
         source.startSoftware();
         TimeUnit.MILLISECONDS.sleep(30);
         if (cancel) {
             abort.cancel("the user cancelled");
         }
-        MigrationResult sent = new SourceMigration(VM.vm(), devices(source), source.engine(), plan, source.hooks(),
+        MigrationResult sent = new SourceMigration(VM.vm(), source.passthroughDevices(), source.engine(), plan, source.hooks(),
                 abort, Duration.ofMillis(50), line -> { }).run(pair[0]);
         MigrationResult got = received.get(60, TimeUnit.SECONDS);
         source.stopSoftware();

@@ -18,7 +18,6 @@ import dev.mmiomediator.migration.sim.VmImage;
 import dev.mmiomediator.policies.QueueAndReplayPolicy;
 import dev.mmiomediator.policy.PolicyEngine;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -141,7 +140,7 @@ class MigrationCutTest {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture<MigrationResult> received = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return new DestinationMigration(devices(destination), destination.engine(), plan,
+                    return new DestinationMigration(destination.passthroughDevices(), destination.engine(), plan,
                             destination.hooks(), line -> { }).run(MigrationChannel.accept(server, Duration.ofSeconds(20)));
                 } catch (IOException e) {
                     throw new IllegalStateException(e);
@@ -152,7 +151,7 @@ class MigrationCutTest {
             Socket socket = new Socket(server.getInetAddress(), server.getLocalPort());
             socket.setSoTimeout(20_000);
             Faulty channel = new Faulty(MigrationChannel.of(socket), socket, cutAt, flipAt);
-            MigrationResult sent = new SourceMigration(VM.vm(), devices(source), source.engine(), plan,
+            MigrationResult sent = new SourceMigration(VM.vm(), source.passthroughDevices(), source.engine(), plan,
                     source.hooks(), abort, Duration.ofMillis(40), line -> { }).run(channel);
             MigrationResult got = received.get(30, TimeUnit.SECONDS);
             TimeUnit.MILLISECONDS.sleep(20);
@@ -167,10 +166,8 @@ class MigrationCutTest {
                 source.paintExpected(expected);
                 VmImage actual = source.actualImage();
                 assertEquals("", actual.firstDifference(expected), "the source's memory after the cut");
-                long accepted = source.software().stream().mapToLong(s -> s.forwarded() + s.queued()).sum();
-                long taken = source.devices().values().stream()
-                        .mapToLong(d -> d.registers()[SimulatedPassthroughDevice.REG_WRITES]).sum();
-                assertEquals(accepted, taken, "P2P writes the source's devices took, against those accepted");
+                assertEquals(source.acceptedP2pWrites(), source.deviceWrites(),
+                        "P2P writes the source's devices took, against those accepted");
                 assertEquals("refused", got.outcome(), got.reason());
                 for (SimulatedPassthroughDevice d : destination.devices().values()) {
                     assertEquals(MigrationState.RUNNING, d.device().state(), "destination " + d.device().address());
@@ -183,10 +180,6 @@ class MigrationCutTest {
             source.stopSoftware();
             destination.stopSoftware();
         }
-    }
-
-    private static List<PassthroughDevice> devices(SimulatedVm vm) {
-        return vm.devices().values().stream().map(SimulatedPassthroughDevice::device).toList();
     }
 
     @Test
