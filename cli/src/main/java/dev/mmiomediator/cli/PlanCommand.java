@@ -105,7 +105,8 @@ final class PlanCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static Topology read(Path file) throws IOException {
+    /** The topology in {@code file}; a missing file or a format error is bad input (exit 2). */
+    static Topology read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new BadInputException(file + ": no such file");
         }

@@ -72,7 +72,7 @@ final class SimulateCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws IOException, InterruptedException {
         if (settleMillis < 0 || settleMillis > 60_000) {
             throw new BadInputException("--settle-ms " + settleMillis + ": expected 0 to 60000");
         }
@@ -104,25 +104,14 @@ final class SimulateCommand implements Callable<Integer> {
         return runs.stream().allMatch(r -> r.lost() == 0 && r.duplicated() == 0 && r.imagesMatch()) ? 0 : 1;
     }
 
-    static Topology topology(Path file) {
-        if (file == null) {
-            return TopologyParser.defaultVm();
-        }
-        try {
-            return TopologyParser.parse(file);
-        } catch (IOException e) {
-            throw new BadInputException("cannot read topology " + file + ": " + e.getMessage());
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage());
-        }
+    /** The topology in {@code file}, or the embedded default VM; bad files are bad input, as for {@code plan}. */
+    static Topology topology(Path file) throws IOException {
+        return file == null ? TopologyParser.defaultVm() : PlanCommand.read(file);
     }
 
+    /** The policy {@code name} with {@code options}; an unknown name or option is bad input (Main reports it). */
     static P2pPolicy create(String name, Map<String, String> options) {
-        try {
-            return Policies.create(name, options, SimulateCommand.class.getClassLoader());
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage());
-        }
+        return Policies.create(name, options, SimulateCommand.class.getClassLoader());
     }
 
     static String text(Topology topology, List<Simulation.Run> runs) {

@@ -3,9 +3,13 @@ package dev.mmiomediator.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code mmio-mediator simulate}: the main job, its JSON report per policy, and bad input. */
 class SimulateCommandTest {
@@ -61,6 +65,18 @@ class SimulateCommandTest {
         PoliciesCommandTest.assertBadInput(CliRun.of("simulate", "--settle-ms", "-1"),
                 "--settle-ms -1: expected 0 to 60000");
         PoliciesCommandTest.assertBadInput(CliRun.of("simulate", "/no/such/file.topology"),
-                "cannot read topology /no/such/file.topology: /no/such/file.topology");
+                "/no/such/file.topology: no such file");
+        PoliciesCommandTest.assertBadInput(CliRun.of("simulate", "--policy", "queue-and-replay", "--option",
+                "read-fallback=maybe"), "policy 'queue-and-replay': read-fallback=maybe, expected abort or fail");
+    }
+
+    @Test
+    void aMalformedTopologyIsBadInputNamingTheLine(@TempDir Path tmp) throws IOException {
+        Path file = Files.writeString(tmp.resolve("vm.topology"), "vm broken\nsoftware\n");
+        CliRun r = CliRun.of("simulate", file.toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals("", r.out());
+        assertTrue(r.err().startsWith("mmio-mediator: " + file + ":2: "), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
     }
 }
