@@ -94,9 +94,8 @@ public final class MediatedView {
      */
     public static MediatedView build(FlatView flat, boolean vcpu, boolean ramOnly) {
         List<Section> out = new ArrayList<>(flat.size());
-        BarWalk bars = vcpu ? null : new BarWalk();
-        for (FlatRange r : flat.ranges()) {
-            Section s = section(r, vcpu, ramOnly, bars);
+        for (int i = 0, n = flat.size(); i < n; i++) {
+            Section s = section(flat.range(i), vcpu, ramOnly);
             if (!out.isEmpty() && out.get(out.size() - 1).canMerge(s)) {
                 Section p = out.get(out.size() - 1);
                 out.set(out.size() - 1, new Section(p.start, s.last, p.kind, p.region, p.regionDelta, p.readOnly,
@@ -108,21 +107,14 @@ public final class MediatedView {
         return new MediatedView(out.toArray(new Section[0]), vcpu);
     }
 
-    private static Section section(FlatRange r, boolean vcpu, boolean ramOnly, BarWalk bars) {
+    private static Section section(FlatRange r, boolean vcpu, boolean ramOnly) {
         MemoryRegion leaf = r.region();
         long regionDelta = r.offsetInRegion() - r.start();
-        if (!vcpu) {
-            // the BAR tag covers the BAR's whole subtree: the leaf's own tag, else the walk up from its container
-            PassthroughBar bar = leaf.passthroughBar();
-            long offsetInBar = r.offsetInRegion();
-            if (bar == null && bars.above(leaf.container())) {
-                bar = bars.bar;
-                offsetInBar += leaf.address() + bars.offset;
-            }
-            if (bar != null) {
-                return new Section(r.start(), r.last(), Section.Kind.P2P, leaf, regionDelta, r.readOnly(),
-                        null, bar, offsetInBar - r.start());
-            }
+        // the BAR tag covers the BAR's whole subtree; the renderer found the BAR above each leaf
+        PassthroughBar bar = r.passthroughBar();
+        if (!vcpu && bar != null) {
+            return new Section(r.start(), r.last(), Section.Kind.P2P, leaf, regionDelta, r.readOnly(),
+                    null, bar, r.offsetInBar() - r.start());
         }
         Section.Kind kind;
         if (leaf.kind() == RegionKind.MMIO || (leaf.kind() == RegionKind.ROM_DEVICE && !r.romdMode())) {
@@ -139,40 +131,6 @@ public final class MediatedView {
         }
         boolean readOnly = r.readOnly() || leaf.kind() == RegionKind.ROM;
         return new Section(r.start(), r.last(), kind, leaf, regionDelta, readOnly, leaf.ops(), null, 0);
-    }
-
-    /**
-     * The walk from a container up to the passthrough BAR whose subtree holds it, remembered for the last container
-     * asked about: consecutive ranges mostly share their container, and each step of the walk reads the region tree
-     * under the memory system's monitor. One per build; not thread-safe.
-     */
-    private static final class BarWalk {
-        private MemoryRegion container;
-        private boolean found;
-        /** The BAR above the last container asked about. */
-        PassthroughBar bar;
-        /** Where that container starts in the BAR. */
-        long offset;
-
-        /** Whether {@code c} (null: none) or a region above it is a BAR; if so sets {@link #bar} and {@link #offset}. */
-        boolean above(MemoryRegion c) {
-            if (c != container || c == null) {
-                container = c;
-                found = false;
-                long at = 0;
-                for (MemoryRegion x = c; x != null; x = x.container()) {
-                    PassthroughBar b = x.passthroughBar();
-                    if (b != null) {
-                        found = true;
-                        bar = b;
-                        offset = at;
-                        break;
-                    }
-                    at += x.address();
-                }
-            }
-            return found;
-        }
     }
 
     /** Whether this is a vCPU view (BARs reachable directly). */

@@ -15,10 +15,17 @@ public final class FlatRange {
     private final boolean readOnly;
     private final boolean nonVolatile;
     private final boolean romdMode;
+    private final PassthroughBar passthroughBar;
+    private final long offsetInBar;
 
-    /** A range; {@code start <= last} unsigned. */
+    /** A range; {@code start <= last} unsigned. It lies in no passthrough BAR. */
     public FlatRange(long start, long last, MemoryRegion region, long offsetInRegion,
                      boolean readOnly, boolean nonVolatile, boolean romdMode) {
+        this(start, last, region, offsetInRegion, readOnly, nonVolatile, romdMode, null, 0);
+    }
+
+    FlatRange(long start, long last, MemoryRegion region, long offsetInRegion, boolean readOnly, boolean nonVolatile,
+              boolean romdMode, PassthroughBar passthroughBar, long offsetInBar) {
         if (Long.compareUnsigned(start, last) > 0) {
             throw new IllegalArgumentException("range " + Size.hex(start) + "-" + Size.hex(last) + ": start after last");
         }
@@ -29,6 +36,8 @@ public final class FlatRange {
         this.readOnly = readOnly;
         this.nonVolatile = nonVolatile;
         this.romdMode = romdMode;
+        this.passthroughBar = passthroughBar;
+        this.offsetInBar = offsetInBar;
     }
 
     /** First address of the range. */
@@ -71,6 +80,20 @@ public final class FlatRange {
         return romdMode;
     }
 
+    /**
+     * The passthrough BAR whose subtree holds {@link #region()} (the region itself or a container above it) when
+     * the view was rendered, or {@code null}. The renderer records it so that views built from this range need not
+     * walk the region tree again.
+     */
+    public PassthroughBar passthroughBar() {
+        return passthroughBar;
+    }
+
+    /** Where {@link #start()} falls inside {@link #passthroughBar()}'s region; 0 when there is none. */
+    public long offsetInBar() {
+        return offsetInBar;
+    }
+
     /** Whether {@code address} (unsigned) lies in this range. */
     public boolean contains(long address) {
         return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, last) <= 0;
@@ -97,7 +120,8 @@ public final class FlatRange {
     }
 
     FlatRange mergedWith(FlatRange next) {
-        return new FlatRange(start, next.last, region, offsetInRegion, readOnly, nonVolatile, romdMode);
+        return new FlatRange(start, next.last, region, offsetInRegion, readOnly, nonVolatile, romdMode,
+                passthroughBar, offsetInBar);
     }
 
     @Override

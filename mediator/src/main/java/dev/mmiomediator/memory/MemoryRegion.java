@@ -30,7 +30,7 @@ public final class MemoryRegion {
     private final MemoryRegionOps ops;
     private final MemoryRegion aliasTarget;
 
-    private Size size;
+    private volatile Size size; // volatile: canHaveRamBacking() reads it without the lock
     private long aliasOffset;
     private boolean enabled = true;
     private boolean readOnly;
@@ -215,7 +215,7 @@ public final class MemoryRegion {
      * enough for {@link SparseRam} (at most 2^62 bytes).
      */
     public boolean canHaveRamBacking() {
-        return isRamLike() && (ramBacking != null || SparseRam.canBack(size()));
+        return isRamLike() && (ramBacking != null || SparseRam.canBack(size));
     }
 
     /**
@@ -549,6 +549,10 @@ public final class MemoryRegion {
 
     boolean romdModeUnlocked() {
         return romdMode;
+    }
+
+    MemoryRegion containerUnlocked() {
+        return container;
     }
 
     long addressUnlocked() {

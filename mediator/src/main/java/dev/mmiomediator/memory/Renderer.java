@@ -186,9 +186,16 @@ final class Renderer {
 
     private FlatRange[] simplified() {
         List<FlatRange> out = new ArrayList<>(pieces.size());
+        BarAbove bars = new BarAbove();
         for (Piece p : pieces.values()) {
+            PassthroughBar bar = p.region.passthroughBarUnlocked();
+            long offsetInBar = p.offset;
+            if (bar == null && bars.find(p.region.containerUnlocked())) {
+                bar = bars.bar;
+                offsetInBar += p.region.addressUnlocked() + bars.offset;
+            }
             FlatRange fr = new FlatRange(p.start, p.last, p.region, p.offset, p.readOnly, p.nonVolatile,
-                    p.region.romdModeUnlocked());
+                    p.region.romdModeUnlocked(), bar, bar == null ? 0 : offsetInBar);
             if (!out.isEmpty() && out.get(out.size() - 1).canMerge(fr)) {
                 out.set(out.size() - 1, out.get(out.size() - 1).mergedWith(fr));
             } else {
@@ -196,5 +203,39 @@ final class Renderer {
             }
         }
         return out.toArray(new FlatRange[0]);
+    }
+
+    /**
+     * The walk from a container up to the passthrough BAR whose subtree holds it (the container chain, not the
+     * rendering path: a BAR's alias elsewhere shows the BAR, an alias inside a BAR to RAM shows RAM), remembered for
+     * the last container asked about, as consecutive pieces mostly share their container.
+     */
+    private static final class BarAbove {
+        private MemoryRegion container;
+        private boolean found;
+        /** The BAR above the last container asked about. */
+        PassthroughBar bar;
+        /** Where that container starts in the BAR. */
+        long offset;
+
+        /** Whether {@code c} (null: none) or a region above it is a BAR; if so sets {@link #bar} and {@link #offset}. */
+        boolean find(MemoryRegion c) {
+            if (c != container || c == null) {
+                container = c;
+                found = false;
+                long at = 0;
+                for (MemoryRegion x = c; x != null; x = x.containerUnlocked()) {
+                    PassthroughBar b = x.passthroughBarUnlocked();
+                    if (b != null) {
+                        found = true;
+                        bar = b;
+                        offset = at;
+                        break;
+                    }
+                    at += x.addressUnlocked();
+                }
+            }
+            return found;
+        }
     }
 }
