@@ -46,6 +46,18 @@ public final class MediatedView {
     private final int shift;     // bucket of an address in [base, base + span]: (address - base) >>> shift
     private final int[] buckets; // buckets[b]: the last section starting at or before base + (b << shift); one more at the end
 
+    /** A view over {@code sections} with the index of {@code same}, whose sections start and end where these do. */
+    private MediatedView(Section[] sections, boolean vcpu, MediatedView same) {
+        this.sections = sections;
+        this.vcpu = vcpu;
+        this.keys = same.keys;
+        this.lasts = same.lasts;
+        this.base = same.base;
+        this.span = same.span;
+        this.shift = same.shift;
+        this.buckets = same.buckets;
+    }
+
     private MediatedView(Section[] sections, boolean vcpu) {
         int n = sections.length;
         this.sections = sections;
@@ -95,16 +107,44 @@ public final class MediatedView {
     public static MediatedView build(FlatView flat, boolean vcpu, boolean ramOnly) {
         List<Section> out = new ArrayList<>(flat.size());
         for (int i = 0, n = flat.size(); i < n; i++) {
-            Section s = section(flat.range(i), vcpu, ramOnly);
-            if (!out.isEmpty() && out.get(out.size() - 1).canMerge(s)) {
-                Section p = out.get(out.size() - 1);
-                out.set(out.size() - 1, new Section(p.start, s.last, p.kind, p.region, p.regionDelta, p.readOnly,
-                        null, p.bar, p.barDelta));
-            } else {
-                out.add(s);
-            }
+            add(out, section(flat.range(i), vcpu, ramOnly));
         }
         return new MediatedView(out.toArray(new Section[0]), vcpu);
+    }
+
+    /**
+     * The non-vCPU view of {@code flat}, given its vCPU view {@code vcpuView} (built from the same flat view): equal
+     * to {@code build(flat, false, ramOnly)}, but it keeps every vCPU section that does not change and, when no P2P
+     * sections merge, the vCPU view's index arrays too, so a republish builds one index instead of two.
+     */
+    public static MediatedView devicesOf(MediatedView vcpuView, FlatView flat, boolean ramOnly) {
+        if (!vcpuView.vcpu || vcpuView.sections.length != flat.size()) {
+            throw new IllegalArgumentException("devicesOf: expected the vCPU view of the same flat view ("
+                    + flat.size() + " ranges), got " + (vcpuView.vcpu ? "" : "a non-vCPU view of ")
+                    + vcpuView.sections.length + " sections");
+        }
+        int n = flat.size();
+        List<Section> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Section v = vcpuView.sections[i];
+            boolean differs = flat.range(i).passthroughBar() != null
+                    || (ramOnly && (v.kind == Section.Kind.MMIO || v.kind == Section.Kind.ROMD));
+            add(out, differs ? section(flat.range(i), false, ramOnly) : v);
+        }
+        Section[] sections = out.toArray(new Section[0]);
+        return sections.length == n ? new MediatedView(sections, false, vcpuView) : new MediatedView(sections, false);
+    }
+
+    /** Appends {@code s} to {@code out}, merged into the last section where both are pieces of one BAR. */
+    private static void add(List<Section> out, Section s) {
+        int last = out.size() - 1;
+        if (last >= 0 && out.get(last).canMerge(s)) {
+            Section p = out.get(last);
+            out.set(last, new Section(p.start, s.last, p.kind, p.region, p.regionDelta, p.readOnly, null, p.bar,
+                    p.barDelta));
+        } else {
+            out.add(s);
+        }
     }
 
     private static Section section(FlatRange r, boolean vcpu, boolean ramOnly) {

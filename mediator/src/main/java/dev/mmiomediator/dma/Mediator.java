@@ -52,7 +52,7 @@ public final class Mediator {
     private void rebuild(AddressSpace as, FlatView previous, FlatView current) {
         MediatedView oldDevice = deviceView;
         MediatedView newVcpu = MediatedView.build(current, true, false);
-        MediatedView newDevice = MediatedView.build(current, false, ramOnly);
+        MediatedView newDevice = MediatedView.devicesOf(newVcpu, current, ramOnly);
         vcpuView = newVcpu;
         deviceView = newDevice;
         if (!listeners.isEmpty()) {

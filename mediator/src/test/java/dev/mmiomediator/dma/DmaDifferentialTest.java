@@ -152,6 +152,12 @@ class DmaDifferentialTest {
                 changed = " (after changes: " + m.change(rnd) + ")";
                 aim = aim(m);
                 stats.changes++;
+                // the published device view is derived from the vCPU view; it must equal one built on its own
+                List<Section> derived = m.mediator.view(Initiator.softwareDevice("x")).sections();
+                List<Section> own = MediatedView.build(m.mediator.space().flatView(), false, m.ramOnly).sections();
+                if (!derived.equals(own)) {
+                    problems.add("device view" + changed + " differs from MediatedView.build:\n" + derived + "\n" + own);
+                }
             }
             int w = rnd.nextInt(who.length);
             boolean write = rnd.nextBoolean();
