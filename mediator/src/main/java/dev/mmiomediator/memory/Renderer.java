@@ -153,9 +153,7 @@ final class Renderer {
     /** Claims every address of {@code [start, last]} not yet claimed, for {@code mr}. */
     private void fillGaps(MemoryRegion mr, long start, long last, long offsetOfStart,
                           boolean readOnly, boolean nonVolatile) {
-        List<long[]> gaps = new ArrayList<>();
         long cur = start;
-        boolean covered = false;
         Map.Entry<Long, Piece> before = pieces.floorEntry(start);
         if (before != null && Long.compareUnsigned(before.getValue().last, start) >= 0) {
             if (Long.compareUnsigned(before.getValue().last, last) >= 0) {
@@ -163,25 +161,27 @@ final class Renderer {
             }
             cur = before.getValue().last + 1;
         }
-        for (Piece p : pieces.tailMap(cur, true).values()) {
-            if (Long.compareUnsigned(p.start, last) > 0) {
-                break;
+        // from cur on, every piece that starts at or before last; each gap before one is claimed as it is found
+        while (true) {
+            Map.Entry<Long, Piece> next = pieces.ceilingEntry(cur);
+            Piece p = next == null ? null : next.getValue();
+            if (p == null || Long.compareUnsigned(p.start, last) > 0) {
+                claim(mr, cur, last, start, offsetOfStart, readOnly, nonVolatile);
+                return;
             }
             if (Long.compareUnsigned(p.start, cur) > 0) {
-                gaps.add(new long[] {cur, p.start - 1});
+                claim(mr, cur, p.start - 1, start, offsetOfStart, readOnly, nonVolatile);
             }
             if (Long.compareUnsigned(p.last, last) >= 0) {
-                covered = true;
-                break;
+                return;
             }
             cur = p.last + 1;
         }
-        if (!covered) {
-            gaps.add(new long[] {cur, last});
-        }
-        for (long[] g : gaps) {
-            pieces.put(g[0], new Piece(g[0], g[1], mr, offsetOfStart + (g[0] - start), readOnly, nonVolatile));
-        }
+    }
+
+    private void claim(MemoryRegion mr, long from, long to, long start, long offsetOfStart,
+                       boolean readOnly, boolean nonVolatile) {
+        pieces.put(from, new Piece(from, to, mr, offsetOfStart + (from - start), readOnly, nonVolatile));
     }
 
     private FlatRange[] simplified() {
