@@ -28,11 +28,6 @@ final class Renderer {
             long d = lo - unsigned;
             return new Wide(hi - (Long.compareUnsigned(lo, unsigned) < 0 ? 1 : 0), d);
         }
-
-        int compareTo(Wide o) {
-            int c = Long.compare(hi, o.hi);
-            return c != 0 ? c : Long.compareUnsigned(lo, o.lo);
-        }
     }
 
     /** A range being built: mutable until the view is frozen. */
@@ -54,7 +49,8 @@ final class Renderer {
         }
     }
 
-    private final TreeMap<Long, Piece> pieces = new TreeMap<>(Long::compareUnsigned);
+    /** The pieces claimed so far, by {@link UnsignedKeys#key} of their start (natural order: no comparator call). */
+    private final TreeMap<Long, Piece> pieces = new TreeMap<>();
 
     private Renderer() {
     }
@@ -123,16 +119,15 @@ final class Renderer {
             return;
         }
         Wide regionLast = base.plus(size.last());
-        Wide cs = new Wide(0, clipStart);
-        Wide cl = new Wide(0, clipLast);
-        Wide s = base.compareTo(cs) > 0 ? base : cs;
-        Wide l = regionLast.compareTo(cl) < 0 ? regionLast : cl;
-        if (s.compareTo(l) > 0) {
+        if (base.hi() > 0 || regionLast.hi() < 0) {
+            return; // wholly at or above 2^64, or wholly below 0: outside any clip
+        }
+        // [start, last] = [base, regionLast] clipped to [clipStart, clipLast], which lies in [0, 2^64)
+        long start = base.hi() < 0 || Long.compareUnsigned(base.lo(), clipStart) < 0 ? clipStart : base.lo();
+        long last = regionLast.hi() > 0 || Long.compareUnsigned(regionLast.lo(), clipLast) > 0 ? clipLast : regionLast.lo();
+        if (Long.compareUnsigned(start, last) > 0) {
             return;
         }
-        // both are inside the clip now, so inside [0, 2^64)
-        long start = s.lo();
-        long last = l.lo();
 
         MemoryRegion target = mr.aliasTarget();
         if (target != null) {
@@ -146,7 +141,7 @@ final class Renderer {
         if (!mr.terminates()) {
             return;
         }
-        long offsetOfStart = s.lo() - base.lo(); // s >= base and s - base < size <= 2^64: the low word is exact
+        long offsetOfStart = start - base.lo(); // start >= base and start - base < size <= 2^64: the low word is exact
         fillGaps(mr, start, last, offsetOfStart, readOnly, nonVolatile);
     }
 
@@ -154,7 +149,7 @@ final class Renderer {
     private void fillGaps(MemoryRegion mr, long start, long last, long offsetOfStart,
                           boolean readOnly, boolean nonVolatile) {
         long cur = start;
-        Map.Entry<Long, Piece> before = pieces.floorEntry(start);
+        Map.Entry<Long, Piece> before = pieces.floorEntry(UnsignedKeys.key(start));
         if (before != null && Long.compareUnsigned(before.getValue().last, start) >= 0) {
             if (Long.compareUnsigned(before.getValue().last, last) >= 0) {
                 return;
@@ -163,7 +158,7 @@ final class Renderer {
         }
         // from cur on, every piece that starts at or before last; each gap before one is claimed as it is found
         while (true) {
-            Map.Entry<Long, Piece> next = pieces.ceilingEntry(cur);
+            Map.Entry<Long, Piece> next = pieces.ceilingEntry(UnsignedKeys.key(cur));
             Piece p = next == null ? null : next.getValue();
             if (p == null || Long.compareUnsigned(p.start, last) > 0) {
                 claim(mr, cur, last, start, offsetOfStart, readOnly, nonVolatile);
@@ -181,7 +176,7 @@ final class Renderer {
 
     private void claim(MemoryRegion mr, long from, long to, long start, long offsetOfStart,
                        boolean readOnly, boolean nonVolatile) {
-        pieces.put(from, new Piece(from, to, mr, offsetOfStart + (from - start), readOnly, nonVolatile));
+        pieces.put(UnsignedKeys.key(from), new Piece(from, to, mr, offsetOfStart + (from - start), readOnly, nonVolatile));
     }
 
     private FlatRange[] simplified() {
