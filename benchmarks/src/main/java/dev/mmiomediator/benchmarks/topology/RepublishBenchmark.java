@@ -24,7 +24,11 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  *   <li>{@code buildView}: {@link MediatedView#build} of the device view from an already rendered flat view:
- *       the sections, the primitive arrays and the bucket table (the part of a republish this module owns).</li>
+ *       the sections, the primitive arrays and the bucket table.</li>
+ *   <li>{@code views}: both views of an already rendered flat view, as {@link dev.mmiomediator.dma.Mediator}
+ *       builds them on every commit: the vCPU view, then the device view derived from it
+ *       ({@link MediatedView#devicesOf}). This is the mediator's whole share of a republish; the rest of
+ *       {@code commit} is the memory system's re-render.</li>
  *   <li>{@code commit}: a whole republish as an emulator triggers it: one region enabled or disabled, the memory
  *       system re-renders the flat view, the mediator builds the vCPU and the device views and publishes each
  *       with one volatile store.</li>
@@ -58,6 +62,13 @@ public class RepublishBenchmark {
     @Benchmark
     public MediatedView buildView() {
         return MediatedView.build(flat, false, false);
+    }
+
+    /** Builds the vCPU view and the device view of the rendered map, as a commit does. */
+    @Benchmark
+    public MediatedView views() {
+        MediatedView vcpu = MediatedView.build(flat, true, false);
+        return MediatedView.devicesOf(vcpu, flat, false);
     }
 
     /** One topology change, rendered, mediated and published. */
