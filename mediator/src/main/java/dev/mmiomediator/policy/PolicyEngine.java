@@ -42,7 +42,8 @@ import java.util.concurrent.locks.Lock;
  *   <li>{@link Decision#FORWARD}: performs the access through the device's {@link P2pTarget}; result
  *       {@link MemTxResult#P2P_FORWARDED}. A forward to a state that does not accept inbound MMIO (a policy bug)
  *       or that the target refuses is master-aborted instead: {@code ERROR|P2P_FAILED}, counted as
- *       {@code ERRORS} and {@code FAILED}.</li>
+ *       {@code ERRORS} and {@code FAILED}. So is an access whose policy threw or returned null (policy bugs
+ *       never reach the initiator as exceptions).</li>
  *   <li>{@link Decision#FAIL}: master abort, reads all-ones, writes dropped; {@link MemTxResult#P2P_FAILED}.</li>
  *   <li>{@link Decision#QUEUE} (posted writes): the write is held in the target's queue and replayed later;
  *       {@link MemTxResult#P2P_QUEUED}. If the target accepts and nothing is held for it, the write is simply
@@ -399,10 +400,19 @@ public final class PolicyEngine implements P2pHandler {
             try {
                 MigrationState state = device.state();
                 P2pRequest request = new P2pRequest(access, state, supportsP2p, phase);
-                Decision decision = policy.decide(request);
+                Decision decision;
+                try {
+                    decision = policy.decide(request);
+                } catch (RuntimeException e) {
+                    // A policy from a third-party jar must not throw into the device model's DMA path.
+                    count[ERRORS].increment();
+                    return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name() + "' threw "
+                            + e + "; not forwarded"));
+                }
                 if (decision == null) {
-                    throw new IllegalStateException("policy '" + policy.name() + "' returned no decision for "
-                            + request);
+                    count[ERRORS].increment();
+                    return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
+                            + "' returned no decision; not forwarded"));
                 }
                 boolean free = request.targetAccepts() && held.get() == 0;
                 switch (decision) {
