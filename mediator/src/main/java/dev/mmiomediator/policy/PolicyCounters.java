@@ -44,7 +44,8 @@ public final class PolicyCounters {
         /**
          * Accesses that went wrong rather than being refused by the policy, each also counted in {@link #FAILED}:
          * a forward to a state that does not accept inbound MMIO or that the {@link P2pTarget} refused,
-         * {@link Decision#QUEUE} for a read, or an access that waited {@link PolicyEngine.Settings#maxWait()}.
+         * {@link Decision#QUEUE} for a read, a policy that threw or returned no decision, or an access that waited
+         * {@link PolicyEngine.Settings#maxWait()}.
          */
         ERRORS
     }

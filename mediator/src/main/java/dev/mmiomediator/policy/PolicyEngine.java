@@ -42,7 +42,8 @@ import java.util.concurrent.locks.Lock;
  *   <li>{@link Decision#FORWARD}: performs the access through the device's {@link P2pTarget}; result
  *       {@link MemTxResult#P2P_FORWARDED}. A forward to a state that does not accept inbound MMIO (a policy bug)
  *       or that the target refuses is master-aborted instead: {@code ERROR|P2P_FAILED}, counted as
- *       {@code ERRORS} and {@code FAILED}.</li>
+ *       {@code ERRORS} and {@code FAILED}. So is an access whose policy threw or returned null (policy bugs
+ *       never reach the initiator as exceptions).</li>
  *   <li>{@link Decision#FAIL}: master abort, reads all-ones, writes dropped; {@link MemTxResult#P2P_FAILED}.</li>
  *   <li>{@link Decision#QUEUE} (posted writes): the write is held in the target's queue and replayed later;
  *       {@link MemTxResult#P2P_QUEUED}. If the target accepts and nothing is held for it, the write is simply
@@ -172,11 +173,13 @@ public final class PolicyEngine implements P2pHandler {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(target, "P2P target of " + device.address());
         Target t = new Target(device, target);
+        // Listen before accesses can find the target, so that no transition between the two misses a replay.
+        device.addStateListener(t);
         if (targets.putIfAbsent(device.address(), t) != null) {
+            device.removeStateListener(t);
             throw new IllegalArgumentException("device " + device.address()
                     + " is already registered with the policy engine");
         }
-        device.addStateListener(t);
         if (!t.supportsP2p) {
             LOG.warn("device {} lacks P2P migration states: its migration flags are {} (states {}), so it cannot "
                     + "accept P2P accesses once another device has stopped it; policy '{}' decides what happens "
@@ -185,7 +188,8 @@ public final class PolicyEngine implements P2pHandler {
     }
 
     /**
-     * Unregisters the device at {@code address}; later accesses to it are master-aborted.
+     * Unregisters the device at {@code address}; later accesses to it are master-aborted, and so are those that
+     * were waiting for it or had just found it.
      *
      * @return whether it was registered
      * @throws IllegalStateException naming the device and the count if writes to it are still held: replay or
@@ -202,6 +206,8 @@ public final class PolicyEngine implements P2pHandler {
             if (held[0] == 0) {
                 targets.remove(address);
                 t.device.removeStateListener(t);
+                t.registered = false;
+                t.signal();
             }
         });
         if (held[0] != 0) {
@@ -375,6 +381,11 @@ public final class PolicyEngine implements P2pHandler {
         final PassthroughDevice device;
         final P2pTarget port;
         final boolean supportsP2p;
+        /**
+         * Cleared by {@link #unregister} on the exclusive side, read on the shared side: an access that found the
+         * target just before it was unregistered must not queue a write nobody would replay.
+         */
+        boolean registered = true;
         /** Filled by accessing threads under the shared inbound lock; drained only under the exclusive side. */
         final MpscArrayQueue<QueuedWrite> queue;
         /** Held writes taken out of the queue (or imported), ahead of it; only under the exclusive side. */
@@ -397,12 +408,24 @@ public final class PolicyEngine implements P2pHandler {
             Lock lock = device.inboundLock();
             lock.lock();
             try {
+                if (!registered) {
+                    return Step.done(fail(access, count, "the target device is not registered with the policy engine"));
+                }
                 MigrationState state = device.state();
                 P2pRequest request = new P2pRequest(access, state, supportsP2p, phase);
-                Decision decision = policy.decide(request);
+                Decision decision;
+                try {
+                    decision = policy.decide(request);
+                } catch (RuntimeException e) {
+                    // A policy from a third-party jar must not throw into the device model's DMA path.
+                    count[ERRORS].increment();
+                    return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name() + "' threw "
+                            + e + "; not forwarded"));
+                }
                 if (decision == null) {
-                    throw new IllegalStateException("policy '" + policy.name() + "' returned no decision for "
-                            + request);
+                    count[ERRORS].increment();
+                    return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
+                            + "' returned no decision; not forwarded"));
                 }
                 boolean free = request.targetAccepts() && held.get() == 0;
                 switch (decision) {

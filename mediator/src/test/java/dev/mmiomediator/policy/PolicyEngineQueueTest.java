@@ -321,6 +321,23 @@ class PolicyEngineQueueTest {
     }
 
     @Test
+    void unregisteringATargetFailsTheReadWaitingForItAtOnce() throws Exception {
+        nic.device().transition(MigrationState.STOP);
+        PolicyEngine e = engine(ABORT, 16, Duration.ofSeconds(30), aborts::add);
+        P2pAccess r = read(VIRTIO, NIC, 0, 0, 4);
+        CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> e.handle(r));
+        while (aborts.isEmpty()) {
+            Thread.onSpinWait();
+        }
+        assertTrue(e.unregister(NIC));
+        assertEquals(MemTxResult.P2P_FAILED, waiting.get(5, TimeUnit.SECONDS) & ~MemTxResult.P2P_ABORT_MIGRATION,
+                "the read retried on the unregistered target instead of waiting 30 s");
+        assertArrayEquals(new byte[] {-1, -1, -1, -1}, r.data());
+        assertEquals(0, e.counters().total(ERRORS));
+        assertTrue(nic.accesses().isEmpty());
+    }
+
+    @Test
     void settingsAreChecked() {
         IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
                 () -> new PolicyEngine.Settings(0, Duration.ofSeconds(1)));

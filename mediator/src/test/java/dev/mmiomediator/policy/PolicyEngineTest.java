@@ -196,4 +196,48 @@ class PolicyEngineTest {
         assertEquals(MigrationState.RUNNING, seen.get(0).targetState());
         assertTrue(seen.get(0).targetSupportsP2p());
     }
+
+    /** A policy that fails the way a buggy third-party one might: it throws, or returns null. */
+    private static P2pPolicy buggy(boolean throwing) {
+        return new P2pPolicy() {
+            @Override
+            public String name() {
+                return "buggy";
+            }
+
+            @Override
+            public String description() {
+                return throwing ? "throws" : "returns null";
+            }
+
+            @Override
+            public Decision decide(P2pRequest request) {
+                if (throwing) {
+                    throw new IllegalStateException("no rule for " + request.device());
+                }
+                return null;
+            }
+        };
+    }
+
+    @Test
+    void aPolicyThatThrowsMasterAbortsTheAccessInsteadOfThrowingIntoTheDevice() {
+        PolicyEngine e = engine(buggy(true));
+        P2pAccess r = read(VIRTIO, NIC, 0, 0, 4);
+        assertEquals(MemTxResult.ERROR | MemTxResult.P2P_FAILED, e.handle(r));
+        assertArrayEquals(new byte[] {-1, -1, -1, -1}, r.data());
+        assertEquals(MemTxResult.ERROR | MemTxResult.P2P_FAILED, e.handle(writeOf(1, 4, 0)));
+        assertTrue(nic.accesses().isEmpty());
+        assertEquals(2, counter(e, ERRORS));
+        assertEquals(2, counter(e, FAILED));
+    }
+
+    @Test
+    void aPolicyThatReturnsNoDecisionMasterAbortsTheAccess() {
+        PolicyEngine e = engine(buggy(false));
+        assertEquals(MemTxResult.ERROR | MemTxResult.P2P_FAILED, e.handle(writeOf(1, 4, 0)));
+        assertTrue(nic.accesses().isEmpty());
+        assertEquals(1, counter(e, ERRORS));
+        assertEquals(1, counter(e, FAILED));
+    }
 }

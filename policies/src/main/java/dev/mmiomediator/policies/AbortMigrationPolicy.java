@@ -14,9 +14,10 @@ import dev.mmiomediator.policy.P2pRequest;
  * completes the access once the target accepts again: a write is held and replayed exactly once, in order
  * ({@code P2P_ABORT_MIGRATION|P2P_QUEUED}); a read waits, at most the engine's
  * {@link dev.mmiomediator.policy.PolicyEngine.Settings#maxWait() maxWait}, and is then forwarded
- * ({@code P2P_ABORT_MIGRATION|P2P_FORWARDED}), or gets all-ones with {@code ERROR} if the target never came
- * back. Nothing is lost and no access reaches a device that must not be touched. Takes no options. Immutable and
- * thread-safe.
+ * ({@code P2P_ABORT_MIGRATION|P2P_FORWARDED}). If the target does not accept within maxWait (for a write: if its
+ * queue stays full that long), the access gets {@code P2P_ABORT_MIGRATION|ERROR|P2P_FAILED} (a read all-ones, a
+ * write not performed), so the initiator always knows; a held write is never discarded, and no access reaches a
+ * device that must not be touched. Takes no options. Immutable and thread-safe.
  */
 public final class AbortMigrationPolicy implements P2pPolicy {
     /** The name it is selected by. */

@@ -24,9 +24,14 @@ import java.util.TreeMap;
  * whatever the initiator, P2P support or phase. With the {@link dev.mmiomediator.policy.PolicyEngine}, a queued
  * write is held in the target's bounded queue and replayed exactly once, in order, as soon as the target accepts
  * again: on this side (the migration was cancelled, or the device restarted), or on the destination when the
- * migration stream carries the queue; no later access to the same target overtakes it. A full queue escalates to
- * an abort of the migration, and the write waits for room; it is never dropped. A read with the abort fallback
- * waits for the target (bounded) and is then forwarded; with the fail fallback it returns all-ones at once.
+ * migration stream carries the queue; no later access to the same target overtakes it (a later write queues
+ * behind it, a later read waits for the replay or takes its fallback). A write that finds the queue full is not
+ * dropped: the engine asks the migration control to abort ({@code P2P_ABORT_MIGRATION}) and the write waits for
+ * room, then is queued, or forwarded if the target accepts again by then; only if no room comes within the
+ * engine's {@link dev.mmiomediator.policy.PolicyEngine.Settings#maxWait() maxWait} is it refused with
+ * {@code P2P_ABORT_MIGRATION|ERROR|P2P_FAILED}, so the initiator knows it did not land. A write once queued is
+ * never discarded. A read with the abort fallback asks for an abort, waits for the target (at most maxWait) and
+ * is then forwarded after the held writes; with the fail fallback it returns all-ones at once.
  *
  * <p>Option {@code read-fallback}: {@code abort} (default) or {@code fail}. Immutable and thread-safe.
  */

@@ -30,7 +30,7 @@ public final class RequireP2pPolicy implements P2pPolicy {
     /** Its one-line description. */
     public static final String DESCRIPTION = "QEMU 8.2 parity: migrating several devices needs P2P on all; "
             + "accesses are forwarded when the target accepts and fail otherwise";
-    /** QEMU's migration blocker message, verbatim ({@code hw/vfio/migration.c}). */
+    /** QEMU's migration blocker message, verbatim ({@code hw/vfio/common.c} in QEMU 8.2). */
     public static final String MULTIPLE_DEVICES_MESSAGE =
             "Multiple VFIO devices migration is supported only if all of them support P2P migration";
 

@@ -123,11 +123,23 @@ public final class NicFirstPolicy {
                 throw new IllegalArgumentException("policy '" + NAME + "': unknown option(s) " + unknown
                         + ", expected some of " + new TreeSet<>(OPTIONS));
             }
+            long from = number(options, "from", DEFAULT_FROM);
+            long to = number(options, "to", DEFAULT_TO);
+            if (from < 0 || to <= from) {
+                throw new IllegalArgumentException("policy '" + NAME + "': options from=" + from + ", to=" + to
+                        + ": expected 0 <= from < to");
+            }
             return NicFirstPolicy.create(options.getOrDefault("initiator", DEFAULT_INITIATOR),
-                    PciAddress.parse(options.getOrDefault("device", DEFAULT_DEVICE)),
-                    bar(number(options, "bar", DEFAULT_BAR)),
-                    number(options, "from", DEFAULT_FROM),
-                    number(options, "to", DEFAULT_TO));
+                    device(options.getOrDefault("device", DEFAULT_DEVICE)),
+                    bar(number(options, "bar", DEFAULT_BAR)), from, to);
+        }
+
+        private static PciAddress device(String text) {
+            try {
+                return PciAddress.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("policy '" + NAME + "': option device: " + e.getMessage(), e);
+            }
         }
 
         private static int bar(long index) {

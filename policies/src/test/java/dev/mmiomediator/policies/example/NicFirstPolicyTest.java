@@ -132,5 +132,11 @@ class NicFirstPolicyTest {
                 assertThrows(IllegalArgumentException.class, () -> provider.create(Map.of("bar", "7"))).getMessage());
         assertEquals("policy 'example-nic-first': option from='x': expected a number (decimal or 0x hex)",
                 assertThrows(IllegalArgumentException.class, () -> provider.create(Map.of("from", "x"))).getMessage());
+        assertEquals("policy 'example-nic-first': options from=4096, to=16: expected 0 <= from < to",
+                assertThrows(IllegalArgumentException.class,
+                        () -> provider.create(Map.of("from", "0x1000", "to", "16"))).getMessage());
+        String bad = assertThrows(IllegalArgumentException.class,
+                () -> provider.create(Map.of("device", "01:00"))).getMessage();
+        assertTrue(bad.startsWith("policy 'example-nic-first': option device: PCI address '01:00'"), bad);
     }
 }
