@@ -130,15 +130,15 @@ final class MigrateCommand implements Callable<Integer> {
         if (colon <= 0 || port <= 0) {
             throw new BadInputException("--to " + role.to + ": expected HOST:PORT with PORT 1 to 65535");
         }
-        Simulation.Settings settings = Simulation.Settings.defaults(seed);
-        AbortSwitch abort = new AbortSwitch();
-        SimulatedVm vm = new SimulatedVm(topology, SoftwareDevice.Side.SOURCE, p, abort, settings.engine(), seed);
-        MigrationChannel channel;
+        MigrationChannel channel; // before the VM is built, so that a bad address is one line and nothing else
         try {
             channel = MigrationChannel.connect(role.to.substring(0, colon), port, Duration.ofSeconds(timeoutSeconds));
         } catch (IOException e) {
             throw new BadInputException("--to " + role.to + ": cannot connect: " + e.getMessage());
         }
+        Simulation.Settings settings = Simulation.Settings.defaults(seed);
+        AbortSwitch abort = new AbortSwitch();
+        SimulatedVm vm = new SimulatedVm(topology, SoftwareDevice.Side.SOURCE, p, abort, settings.engine(), seed);
         vm.startSoftware();
         TimeUnit.NANOSECONDS.sleep(settings.warmUp().toNanos());
         MigrationResult r = new SourceMigration(topology.vm(), vm.passthroughDevices(), vm.engine(), plan, vm.hooks(), abort,

@@ -107,6 +107,9 @@ final class PlanCommand implements Callable<Integer> {
 
     /** The topology in {@code file}; a missing file or a format error is bad input (exit 2). */
     static Topology read(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new BadInputException(file + ": is a directory, expected a topology file");
+        }
         if (!Files.isRegularFile(file)) {
             throw new BadInputException(file + ": no such file");
         }

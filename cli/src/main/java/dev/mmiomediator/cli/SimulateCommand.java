@@ -131,7 +131,8 @@ final class SimulateCommand implements Callable<Integer> {
             sb.append("  P2P writes ").append(r.p2pAccesses()).append(": forwarded ").append(r.forwarded())
                     .append(", failed ").append(r.failed()).append(", queued ").append(r.queued())
                     .append(" (replayed ").append(r.replayed()).append(", carried to the destination ")
-                    .append(r.carried()).append("); abort requests ").append(r.aborts()).append('\n');
+                    .append(r.carried()).append("); accesses that asked to abort ").append(r.aborts())
+                    .append('\n');
             sb.append("  integrity: lost ").append(r.lost()).append(", duplicated ").append(r.duplicated())
                     .append(", ").append(r.outcome().equals("completed") ? "destination" : "source")
                     .append(" RAM and BARs ").append(r.imagesMatch() ? "equal" : "DIFFER FROM")

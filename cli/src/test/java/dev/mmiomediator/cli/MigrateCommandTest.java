@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -63,6 +66,22 @@ class MigrateCommandTest {
             Thread.sleep(20);
         }
         throw new AssertionError("destination never listened");
+    }
+
+    @Test
+    void aBadOrClosedAddressIsBadInputInOneLine() throws IOException {
+        PoliciesCommandTest.assertBadInput(CliRun.of("migrate", "--to", "localhost"),
+                "--to localhost: expected HOST:PORT with PORT 1 to 65535");
+        PoliciesCommandTest.assertBadInput(CliRun.of("migrate", "--to", "127.0.0.1:70000"),
+                "--to 127.0.0.1:70000: expected HOST:PORT with PORT 1 to 65535");
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        CliRun r = CliRun.of("migrate", "--to", "127.0.0.1:" + closed);
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("mmio-mediator: --to 127.0.0.1:" + closed + ": cannot connect: "), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
     }
 
     @ParameterizedTest

@@ -66,6 +66,9 @@ class SimulateCommandTest {
                 "--settle-ms -1: expected 0 to 60000");
         PoliciesCommandTest.assertBadInput(CliRun.of("simulate", "/no/such/file.topology"),
                 "/no/such/file.topology: no such file");
+        PoliciesCommandTest.assertBadInput(CliRun.of("simulate", "--seed", "one"),
+                "Invalid value for option '--seed': 'one' is not a long");
+        PoliciesCommandTest.assertBadInput(CliRun.of("simulate", "/"), "/: is a directory, expected a topology file");
         PoliciesCommandTest.assertBadInput(CliRun.of("simulate", "--policy", "queue-and-replay", "--option",
                 "read-fallback=maybe"), "policy 'queue-and-replay': read-fallback=maybe, expected abort or fail");
     }

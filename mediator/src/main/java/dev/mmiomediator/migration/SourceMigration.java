@@ -144,6 +144,7 @@ public final class SourceMigration {
                 bytes = stream.readableBytes();
                 progress.accept("source: sending " + bytes + " bytes (" + queued.size() + " held P2P writes) to "
                         + channel.peer());
+                check(); // the last point a cancel needs no word from the destination; after it, its reply decides
                 stream.readBytes(channel.out(), stream.readableBytes());
                 channel.out().flush();
             } finally {

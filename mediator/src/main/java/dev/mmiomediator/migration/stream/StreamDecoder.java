@@ -321,7 +321,6 @@ final class StreamDecoder {
         return new StreamFormatException(section, index - base, problem);
     }
 
-    /** Takes {@code n} payload bytes for {@code field}; returns the index of the first. */
     /** The queued write being read, or -1. */
     private long entryIndex = -1;
 
@@ -330,6 +329,7 @@ final class StreamDecoder {
         return entryIndex < 0 ? field : "queued write " + entryIndex + " " + field;
     }
 
+    /** Takes {@code n} payload bytes for {@code field}; returns the index of the first. */
     private int take(long n, String field) throws StreamFormatException {
         return take(n, field, "");
     }

@@ -21,12 +21,18 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** The in-memory transport: a whole migration through {@link MigrationChannel#inMemoryPair()}, and a user cancel. */
+/**
+ * The in-memory transport: a whole migration through {@link MigrationChannel#inMemoryPair()}, and a user cancel at
+ * every point of the source's run up to sending the stream.
+ */
 class InMemoryMigrationTest {
     private static final Topology VM = TopologyParser.defaultVm();
 
-    private static MigrationResult[] migrate(boolean cancel) throws Exception {
+    /** @param cancelAt 0: cancel before the run; n: at the source's n-th progress line; -1: never */
+    private static MigrationResult[] migrate(int cancelAt) throws Exception {
         QueueAndReplayPolicy policy = new QueueAndReplayPolicy();
         MigrationPlan plan = MigrationPlanner.plan(VM, policy.name(), policy, true);
         AbortSwitch abort = new AbortSwitch();
@@ -39,11 +45,16 @@ class InMemoryMigrationTest {
                 destination.passthroughDevices(), destination.engine(), plan, destination.hooks(), line -> { }).run(pair[1]));
         source.startSoftware();
         TimeUnit.MILLISECONDS.sleep(30);
-        if (cancel) {
+        if (cancelAt == 0) {
             abort.cancel("the user cancelled");
         }
+        int[] lines = new int[1];
         MigrationResult sent = new SourceMigration(VM.vm(), source.passthroughDevices(), source.engine(), plan, source.hooks(),
-                abort, Duration.ofMillis(50), line -> { }).run(pair[0]);
+                abort, Duration.ofMillis(50), line -> {
+                    if (++lines[0] == cancelAt) {
+                        abort.cancel("the user cancelled");
+                    }
+                }).run(pair[0]);
         MigrationResult got = received.get(60, TimeUnit.SECONDS);
         source.stopSoftware();
         destination.stopSoftware();
@@ -55,21 +66,29 @@ class InMemoryMigrationTest {
         }
         assertEquals("", running.actualImage().firstDifference(expected));
         running.devices().values().forEach(d -> assertEquals(MigrationState.RUNNING, d.device().state()));
+        assertEquals(source.acceptedP2pWrites() + (sent.completed() ? destination.acceptedP2pWrites() : 0),
+                running.deviceWrites(), "P2P writes lost or duplicated");
+        if (!sent.completed()) {
+            destination.devices().values().forEach(d -> assertEquals(MigrationState.RUNNING, d.device().state()));
+            assertEquals(destination.blankImage(), destination.actualImage(), "the destination changed");
+        }
         return new MigrationResult[] {sent, got};
     }
 
     @Test
     void aWholeMigrationInMemory() throws Exception {
-        MigrationResult[] r = migrate(false);
+        MigrationResult[] r = migrate(-1);
         assertEquals("completed", r[0].outcome(), r[0].reason());
         assertEquals("completed", r[1].outcome(), r[1].reason());
         assertEquals(r[0].queuedCarried(), r[1].queuedCarried());
     }
 
-    @Test
-    void aUserCancelReturnsEveryDeviceToRunning() throws Exception {
-        MigrationResult[] r = migrate(true);
-        assertEquals("aborted", r[0].outcome());
+    /** Lines 1 to 6 follow the plan's six source steps (with pre-copy), line 7 the VM's stop, line 8 the sending. */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 2, 3, 4, 5, 6, 7, 8})
+    void aUserCancelReturnsEveryDeviceToRunning(int cancelAt) throws Exception {
+        MigrationResult[] r = migrate(cancelAt);
+        assertEquals("aborted", r[0].outcome(), r[0].reason());
         assertEquals("the user cancelled", r[0].reason());
         assertEquals("refused", r[1].outcome());
     }

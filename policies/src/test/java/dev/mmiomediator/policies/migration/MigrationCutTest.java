@@ -16,6 +16,7 @@ import dev.mmiomediator.migration.sim.SimulatedVm;
 import dev.mmiomediator.migration.sim.SoftwareDevice;
 import dev.mmiomediator.migration.sim.VmImage;
 import dev.mmiomediator.policies.QueueAndReplayPolicy;
+import dev.mmiomediator.policy.PolicyCounters;
 import dev.mmiomediator.policy.PolicyEngine;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
@@ -126,7 +127,7 @@ class MigrationCutTest {
         }
     }
 
-    private record Outcome(MigrationResult source, MigrationResult destination, byte[] sent) {
+    private record Outcome(MigrationResult source, MigrationResult destination, byte[] sent, long replayed) {
     }
 
     private static Outcome migrate(long cutAt, long flipAt) throws Exception {
@@ -157,7 +158,12 @@ class MigrationCutTest {
             TimeUnit.MILLISECONDS.sleep(20);
             source.stopSoftware();
             destination.stopSoftware();
+            long replayed = 0;
             if (!sent.completed()) {
+                PolicyCounters counters = source.engine().counters();
+                replayed = counters.total(PolicyCounters.Counter.REPLAYED);
+                assertEquals(counters.total(PolicyCounters.Counter.QUEUED), replayed,
+                        "every write held on the source replayed there: " + counters);
                 for (SimulatedPassthroughDevice d : source.devices().values()) {
                     assertEquals(MigrationState.RUNNING, d.device().state(), d.device().address() + " on the source");
                     assertEquals(0, source.engine().heldCount(d.device().address()), "held writes left behind");
@@ -175,7 +181,7 @@ class MigrationCutTest {
                 }
                 assertEquals(destination.blankImage(), destination.actualImage(), "the destination changed");
             }
-            return new Outcome(sent, got, channel.sent.toByteArray());
+            return new Outcome(sent, got, channel.sent.toByteArray(), replayed);
         } finally {
             source.stopSoftware();
             destination.stopSoftware();
@@ -206,11 +212,14 @@ class MigrationCutTest {
         System.out.println("MigrationCutTest: stream of " + stream.length + " bytes in " + sections.size()
                 + " sections; cutting at " + cuts.size() + " points: " + cuts);
         List<String> where = new ArrayList<>();
+        long replayed = 0;
         for (long cut : cuts) {
             Outcome o = migrate(cut, -1);
             assertEquals("aborted", o.source().outcome(), "cut at " + cut);
             where.add(o.destination().reason());
+            replayed += o.replayed();
         }
+        assertTrue(replayed > 0, "no cut left the source holding writes: the replay on cancel was not tested");
         String all = String.join("\n", where);
         for (String section : List.of("device-state", "queued-writes", "end")) {
             assertTrue(all.contains(section), "no cut was refused inside a " + section + " section:\n" + all);
