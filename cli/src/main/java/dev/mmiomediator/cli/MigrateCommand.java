@@ -162,15 +162,16 @@ final class MigrateCommand implements Callable<Integer> {
             throw new BadInputException("--listen " + role.listen + ": expected a port 0 to 65535");
         }
         Simulation.Settings settings = Simulation.Settings.defaults(seed);
-        SimulatedVm vm = new SimulatedVm(topology, SoftwareDevice.Side.DESTINATION, p, new AbortSwitch(),
-                settings.engine(), seed + 1000);
+        AbortSwitch abort = new AbortSwitch();
+        SimulatedVm vm = new SimulatedVm(topology, SoftwareDevice.Side.DESTINATION, p, abort, settings.engine(),
+                seed + 1000);
         List<PassthroughDevice> devices = vm.passthroughDevices();
         MigrationResult r;
         try (ServerSocket server = new ServerSocket(role.listen, 1, InetAddress.getByName(bind))) {
             server.setSoTimeout(timeoutSeconds * 1000);
             progress("listening on " + server.getInetAddress().getHostAddress() + ":" + server.getLocalPort());
             MigrationChannel channel = MigrationChannel.accept(server, Duration.ofSeconds(timeoutSeconds));
-            r = new DestinationMigration(devices, vm.engine(), plan, vm.hooks(), this::progress).run(channel);
+            r = new DestinationMigration(devices, vm.engine(), plan, vm.hooks(), abort, this::progress).run(channel);
         } catch (IOException e) {
             throw new BadInputException("--listen " + role.listen + " on " + bind + ": " + e.getMessage());
         }

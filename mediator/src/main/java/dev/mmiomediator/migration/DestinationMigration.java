@@ -32,7 +32,9 @@ import java.util.function.Consumer;
  * newer access; the VM's own DMA started (so accesses to devices still RESUMING go through the policy, queued under
  * {@code queue-and-replay}); then the devices started one by one (P2P-capable ones through RUNNING_P2P), each
  * replaying the writes held for it when it first accepts. The reply {@code OK} goes back once every device runs;
- * {@code REFUSED <reason>} otherwise.
+ * {@code REFUSED <reason>} otherwise, also when the policy asked to cancel the migration while the devices loaded
+ * and started (an access from the VM's DMA to a device still RESUMING, under {@code abort-migration}): the source then
+ * resumes with everything it held, and this side's VM is to be discarded.
  *
  * <p><b>Note:</b> one {@link #run} per instance, on one thread.
  */
@@ -44,20 +46,24 @@ public final class DestinationMigration {
     private final PolicyEngine engine;
     private final MigrationPlan plan;
     private final VmHooks hooks;
+    private final AbortSwitch abort;
     private final Consumer<String> progress;
     private final PathLog paths;
 
     /**
      * @param devices  the passthrough devices, RUNNING as freshly opened, each registered with {@code engine}
+     * @param abort    the {@link dev.mmiomediator.policy.MigrationControl} {@code engine} was given: a request to
+     *                 cancel, made before the reply, refuses the migration
      * @param progress receives one line per step
      */
     public DestinationMigration(List<PassthroughDevice> devices, PolicyEngine engine, MigrationPlan plan,
-                                VmHooks hooks, Consumer<String> progress) {
+                                VmHooks hooks, AbortSwitch abort, Consumer<String> progress) {
         this.devices = new LinkedHashMap<>();
         devices.forEach(d -> this.devices.put(d.address(), d));
         this.engine = Objects.requireNonNull(engine, "engine");
         this.plan = Objects.requireNonNull(plan, "plan");
         this.hooks = Objects.requireNonNull(hooks, "hooks");
+        this.abort = Objects.requireNonNull(abort, "abort");
         this.progress = Objects.requireNonNull(progress, "progress");
         this.paths = new PathLog(this.devices.values());
     }
@@ -88,6 +94,11 @@ public final class DestinationMigration {
             } catch (RuntimeException | IOException e) {
                 undo();
                 return refuse(channel, "loading failed: " + e.getMessage(), 0);
+            }
+            String cancelled = abort.reason();
+            if (cancelled != null) {
+                undo();
+                return refuse(channel, "cancelled on the destination: " + cancelled, 0);
             }
             long downtime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             channel.reply("OK");

@@ -100,7 +100,7 @@ public final class Simulation {
             source.startSoftware();
             TimeUnit.NANOSECONDS.sleep(settings.warmUp().toNanos());
             DestinationMigration in = new DestinationMigration(destination.passthroughDevices(), destination.engine(), plan,
-                    destination.hooks(), tagged);
+                    destination.hooks(), destinationAbort, tagged);
             CompletableFuture<MigrationResult> received = CompletableFuture.supplyAsync(() -> {
                 try {
                     return in.run(MigrationChannel.accept(server, Duration.ofSeconds(30)));

@@ -68,6 +68,10 @@ final class StreamDecoder {
                         + found.toString().trim() + ", expected 4d 4d 49 4f 4d 49 47 00 (\"MMIOMIG\\0\")");
             }
         }
+        if (n == 0) {
+            throw new StreamFormatException("magic", 0, "truncated: empty, the sender closed before sending a "
+                    + "stream (a source that cancels before it sends anything does this)");
+        }
         if (n < MAGIC.length) {
             throw new StreamFormatException("magic", n, "truncated: " + n + " of the " + MAGIC.length
                     + " magic bytes");

@@ -1,6 +1,7 @@
 package dev.mmiomediator.policies.migration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mmiomediator.migration.AbortSwitch;
 import dev.mmiomediator.migration.DestinationMigration;
@@ -31,18 +32,27 @@ import org.junit.jupiter.params.provider.ValueSource;
 class InMemoryMigrationTest {
     private static final Topology VM = TopologyParser.defaultVm();
 
-    /** @param cancelAt 0: cancel before the run; n: at the source's n-th progress line; -1: never */
-    private static MigrationResult[] migrate(int cancelAt) throws Exception {
+    /**
+     * @param cancelAt 0: cancel before the run; n: at the source's n-th progress line; -1: never
+     * @param destinationCancel a reason to cancel the destination gets before the stream arrives (as a policy asks
+     *                          through its engine), or null
+     */
+    private static MigrationResult[] migrate(int cancelAt, String destinationCancel) throws Exception {
         QueueAndReplayPolicy policy = new QueueAndReplayPolicy();
         MigrationPlan plan = MigrationPlanner.plan(VM, policy.name(), policy, true);
         AbortSwitch abort = new AbortSwitch();
         SimulatedVm source = new SimulatedVm(VM, SoftwareDevice.Side.SOURCE, policy, abort,
                 PolicyEngine.Settings.DEFAULT, 21);
-        SimulatedVm destination = new SimulatedVm(VM, SoftwareDevice.Side.DESTINATION, policy, new AbortSwitch(),
+        AbortSwitch destinationAbort = new AbortSwitch();
+        SimulatedVm destination = new SimulatedVm(VM, SoftwareDevice.Side.DESTINATION, policy, destinationAbort,
                 PolicyEngine.Settings.DEFAULT, 22);
+        if (destinationCancel != null) {
+            destinationAbort.requestAbort(destinationCancel);
+        }
         MigrationChannel[] pair = MigrationChannel.inMemoryPair();
         CompletableFuture<MigrationResult> received = CompletableFuture.supplyAsync(() -> new DestinationMigration(
-                destination.passthroughDevices(), destination.engine(), plan, destination.hooks(), line -> { }).run(pair[1]));
+                destination.passthroughDevices(), destination.engine(), plan, destination.hooks(), destinationAbort,
+                line -> { }).run(pair[1]));
         source.startSoftware();
         TimeUnit.MILLISECONDS.sleep(30);
         if (cancelAt == 0) {
@@ -68,7 +78,7 @@ class InMemoryMigrationTest {
         running.devices().values().forEach(d -> assertEquals(MigrationState.RUNNING, d.device().state()));
         assertEquals(source.acceptedP2pWrites() + (sent.completed() ? destination.acceptedP2pWrites() : 0),
                 running.deviceWrites(), "P2P writes lost or duplicated");
-        if (!sent.completed()) {
+        if (!sent.completed() && destinationCancel == null) {
             destination.devices().values().forEach(d -> assertEquals(MigrationState.RUNNING, d.device().state()));
             assertEquals(destination.blankImage(), destination.actualImage(), "the destination changed");
         }
@@ -77,7 +87,7 @@ class InMemoryMigrationTest {
 
     @Test
     void aWholeMigrationInMemory() throws Exception {
-        MigrationResult[] r = migrate(-1);
+        MigrationResult[] r = migrate(-1, null);
         assertEquals("completed", r[0].outcome(), r[0].reason());
         assertEquals("completed", r[1].outcome(), r[1].reason());
         assertEquals(r[0].queuedCarried(), r[1].queuedCarried());
@@ -87,9 +97,24 @@ class InMemoryMigrationTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 1, 2, 3, 4, 5, 6, 7, 8})
     void aUserCancelReturnsEveryDeviceToRunning(int cancelAt) throws Exception {
-        MigrationResult[] r = migrate(cancelAt);
+        MigrationResult[] r = migrate(cancelAt, null);
         assertEquals("aborted", r[0].outcome(), r[0].reason());
         assertEquals("the user cancelled", r[0].reason());
         assertEquals("refused", r[1].outcome());
+    }
+
+    /**
+     * A policy on the destination asks to cancel (under {@code abort-migration}, an access to a device still
+     * RESUMING): the destination refuses instead of replying OK, and the source resumes with nothing lost.
+     */
+    @Test
+    void aCancelAskedOnTheDestinationRefusesAndTheSourceResumes() throws Exception {
+        String why = "write 0000:02:00.0 BAR 0+0x8/8 by nvme (target RESUMING): decided ABORT_MIGRATION";
+        MigrationResult[] r = migrate(-1, why);
+        assertEquals("refused", r[1].outcome());
+        assertEquals("cancelled on the destination: " + why, r[1].reason());
+        assertEquals("aborted", r[0].outcome(), r[0].reason());
+        assertTrue(r[0].reason().contains(why), r[0].reason());
+        assertEquals(0, r[0].queuedCarried(), "nothing counts as carried to a destination that refused");
     }
 }

@@ -136,13 +136,14 @@ class MigrationCutTest {
         PolicyEngine.Settings settings = PolicyEngine.Settings.DEFAULT;
         AbortSwitch abort = new AbortSwitch();
         SimulatedVm source = new SimulatedVm(VM, SoftwareDevice.Side.SOURCE, policy, abort, settings, 11);
-        SimulatedVm destination = new SimulatedVm(VM, SoftwareDevice.Side.DESTINATION, policy, new AbortSwitch(),
+        AbortSwitch destinationAbort = new AbortSwitch();
+        SimulatedVm destination = new SimulatedVm(VM, SoftwareDevice.Side.DESTINATION, policy, destinationAbort,
                 settings, 12);
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture<MigrationResult> received = CompletableFuture.supplyAsync(() -> {
                 try {
                     return new DestinationMigration(destination.passthroughDevices(), destination.engine(), plan,
-                            destination.hooks(), line -> { }).run(MigrationChannel.accept(server, Duration.ofSeconds(20)));
+                            destination.hooks(), destinationAbort, line -> { }).run(MigrationChannel.accept(server, Duration.ofSeconds(20)));
                 } catch (IOException e) {
                     throw new IllegalStateException(e);
                 }
