@@ -48,7 +48,7 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = {"-Xms3g", "-Xmx3g", "-XX:+AlwaysPreTouch"}) // pre-touched heap: see package-info
 public class DmaBenchmark {
     private static final int RAM_SIZE = 64 << 20;
     private static final int SEQ_MASK = (1 << 20) - 1;
