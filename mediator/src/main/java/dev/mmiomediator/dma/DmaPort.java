@@ -14,9 +14,9 @@ import java.util.Objects;
  * boundaries and the pieces' results are OR-ed ({@link MemTxResult}).
  *
  * <ul>
- *   <li>RAM: copied; writes to ROM and read-only RAM are ignored (OK), as in QEMU. The memory is fetched from
- *       the region on every access, so {@link dev.mmiomediator.memory.MemoryRegion#setRamBacking} takes effect
- *       at once.</li>
+ *   <li>RAM: copied; writes to ROM and read-only RAM are ignored (OK), as in QEMU. A port keeps the memory of
+ *       the RAM section it hit last; {@link dev.mmiomediator.memory.MemoryRegion#setRamBacking} commits a topology
+ *       change, so a new backing is used from that commit on (at once outside a transaction).</li>
  *   <li>MMIO: split into accesses of the region's valid sizes, naturally aligned where possible.</li>
  *   <li>P2P sections (non-vCPU initiators only): handed to the mediator's {@link P2pHandler}.</li>
  *   <li>Unassigned addresses: reads return 0, writes are dropped, {@link MemTxResult#DECODE_ERROR}.</li>
@@ -35,6 +35,13 @@ public final class DmaPort {
     private MediatedView mruView;
     private Section mru;
     private int result;
+    // the last-hit RAM section, flattened into the port so a hit reads one cache line: its start, last - start,
+    // memory (null: the last hit was no plain RAM section), offset delta, and whether writes are ignored
+    private long ramStart;
+    private long ramSpan;
+    private RamBacking ram;
+    private long ramDelta;
+    private boolean ramReadOnly;
 
     DmaPort(Mediator mediator, Initiator initiator) {
         this.mediator = mediator;
@@ -75,7 +82,32 @@ public final class DmaPort {
         s = v.section(i);
         mru = s;
         mruView = v;
+        if (s.kind == Section.Kind.RAM) {
+            ramStart = s.start;
+            ramSpan = s.last - s.start;
+            ram = s.region.ramBacking();
+            ramDelta = s.regionDelta;
+            ramReadOnly = s.readOnly;
+        } else {
+            ram = null;
+        }
         return s;
+    }
+
+    /**
+     * Whether {@code [addr, addr + size)} lies in one RAM section of {@code v}; if so, the port's last-hit RAM fields
+     * describe it. {@code addr + size} must not pass 2^64 (so {@code off + size - 1} cannot overflow).
+     */
+    private boolean inRam(MediatedView v, long addr, int size) {
+        long off = addr - ramStart;
+        if (v != mruView || ram == null || Long.compareUnsigned(off, ramSpan) > 0) {
+            Section s = lookup(v, addr);
+            if (s == null || s.kind != Section.Kind.RAM) {
+                return false;
+            }
+            off = addr - ramStart;
+        }
+        return Long.compareUnsigned(off + size - 1, ramSpan) <= 0;
     }
 
     /**
@@ -90,10 +122,9 @@ public final class DmaPort {
             return 0;
         }
         MediatedView v = mediator.view(vcpu);
-        Section s = lookup(v, addr);
-        if (s != null && s.kind == Section.Kind.RAM && Long.compareUnsigned(addr - s.start + size - 1, s.last - s.start) <= 0) {
+        if (inRam(v, addr, size)) {
             result = MemTxResult.OK;
-            return s.region.ramBacking().read(addr + s.regionDelta, size);
+            return ram.read(addr + ramDelta, size);
         }
         result = access(v, addr, size, false, scratch, null, 0);
         long value = 0;
@@ -115,10 +146,9 @@ public final class DmaPort {
             return MemTxResult.ACCESS_ERROR;
         }
         MediatedView v = mediator.view(vcpu);
-        Section s = lookup(v, addr);
-        if (s != null && s.kind == Section.Kind.RAM && Long.compareUnsigned(addr - s.start + size - 1, s.last - s.start) <= 0) {
-            if (!s.readOnly) {
-                s.region.ramBacking().write(addr + s.regionDelta, size, value);
+        if (inRam(v, addr, size)) {
+            if (!ramReadOnly) {
+                ram.write(addr + ramDelta, size, value);
             }
             return MemTxResult.OK;
         }

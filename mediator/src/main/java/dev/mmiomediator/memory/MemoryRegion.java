@@ -198,7 +198,7 @@ public final class MemoryRegion {
             synchronized (this) {
                 b = ramBacking;
                 if (b == null) {
-                    Size sz = size();
+                    Size sz = size; // not size(): the system lock is never taken inside this one
                     if (!SparseRam.canBack(sz)) {
                         throw new IllegalStateException("region '" + name + "' of " + sz + " is too large for RAM backing");
                     }
@@ -219,7 +219,9 @@ public final class MemoryRegion {
     }
 
     /**
-     * Gives a RAM-like region its memory, e.g. a {@link ByteBufRam} over memory the emulator already owns.
+     * Gives a RAM-like region its memory, e.g. a {@link ByteBufRam} over memory the emulator already owns. This is a
+     * topology change: views built from now on, and DMA through them, use the new memory (at once outside a
+     * transaction, at its commit inside one).
      *
      * @throws IllegalArgumentException if the region is not RAM-like or the backing is smaller than the region
      */
@@ -233,8 +235,11 @@ public final class MemoryRegion {
             throw new IllegalArgumentException("backing of " + Size.hex(backing.size()) + " bytes for region '" + name
                     + "' of " + sz + ": expected at least the region's size");
         }
-        synchronized (this) {
-            ramBacking = backing;
+        synchronized (system) {
+            synchronized (this) {
+                ramBacking = backing;
+            }
+            system.changed(); // views and DMA ports bind a RAM section's memory: a commit makes them take the new one
         }
     }
 
