@@ -62,7 +62,8 @@ public final class Simulation {
      * @param lost           accepted P2P writes the devices never took (must be 0)
      * @param duplicated     P2P writes the devices took more often than they were accepted (must be 0)
      * @param downtimeMillis from the first device stop to the destination's reply (0 if blocked)
-     * @param imagesMatch    whether the running side's RAM and BARs equal the expected image
+     * @param imagesMatch    whether the running side's RAM and BARs equal the expected image, and every software
+     *                       device's RAM DMA succeeded and read back its own last writes
      * @param sourcePaths    per device, the states it went through on the source
      * @param destinationPaths per device, the states it went through on the destination
      * @param plan           the plan (verdict and reasons)
@@ -137,6 +138,18 @@ public final class Simulation {
             boolean match = actual.equals(expected);
             if (!match) {
                 tagged.accept("image mismatch: " + actual.firstDifference(expected));
+            }
+            // RAM DMA never meets a policy: a failed RAM write or a read-back that differs from the device's own
+            // last write is corruption too
+            long ramErrors = 0;
+            for (SimulatedVm vm : List.of(source, destination)) {
+                for (SoftwareDevice s : vm.software()) {
+                    ramErrors += s.ramErrors();
+                }
+            }
+            if (ramErrors != 0) {
+                tagged.accept("software devices saw " + ramErrors + " failed RAM writes or wrong read-backs");
+                match = false;
             }
             long accepted = source.acceptedP2pWrites() + (completed ? destination.acceptedP2pWrites() : 0);
             long taken = running.deviceWrites();
