@@ -7,7 +7,6 @@ import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.RegionKind;
 import dev.mmiomediator.memory.UnsignedKeys;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -77,20 +76,17 @@ public final class MediatedView {
         if (n == 0) {
             Arrays.fill(buckets, -1);
         } else {
-            int floor = 0;
-            for (int b = 0; b < count; b++) {
-                long offset = (long) b << shift;
-                if (Long.compareUnsigned(offset, span) > 0) {
-                    floor = n - 1;
-                } else {
-                    long key = UnsignedKeys.key(base + offset);
-                    while (floor + 1 < n && keys[floor + 1] <= key) {
-                        floor++;
-                    }
-                }
-                buckets[b] = floor;
+            // buckets from the first one starting at or after section i-1's start, up to the first one starting at
+            // or after section i's, have section i-1 as their floor
+            long mask = (1L << shift) - 1; // shift <= 63
+            int b = 0;
+            for (int i = 1; i < n; i++) {
+                long off = sections[i].start - base;
+                int first = (int) (off >>> shift) + ((off & mask) == 0 ? 0 : 1);
+                Arrays.fill(buckets, b, first, i - 1);
+                b = first;
             }
-            buckets[count] = n - 1;
+            Arrays.fill(buckets, b, count + 1, n - 1);
         }
     }
 
@@ -105,11 +101,37 @@ public final class MediatedView {
      * @param ramOnly for non-vCPU views: device MMIO (not only BARs) becomes {@link Section.Kind#FAULT}
      */
     public static MediatedView build(FlatView flat, boolean vcpu, boolean ramOnly) {
-        List<Section> out = new ArrayList<>(flat.size());
+        Sections out = new Sections(flat.size());
         for (int i = 0, n = flat.size(); i < n; i++) {
-            add(out, section(flat.range(i), vcpu, ramOnly));
+            out.add(section(flat.range(i), vcpu, ramOnly));
         }
-        return new MediatedView(out.toArray(new Section[0]), vcpu);
+        return new MediatedView(out.toArray(), vcpu);
+    }
+
+    /**
+     * The vCPU view of {@code flat}, equal to {@code build(flat, true, false)}, reusing the section of
+     * {@code previous} (the vCPU view of {@code previousFlat}) for every range the renderer carried over unchanged
+     * from {@code previousFlat} (the same {@link FlatRange} object): a republish then makes new sections only for
+     * what changed.
+     */
+    public static MediatedView vcpuViewOf(FlatView flat, FlatView previousFlat, MediatedView previous) {
+        if (!previous.vcpu || previous.sections.length != previousFlat.size()) {
+            return build(flat, true, false); // not the pair this view came from: nothing to reuse
+        }
+        int n = flat.size();
+        Section[] sections = new Section[n];
+        int j = 0;
+        for (int i = 0; i < n; i++) {
+            FlatRange r = flat.range(i);
+            long key = UnsignedKeys.key(r.start());
+            while (j < previous.keys.length && previous.keys[j] < key) {
+                j++;
+            }
+            Section old = j < previous.keys.length && previousFlat.range(j) == r ? previous.sections[j] : null;
+            // a FAULT section may be RAM now: whether a region can have memory is not part of its flat range
+            sections[i] = old != null && old.kind != Section.Kind.FAULT ? old : section(r, true, false);
+        }
+        return new MediatedView(sections, true);
     }
 
     /**
@@ -124,26 +146,38 @@ public final class MediatedView {
                     + vcpuView.sections.length + " sections");
         }
         int n = flat.size();
-        List<Section> out = new ArrayList<>(n);
+        Sections out = new Sections(n);
         for (int i = 0; i < n; i++) {
             Section v = vcpuView.sections[i];
             boolean differs = flat.range(i).passthroughBar() != null
                     || (ramOnly && (v.kind == Section.Kind.MMIO || v.kind == Section.Kind.ROMD));
-            add(out, differs ? section(flat.range(i), false, ramOnly) : v);
+            out.add(differs ? section(flat.range(i), false, ramOnly) : v);
         }
-        Section[] sections = out.toArray(new Section[0]);
+        Section[] sections = out.toArray();
         return sections.length == n ? new MediatedView(sections, false, vcpuView) : new MediatedView(sections, false);
     }
 
-    /** Appends {@code s} to {@code out}, merged into the last section where both are pieces of one BAR. */
-    private static void add(List<Section> out, Section s) {
-        int last = out.size() - 1;
-        if (last >= 0 && out.get(last).canMerge(s)) {
-            Section p = out.get(last);
-            out.set(last, new Section(p.start, s.last, p.kind, p.region, p.regionDelta, p.readOnly, null, p.bar,
-                    p.barDelta));
-        } else {
-            out.add(s);
+    /** Sections in address order, each P2P piece merged into the one before it where both are pieces of one BAR. */
+    private static final class Sections {
+        private final Section[] a;
+        private int n;
+
+        Sections(int capacity) {
+            a = new Section[capacity];
+        }
+
+        void add(Section s) {
+            if (n > 0 && a[n - 1].canMerge(s)) {
+                Section p = a[n - 1];
+                a[n - 1] = new Section(p.start, s.last, p.kind, p.region, p.regionDelta, p.readOnly, null, p.bar,
+                        p.barDelta);
+            } else {
+                a[n++] = s;
+            }
+        }
+
+        Section[] toArray() {
+            return n == a.length ? a : Arrays.copyOf(a, n);
         }
     }
 

@@ -51,7 +51,7 @@ public final class Mediator {
 
     private void rebuild(AddressSpace as, FlatView previous, FlatView current) {
         MediatedView oldDevice = deviceView;
-        MediatedView newVcpu = MediatedView.build(current, true, false);
+        MediatedView newVcpu = MediatedView.vcpuViewOf(current, previous, vcpuView);
         MediatedView newDevice = MediatedView.devicesOf(newVcpu, current, ramOnly);
         vcpuView = newVcpu;
         deviceView = newDevice;

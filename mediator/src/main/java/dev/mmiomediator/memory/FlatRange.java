@@ -119,6 +119,13 @@ public final class FlatRange {
                 && romdMode == next.romdMode;
     }
 
+    /** Whether {@code o} is the same range with the same attributes (every field equal). */
+    boolean sameAs(FlatRange o) {
+        return start == o.start && last == o.last && region == o.region && offsetInRegion == o.offsetInRegion
+                && readOnly == o.readOnly && nonVolatile == o.nonVolatile && romdMode == o.romdMode
+                && java.util.Objects.equals(passthroughBar, o.passthroughBar) && offsetInBar == o.offsetInBar;
+    }
+
     FlatRange mergedWith(FlatRange next) {
         return new FlatRange(start, next.last, region, offsetInRegion, readOnly, nonVolatile, romdMode,
                 passthroughBar, offsetInBar);

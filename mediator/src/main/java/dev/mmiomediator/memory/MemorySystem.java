@@ -194,7 +194,8 @@ public final class MemorySystem {
                 }
                 view = none;
             } else {
-                view = byRoot.computeIfAbsent(root, Renderer::renderFrom);
+                FlatView previous = as.flatView();
+                view = byRoot.computeIfAbsent(root, r -> Renderer.renderFrom(r, previous));
             }
             as.publish(view);
         }

@@ -99,12 +99,31 @@ final class Renderer {
 
     /** Renders from {@code root} exactly (no flat-view-root descent); {@code null} gives an empty view. */
     static FlatView renderFrom(MemoryRegion root) {
+        return renderFrom(root, FlatView.empty());
+    }
+
+    /**
+     * Renders from {@code root} exactly, reusing each range of {@code previous} that comes out the same, so that
+     * consumers of successive views (the mediator) can tell unchanged ranges by identity.
+     */
+    static FlatView renderFrom(MemoryRegion root, FlatView previous) {
         if (root == null) {
             return new FlatView(null, new FlatRange[0]);
         }
         Renderer r = new Renderer();
         r.render(root, Wide.ZERO, 0, -1L, false, false);
-        return new FlatView(root, r.simplified());
+        FlatRange[] ranges = r.simplified();
+        int j = 0;
+        for (int i = 0; i < ranges.length; i++) {
+            long start = UnsignedKeys.key(ranges[i].start());
+            while (j < previous.size() && UnsignedKeys.key(previous.range(j).start()) < start) {
+                j++;
+            }
+            if (j < previous.size() && previous.range(j).sameAs(ranges[i])) {
+                ranges[i] = previous.range(j);
+            }
+        }
+        return new FlatView(root, ranges);
     }
 
     private void render(MemoryRegion mr, Wide base, long clipStart, long clipLast, boolean readOnly, boolean nonVolatile) {

@@ -8,6 +8,7 @@ import dev.mmiomediator.fixtures.regions.RandomRegionTrees;
 import dev.mmiomediator.fixtures.regions.RegionSpec;
 import dev.mmiomediator.fixtures.regions.RegionTreeSpec;
 import dev.mmiomediator.memory.FlatRange;
+import dev.mmiomediator.memory.FlatView;
 import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.vfio.PciAddress;
 import io.netty.buffer.ByteBuf;
@@ -152,11 +153,18 @@ class DmaDifferentialTest {
                 changed = " (after changes: " + m.change(rnd) + ")";
                 aim = aim(m);
                 stats.changes++;
-                // the published device view is derived from the vCPU view; it must equal one built on its own
+                // the published views reuse the previous vCPU view's sections and derive the device view from the
+                // vCPU view; each must equal one built on its own
+                FlatView flat = m.mediator.space().flatView();
                 List<Section> derived = m.mediator.view(Initiator.softwareDevice("x")).sections();
-                List<Section> own = MediatedView.build(m.mediator.space().flatView(), false, m.ramOnly).sections();
+                List<Section> own = MediatedView.build(flat, false, m.ramOnly).sections();
                 if (!derived.equals(own)) {
                     problems.add("device view" + changed + " differs from MediatedView.build:\n" + derived + "\n" + own);
+                }
+                List<Section> reused = m.mediator.view(Initiator.vcpu()).sections();
+                List<Section> fresh = MediatedView.build(flat, true, false).sections();
+                if (!reused.equals(fresh)) {
+                    problems.add("vCPU view" + changed + " differs from MediatedView.build:\n" + reused + "\n" + fresh);
                 }
             }
             int w = rnd.nextInt(who.length);

@@ -12,6 +12,7 @@ import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.MemoryRegionOps;
 import dev.mmiomediator.memory.MemorySystem;
 import dev.mmiomediator.memory.PassthroughBar;
+import dev.mmiomediator.memory.RamBacking;
 import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.vfio.PciAddress;
 import io.netty.buffer.ByteBuf;
@@ -690,6 +691,32 @@ class DmaPortTest {
         assertEquals(MemTxResult.OK, port.write(0x10, 4, 0x12345678));
         assertEquals(0x12345678, mine.getIntLE(0x10));
         assertEquals(0x12345678, port.read(0x10, 4));
+    }
+
+    @Test
+    void ramTooLargeForSparseMemoryFaultsUntilItIsGivenABacking() {
+        MemoryRegion huge = sys.ram("huge", Size.of(1L << 63)); // past SparseRam's 2^62
+        MemoryRegion window = sys.alias("window", huge, 0x1000, Size.of(0x1000));
+        system.addSubregion(window, 0x70000);
+        Mediator m = mediator();
+        DmaPort port = nic(m);
+        assertEquals(MemTxResult.ACCESS_ERROR, port.write(0x70010, 8, 1));
+        system.addSubregion(sys.ram("elsewhere", Size.of(0x1000)), 0x80000); // a commit that leaves the window as it was
+        assertEquals(MemTxResult.ACCESS_ERROR, port.write(0x70010, 8, 1));
+        long[] stored = new long[1];
+        huge.setRamBacking(new RamBacking() { // e.g. a device model's own huge, mostly unbacked window
+            @Override public long size() { return 1L << 63; }
+            @Override public long read(long offset, int size) { return offset == 0x1010 ? stored[0] : 0; }
+            @Override public void write(long offset, int size, long value) { if (offset == 0x1010) stored[0] = value; }
+            @Override public void read(long offset, byte[] dst, int dstIndex, int length) { }
+            @Override public void write(long offset, byte[] src, int srcIndex, int length) { }
+            @Override public void read(long offset, ByteBuf dst, int dstIndex, int length) { }
+            @Override public void write(long offset, ByteBuf src, int srcIndex, int length) { }
+        });
+        // the range renders as before, but the region can have memory now: its section is RAM, not a reused FAULT
+        assertEquals(MemTxResult.OK, port.write(0x70010, 8, 0x5a5a));
+        assertEquals(0x5a5a, port.read(0x70010, 8));
+        assertEquals(0x5a5a, stored[0]);
     }
 
     @Test

@@ -29,6 +29,9 @@ import java.util.concurrent.TimeUnit;
  *       builds them on every commit: the vCPU view, then the device view derived from it
  *       ({@link MediatedView#devicesOf}). This is the mediator's whole share of a republish; the rest of
  *       {@code commit} is the memory system's re-render.</li>
+ *   <li>{@code republish}: the same two views as a commit really builds them after one range appeared or
+ *       disappeared: from the new flat view, the previous flat view and the previous vCPU view, so the sections of
+ *       unchanged ranges are reused ({@link MediatedView#vcpuViewOf}).</li>
  *   <li>{@code commit}: a whole republish as an emulator triggers it: one region enabled or disabled, the memory
  *       system re-renders the flat view, the mediator builds the vCPU and the device views and publishes each
  *       with one volatile store.</li>
@@ -50,12 +53,22 @@ public class RepublishBenchmark {
 
     private RangeMap.MediatorTopology topology;
     private FlatView flat;
+    /** Two successive flat views: without and with the spare range; and the latest vCPU view of each. */
+    private final FlatView[] flats = new FlatView[2];
+    private final MediatedView[] vcpus = new MediatedView[2];
+    private int at;
 
     /** Builds and renders the map. */
     @Setup(Level.Trial)
     public void setUp() {
         topology = new RangeMap(size).mediator();
         flat = topology.mediator().space().flatView();
+        flats[0] = flat;
+        topology.toggle(); // rendered with flats[0] as the previous view, as a commit does
+        flats[1] = topology.mediator().space().flatView();
+        topology.toggle();
+        vcpus[0] = MediatedView.build(flats[0], true, false);
+        vcpus[1] = MediatedView.vcpuViewOf(flats[1], flats[0], vcpus[0]);
     }
 
     /** Builds the device view of the rendered map. */
@@ -69,6 +82,16 @@ public class RepublishBenchmark {
     public MediatedView views() {
         MediatedView vcpu = MediatedView.build(flat, true, false);
         return MediatedView.devicesOf(vcpu, flat, false);
+    }
+
+    /** Both views after one range appeared or disappeared, reusing the previous vCPU view's sections. */
+    @Benchmark
+    public MediatedView republish() {
+        int from = at;
+        at ^= 1;
+        MediatedView vcpu = MediatedView.vcpuViewOf(flats[at], flats[from], vcpus[from]);
+        vcpus[at] = vcpu;
+        return MediatedView.devicesOf(vcpu, flats[at], false);
     }
 
     /** One topology change, rendered, mediated and published. */
