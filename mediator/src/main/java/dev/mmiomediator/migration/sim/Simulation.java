@@ -139,18 +139,6 @@ public final class Simulation {
             if (!match) {
                 tagged.accept("image mismatch: " + actual.firstDifference(expected));
             }
-            // RAM DMA never meets a policy: a failed RAM write or a read-back that differs from the device's own
-            // last write is corruption too
-            long ramErrors = 0;
-            for (SimulatedVm vm : List.of(source, destination)) {
-                for (SoftwareDevice s : vm.software()) {
-                    ramErrors += s.ramErrors();
-                }
-            }
-            if (ramErrors != 0) {
-                tagged.accept("software devices saw " + ramErrors + " failed RAM writes or wrong read-backs");
-                match = false;
-            }
             long accepted = source.acceptedP2pWrites() + (completed ? destination.acceptedP2pWrites() : 0);
             long taken = running.deviceWrites();
             PolicyCounters sc = source.engine().counters();
@@ -159,13 +147,21 @@ public final class Simulation {
             long forwarded = 0;
             long failed = 0;
             long queued = 0;
+            long ramErrors = 0;
             for (SimulatedVm vm : List.of(source, destination)) {
                 for (SoftwareDevice s : vm.software()) {
                     p2p += s.p2pWrites();
                     forwarded += s.forwarded();
                     failed += s.failed();
                     queued += s.queued();
+                    ramErrors += s.ramErrors();
                 }
+            }
+            // RAM DMA never meets a policy: a failed RAM write or a read-back that differs from the device's own
+            // last write is corruption too
+            if (ramErrors != 0) {
+                tagged.accept("software devices saw " + ramErrors + " failed RAM writes or wrong read-backs");
+                match = false;
             }
             String outcome = completed ? "completed" : "aborted";
             String reason = completed ? "" : !sent.reason().isEmpty() ? sent.reason() : got.reason();
