@@ -88,17 +88,37 @@ public final class MigrationStream {
                     + length + " bytes, expected at most " + Integer.MAX_VALUE);
         }
         ByteBuf out = alloc.buffer((int) length, (int) length);
+        ByteBuf frame = Unpooled.buffer(READ_CHUNK);
         try {
-            writeStream(image, out, length);
+            writeStream(image, frame, f -> {
+                out.writeBytes(f);
+                f.clear();
+            });
             return out;
+        } catch (IOException e) {
+            out.release();
+            throw new IllegalStateException("a buffer does no I/O", e);
         } catch (RuntimeException | Error e) {
             out.release();
             throw e;
+        } finally {
+            frame.release();
         }
     }
 
-    private static void writeStream(MigrationImage image, ByteBuf out, long length) {
-        int streamStart = out.writerIndex();
+    /** Where {@link #writeStream} puts each finished frame; it must consume the frame's bytes and clear it. */
+    @FunctionalInterface
+    private interface FrameSink {
+        void take(ByteBuf frame) throws IOException;
+    }
+
+    /**
+     * Builds the stream frame by frame in {@code out} (the magic with the header frame), handing each to
+     * {@code sink}, and keeps the whole-stream CRC32C as it goes.
+     */
+    private static StreamDigest writeStream(MigrationImage image, ByteBuf out, FrameSink sink) throws IOException {
+        long length = encodedLength(image);
+        CRC32C stream = new CRC32C();
         out.writeBytes(MAGIC);
         int number = 0;
         int frame = beginFrame(out, SectionType.HEADER, number++);
@@ -110,12 +130,14 @@ public final class MigrationStream {
         out.writeByte(vm.length);
         out.writeBytes(vm);
         endFrame(out, frame);
+        emit(out, stream, sink);
         for (DeviceSection d : image.devices()) {
             frame = beginFrame(out, SectionType.DEVICE_STATE, number++);
             writeAddress(out, d.device());
             out.writeInt(d.flags().bits());
             out.writeBytes(d.state());
             endFrame(out, frame);
+            emit(out, stream, sink);
         }
         for (RamSection r : image.ram()) {
             frame = beginFrame(out, SectionType.RAM, number++);
@@ -125,6 +147,7 @@ public final class MigrationStream {
             out.writeLong(r.offset());
             out.writeBytes(r.data());
             endFrame(out, frame);
+            emit(out, stream, sink);
         }
         frame = beginFrame(out, SectionType.QUEUED_WRITES, number++);
         out.writeInt(image.queuedWrites().size());
@@ -140,11 +163,19 @@ public final class MigrationStream {
             out.writeBytes(w.data());
         }
         endFrame(out, frame);
-        int streamCrc = crc(out, streamStart, out.writerIndex() - streamStart);
+        emit(out, stream, sink);
+        int streamCrc = (int) stream.getValue();
         frame = beginFrame(out, SectionType.END, number);
         writeCounts(out, image);
         out.writeInt(streamCrc);
         endFrame(out, frame);
+        sink.take(out);
+        return new StreamDigest(length, streamCrc);
+    }
+
+    private static void emit(ByteBuf frame, CRC32C stream, FrameSink sink) throws IOException {
+        stream.update(frame.nioBuffer(frame.readerIndex(), frame.readableBytes()));
+        sink.take(frame);
     }
 
     private static void writeCounts(ByteBuf out, MigrationImage image) {
@@ -196,106 +227,84 @@ public final class MigrationStream {
      *                               truncated, corrupt, reordered, of an unknown version, or otherwise not valid
      */
     public static MigrationImage decode(ByteBuf in) throws StreamFormatException {
-        MigrationImage image = new StreamDecoder(in, in.readerIndex(), in.writerIndex()).decode();
-        in.readerIndex(in.writerIndex());
-        return image;
+        int base = in.readerIndex();
+        int end = in.writerIndex();
+        StreamDecoder d = new StreamDecoder(StreamLimits.NONE, null, null);
+        StreamDecoder.checkMagic(in, base, end);
+        d.magic(in, base);
+        int pos = base + MAGIC.length;
+        for (;;) {
+            String section = d.next(in, pos, end);
+            if (pos == end) {
+                throw new StreamFormatException(section, pos - base, "truncated: the stream ends (after "
+                        + (pos - base) + " bytes) where this section should start");
+            }
+            if (end - pos < FRAME_HEADER) {
+                throw new StreamFormatException(section, pos - base, "truncated: " + (end - pos) + " of the "
+                        + FRAME_HEADER + " bytes of the frame header");
+            }
+            int length = d.payloadLength(in, pos, pos - base);
+            long follow = end - pos - FRAME_HEADER;
+            if (length + CRC_BYTES > follow) {
+                throw new StreamFormatException(section, pos - base + 8, "truncated: a payload of " + length
+                        + " bytes and a 4-byte CRC32C should follow the frame header, " + follow
+                        + " bytes do (or the length is corrupt)");
+            }
+            MigrationImage image;
+            try {
+                image = d.frame(in, pos, pos - base);
+            } catch (IOException e) {
+                throw new IllegalStateException("no RAM sink, no I/O", e);
+            }
+            pos += FRAME_OVERHEAD + length;
+            if (image != null) {
+                if (pos != end) {
+                    throw new StreamFormatException("trailing bytes", pos - base, (end - pos)
+                            + " bytes after the end marker, expected none");
+                }
+                in.readerIndex(end);
+                return image;
+            }
+        }
     }
 
     /**
-     * Reads exactly one stream from {@code in} (a socket's stream, say), up to and including its end marker,
-     * buffering it, then {@linkplain #decode decodes} it. Never reads past the end marker, nor past the stream
-     * length the header announces.
-     *
-     * <p>Memory grows with the bytes that really arrive; a section whose declared length would take the stream past
-     * {@code maxBytes} (or a header announcing a longer stream) is refused as soon as its length is read. A stream
-     * that does not start with the magic is refused after its first eight bytes.
+     * Reads exactly one stream from {@code in} (a socket's stream, say), up to and including its end marker, and
+     * returns the image, RAM included; never reads past the end marker. Memory follows the bytes that really come,
+     * within {@link StreamLimits#DEFAULT} and a stream of at most {@code maxBytes}; a destination that must not
+     * hold the RAM uses a {@link StreamReader} with a {@link RamSink}.
      *
      * @param maxBytes the longest stream to accept, at least 1
      * @throws StreamFormatException if the input ends before the end marker (the message says {@code truncated}),
-     *                               the stream exceeds {@code maxBytes}, or it is not valid
+     *                               the stream exceeds a limit, or it is not valid
      * @throws IOException           if reading {@code in} fails
      */
     public static MigrationImage read(InputStream in, long maxBytes) throws IOException, StreamFormatException {
-        Objects.requireNonNull(in, "in");
-        if (maxBytes < 1) {
-            throw new IllegalArgumentException("maxBytes " + maxBytes + ", expected at least 1");
-        }
-        long limit = Math.min(maxBytes, Integer.MAX_VALUE);
-        ByteBuf buf = Unpooled.buffer(READ_CHUNK);
-        try {
-            if (!fill(in, buf, Math.min(MAGIC.length, limit))) {
-                return decodeTruncated(buf);
-            }
-            StreamDecoder.checkMagic(buf, 0, buf.writerIndex());
-            for (int number = 0; buf.writerIndex() < limit; number++) {
-                int start = buf.writerIndex();
-                if (!fill(in, buf, Math.min(FRAME_HEADER, limit - start))) {
-                    return decodeTruncated(buf);
-                }
-                if (buf.writerIndex() - start < FRAME_HEADER) {
-                    break; // the limit cuts the frame header: decode says so
-                }
-                long frameEnd = start + FRAME_OVERHEAD + buf.getUnsignedInt(start + 8);
-                if (frameEnd > limit) {
-                    boolean byHeader = limit < Math.min(maxBytes, Integer.MAX_VALUE);
-                    throw new StreamFormatException(StreamDecoder.describe(buf, start, buf.writerIndex(), number,
-                            null), start, "a payload of " + buf.getUnsignedInt(start + 8) + " bytes would take the "
-                            + "stream to " + frameEnd + " bytes, past " + (byHeader
-                            ? "the " + limit + " bytes its header announces"
-                            : "the limit of " + limit + " bytes (maxBytes " + maxBytes + ")"));
-                }
-                if (!fill(in, buf, frameEnd - buf.writerIndex())) {
-                    return decodeTruncated(buf);
-                }
-                int type = buf.getUnsignedByte(start);
-                if (type == SectionType.END.code) {
-                    break;
-                }
-                if (number == 0 && type == SectionType.HEADER.code) {
-                    long announced = StreamDecoder.announcedLength(buf, start);
-                    if (announced < 0) {
-                        break; // not a valid header: decode says why
-                    }
-                    if (announced > maxBytes) {
-                        throw new StreamFormatException(StreamDecoder.describe(buf, start, buf.writerIndex(), 0,
-                                null), start + FRAME_HEADER + STREAM_LENGTH_FIELD, "the header announces a stream of "
-                                + announced + " bytes, more than the limit of " + maxBytes + " bytes (maxBytes)");
-                    }
-                    limit = Math.min(limit, announced);
-                }
-            }
-            return decode(buf);
-        } finally {
-            buf.release();
-        }
+        StreamReader reader = new StreamReader(in, StreamLimits.DEFAULT.withMaxStreamBytes(maxBytes), null, null);
+        reader.header();
+        return reader.rest().image();
     }
 
-    /** Reads {@code n} bytes into {@code buf}; false if the input ends first. */
-    private static boolean fill(InputStream in, ByteBuf buf, long n) throws IOException {
-        while (n > 0) {
-            int got = buf.writeBytes(in, (int) Math.min(n, READ_CHUNK));
-            if (got < 0) {
-                return false;
-            }
-            n -= got;
-        }
-        return true;
-    }
-
-    /** The input ended before the end marker: decoding what came says where (it cannot succeed). */
-    private static MigrationImage decodeTruncated(ByteBuf buf) throws StreamFormatException {
-        decode(buf);
-        throw new StreamFormatException("end", buf.writerIndex(), "truncated: the input ended before the end marker");
-    }
-
-    /** Writes {@link #encode encode(image)} to {@code out}. */
-    public static void write(MigrationImage image, OutputStream out) throws IOException {
+    /**
+     * Writes the stream for {@code image} to {@code out}, one frame at a time (it never holds more than one frame,
+     * so a large guest's RAM streams through), and flushes it.
+     *
+     * @return the stream's length and checksum, which the destination's {@code OK} must name
+     * @throws IOException if writing fails
+     */
+    public static StreamDigest write(MigrationImage image, OutputStream out) throws IOException {
+        Objects.requireNonNull(image, "image");
         Objects.requireNonNull(out, "out");
-        ByteBuf buf = encode(image, ByteBufAllocator.DEFAULT);
+        ByteBuf frame = Unpooled.buffer(READ_CHUNK);
         try {
-            buf.readBytes(out, buf.readableBytes());
+            StreamDigest digest = writeStream(image, frame, f -> {
+                f.readBytes(out, f.readableBytes());
+                f.clear();
+            });
+            out.flush();
+            return digest;
         } finally {
-            buf.release();
+            frame.release();
         }
     }
 }

@@ -5,37 +5,46 @@ import dev.mmiomediator.vfio.MigrationFlags;
 import dev.mmiomediator.vfio.PciAddress;
 import io.netty.buffer.ByteBuf;
 
+import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
 
 import static dev.mmiomediator.migration.stream.MigrationStream.ADDRESS_BYTES;
 import static dev.mmiomediator.migration.stream.MigrationStream.CRC_BYTES;
 import static dev.mmiomediator.migration.stream.MigrationStream.FRAME_HEADER;
+import static dev.mmiomediator.migration.stream.MigrationStream.FRAME_OVERHEAD;
 import static dev.mmiomediator.migration.stream.MigrationStream.MAGIC;
-import static dev.mmiomediator.migration.stream.MigrationStream.STREAM_LENGTH_FIELD;
 import static dev.mmiomediator.migration.stream.MigrationStream.VERSION;
 import static dev.mmiomediator.migration.stream.MigrationStream.crc;
 
 /**
- * One walk over a stream held in a buffer, checking every frame, field and count and building the image; it only
- * reads the buffer with absolute indexes, so a refusal leaves the buffer as it was. Offsets in messages count from
- * the stream's first byte.
+ * One walk over one stream, frame by frame, checking every frame, field, count and limit and building the image:
+ * {@link #magic} first, then each frame's 12 header bytes to {@link #payloadLength} (the limits are checked there,
+ * before its payload is read), then the whole frame to {@link #frame}, until the end marker's frame returns the
+ * image. The frames may come from one buffer holding the whole stream ({@link MigrationStream#decode}) or one at a
+ * time from a socket ({@link MigrationStream#read}); the decoder only reads the buffers it is given, with absolute
+ * indexes. Offsets in messages count from the stream's first byte. RAM sections go to a {@link RamSink} as they are
+ * read (or are kept, without one); everything else is kept until the end marker.
  *
  * <p><b>Note:</b> not thread-safe; one decoder decodes one stream once.
  */
 final class StreamDecoder {
-    private final ByteBuf buf;
-    private final int base;
-    private final int end;
+    private final StreamLimits limits;
+    private final RamSink ramSink;
+    private final HeaderCheck headerCheck;
+    private final CRC32C streamCrc = new CRC32C();
 
     private int number;
     private long deviceCount;
     private long ramCount;
     private long writeCount;
-    private long streamLength;
+    private long streamLength = -1;
+    private long deviceStateBytes;
+    private long ramSeen;
     private String vm;
     private boolean writesSeen;
     private final List<DeviceSection> devices = new ArrayList<>();
@@ -43,16 +52,22 @@ final class StreamDecoder {
     private final List<RamSection> ram = new ArrayList<>();
     private final List<QueuedWrite> writes = new ArrayList<>();
 
-    /** The section being read: its description, first frame byte, payload cursor and payload end. */
+    /** The frame being read: its buffer, description, first byte (index and stream offset), cursor, payload end. */
+    private ByteBuf buf;
     private String section;
     private int frame;
+    private long frameOffset;
     private int p;
     private int payloadEnd;
 
-    StreamDecoder(ByteBuf buf, int base, int end) {
-        this.buf = buf;
-        this.base = base;
-        this.end = end;
+    /**
+     * @param ramSink     receives each RAM section once its frame is checked; null keeps them in the image
+     * @param headerCheck asked right after the header section; null accepts every header
+     */
+    StreamDecoder(StreamLimits limits, RamSink ramSink, HeaderCheck headerCheck) {
+        this.limits = limits;
+        this.ramSink = ramSink;
+        this.headerCheck = headerCheck;
     }
 
     /** Checks the magic at {@code base}; a prefix of it is truncated, anything else is not a migration stream. */
@@ -76,6 +91,12 @@ final class StreamDecoder {
             throw new StreamFormatException("magic", n, "truncated: " + n + " of the " + MAGIC.length
                     + " magic bytes");
         }
+    }
+
+    /** Takes the 8 magic bytes at {@code base} of {@code b} (all there). */
+    void magic(ByteBuf b, int base) throws StreamFormatException {
+        checkMagic(b, base, base + MAGIC.length);
+        streamCrc.update(b.nioBuffer(base, MAGIC.length));
     }
 
     /**
@@ -104,36 +125,92 @@ final class StreamDecoder {
         return "section " + number + " (" + type.label + ")";
     }
 
-    /**
-     * The stream length announced by the complete header frame at {@code start}, or -1 if that frame's CRC does not
-     * match or it is not a version {@value MigrationStream#VERSION} header.
-     */
-    static long announcedLength(ByteBuf buf, int start) {
-        long length = buf.getUnsignedInt(start + 8);
-        if (length < STREAM_LENGTH_FIELD + 8 || crc(buf, start, FRAME_HEADER + (int) length)
-                != buf.getInt(start + FRAME_HEADER + (int) length)
-                || buf.getUnsignedShort(start + FRAME_HEADER) != VERSION) {
-            return -1;
-        }
-        return buf.getLong(start + FRAME_HEADER + STREAM_LENGTH_FIELD);
+    /** The next section's description from the bytes of it there are, {@code [start, end)} of {@code b}. */
+    String next(ByteBuf b, int start, int end) {
+        return describe(b, start, end, number, expected());
     }
 
-    MigrationImage decode() throws StreamFormatException {
-        checkMagic(buf, base, end);
-        int pos = base + MAGIC.length;
-        for (;; number++) {
-            SectionType type = frame(pos);
-            switch (type) {
-                case HEADER -> header();
-                case DEVICE_STATE -> device();
-                case RAM -> ram();
-                case QUEUED_WRITES -> writes();
-                case END -> {
-                    return end();
-                }
-            }
-            pos = payloadEnd + CRC_BYTES;
+    /**
+     * The payload length of the frame whose 12 header bytes are at {@code start} of {@code b}, starting at stream
+     * offset {@code offset}, once it is known to fit the limits: the frame limit, the stream limit and the stream
+     * length a header announced. Nothing of the payload need be there yet.
+     */
+    int payloadLength(ByteBuf b, int start, long offset) throws StreamFormatException {
+        long length = b.getUnsignedInt(start + 8);
+        if (length > limits.maxFrameBytes()) {
+            throw new StreamFormatException(describe(b, start, start + FRAME_HEADER, number, expected()), offset + 8,
+                    "a payload of " + length + " bytes, more than the limit of " + limits.maxFrameBytes()
+                            + " bytes per section (maxFrameBytes)");
         }
+        long frameEnd = offset + FRAME_OVERHEAD + length;
+        if (frameEnd > limits.maxStreamBytes()) {
+            throw new StreamFormatException(describe(b, start, start + FRAME_HEADER, number, expected()), offset + 8,
+                    "a payload of " + length + " bytes would take the stream to " + frameEnd + " bytes, past the "
+                            + "limit of " + limits.maxStreamBytes() + " bytes (maxStreamBytes)");
+        }
+        if (streamLength >= 0 && frameEnd > streamLength) {
+            throw new StreamFormatException(describe(b, start, start + FRAME_HEADER, number, expected()), offset + 8,
+                    "a payload of " + length + " bytes would take the stream to " + frameEnd + " bytes, past the "
+                            + streamLength + " bytes its header announces");
+        }
+        return (int) length;
+    }
+
+    /**
+     * Checks and takes the whole frame at {@code start} of {@code b} (header, payload and CRC all there), which
+     * starts at stream offset {@code offset}, after {@link #payloadLength} accepted its length.
+     *
+     * @return the image, after the end marker's frame; null before
+     * @throws IOException if the RAM sink fails
+     */
+    MigrationImage frame(ByteBuf b, int start, long offset) throws StreamFormatException, IOException {
+        this.buf = b;
+        SectionType expected = expected();
+        int length = (int) b.getUnsignedInt(start + 8);
+        section = describe(b, start, start + FRAME_OVERHEAD + length, number, expected);
+        frame = start;
+        frameOffset = offset;
+        payloadEnd = start + FRAME_HEADER + length;
+        int stored = b.getInt(payloadEnd);
+        int actual = crc(b, start, FRAME_HEADER + length);
+        if (stored != actual) {
+            throw fail(start, String.format("CRC32C 0x%08x of its %d bytes, the stream says 0x%08x: corrupt", actual,
+                    FRAME_HEADER + length, stored));
+        }
+        int code = b.getUnsignedByte(start);
+        SectionType type = SectionType.of(code);
+        if (type == null) {
+            throw fail(start, String.format("unknown section type 0x%02x, expected %s (known: %s)", code,
+                    expected.label, SectionType.known()));
+        }
+        if (type != expected) {
+            throw fail(start, "found a " + type.label + " section, expected " + expected.label + " (" + progress()
+                    + "): sections reordered, repeated or missing");
+        }
+        int flags = b.getUnsignedByte(start + 1);
+        int reserved = b.getUnsignedShort(start + 2);
+        if (flags != 0 || reserved != 0) {
+            throw fail(start + 1, String.format("frame flags 0x%02x and reserved 0x%04x, expected 0 and 0", flags,
+                    reserved));
+        }
+        long found = b.getUnsignedInt(start + 4);
+        if (found != number) {
+            throw fail(start + 4, "section number " + found + ", expected " + number
+                    + ": sections reordered, repeated or missing");
+        }
+        p = start + FRAME_HEADER;
+        switch (type) {
+            case HEADER -> header();
+            case DEVICE_STATE -> device();
+            case RAM -> ram();
+            case QUEUED_WRITES -> writes();
+            case END -> {
+                return end();
+            }
+        }
+        streamCrc.update(b.nioBuffer(start, FRAME_OVERHEAD + length));
+        number++;
+        return null;
     }
 
     /** The type the next section must have, given the header's counts and what has been read. */
@@ -142,60 +219,10 @@ final class StreamDecoder {
             return SectionType.HEADER;
         } else if (devices.size() < deviceCount) {
             return SectionType.DEVICE_STATE;
-        } else if (ram.size() < ramCount) {
+        } else if (ramSeen < ramCount) {
             return SectionType.RAM;
         }
         return writesSeen ? SectionType.END : SectionType.QUEUED_WRITES;
-    }
-
-    /** Checks the frame at {@code pos} (bounds, CRC, flags, type order, number) and positions the cursor. */
-    private SectionType frame(int pos) throws StreamFormatException {
-        SectionType expected = expected();
-        section = describe(buf, pos, end, number, expected);
-        frame = pos;
-        if (pos == end) {
-            throw fail(pos, "truncated: the stream ends (after " + (pos - base) + " bytes) where this section, "
-                    + expected.label + ", should start");
-        }
-        if (end - pos < FRAME_HEADER) {
-            throw fail(pos, "truncated: " + (end - pos) + " of the " + FRAME_HEADER + " bytes of the frame header");
-        }
-        long length = buf.getUnsignedInt(pos + 8);
-        long follow = end - pos - FRAME_HEADER;
-        if (length + CRC_BYTES > follow) {
-            throw fail(pos + 8, "truncated: a payload of " + length + " bytes and a 4-byte CRC32C should follow the "
-                    + "frame header, " + follow + " bytes do (or the length is corrupt)");
-        }
-        payloadEnd = pos + FRAME_HEADER + (int) length;
-        int stored = buf.getInt(payloadEnd);
-        int actual = crc(buf, pos, FRAME_HEADER + (int) length);
-        if (stored != actual) {
-            throw fail(pos, String.format("CRC32C 0x%08x of its %d bytes, the stream says 0x%08x: corrupt", actual,
-                    FRAME_HEADER + length, stored));
-        }
-        int code = buf.getUnsignedByte(pos);
-        SectionType type = SectionType.of(code);
-        if (type == null) {
-            throw fail(pos, String.format("unknown section type 0x%02x, expected %s (known: %s)", code,
-                    expected.label, SectionType.known()));
-        }
-        if (type != expected) {
-            throw fail(pos, "found a " + type.label + " section, expected " + expected.label + " (" + progress()
-                    + "): sections reordered, repeated or missing");
-        }
-        int flags = buf.getUnsignedByte(pos + 1);
-        int reserved = buf.getUnsignedShort(pos + 2);
-        if (flags != 0 || reserved != 0) {
-            throw fail(pos + 1, String.format("frame flags 0x%02x and reserved 0x%04x, expected 0 and 0", flags,
-                    reserved));
-        }
-        long found = buf.getUnsignedInt(pos + 4);
-        if (found != number) {
-            throw fail(pos + 4, "section number " + found + ", expected " + number
-                    + ": sections reordered, repeated or missing");
-        }
-        p = pos + FRAME_HEADER;
-        return type;
     }
 
     private String progress() {
@@ -203,7 +230,7 @@ final class StreamDecoder {
             return "a stream starts with its header";
         }
         return "the header announces " + deviceCount + " device-state and " + ramCount + " ram sections and "
-                + writeCount + " queued writes; " + devices.size() + " device-state and " + ram.size()
+                + writeCount + " queued writes; " + devices.size() + " device-state and " + ramSeen
                 + " ram sections read";
     }
 
@@ -221,6 +248,20 @@ final class StreamDecoder {
         int vmLength = u8("VM name length");
         vm = utf8(vmLength, "VM name");
         done();
+        if (streamLength > limits.maxStreamBytes()) {
+            throw fail(at + 4, "the header announces a stream of " + streamLength + " bytes, more than the limit of "
+                    + limits.maxStreamBytes() + " bytes (maxStreamBytes)");
+        }
+        if (writeCount > limits.maxQueuedWrites()) {
+            throw fail(at + 20, "the header announces " + writeCount + " queued writes, more than the limit of "
+                    + limits.maxQueuedWrites() + " (maxQueuedWrites)");
+        }
+        if (headerCheck != null) {
+            String problem = headerCheck.problem(vm, deviceCount, ramCount, writeCount);
+            if (problem != null) {
+                throw fail(at, problem);
+            }
+        }
     }
 
     private void device() throws StreamFormatException {
@@ -239,16 +280,32 @@ final class StreamDecoder {
             throw fail(at, "device " + device + " again: its state is already in section " + first
                     + ", expected one section per device");
         }
+        deviceStateBytes += payloadEnd - p;
+        if (deviceStateBytes > limits.maxDeviceStateBytes()) {
+            throw fail(p, "device states of " + deviceStateBytes + " bytes so far, more than the limit of "
+                    + limits.maxDeviceStateBytes() + " bytes (maxDeviceStateBytes)");
+        }
         devices.add(new DeviceSection(device, flags, bytes(payloadEnd - p, "state")));
     }
 
-    private void ram() throws StreamFormatException {
+    private void ram() throws StreamFormatException, IOException {
         int at = p;
         String region = utf8(u16("region name length"), "region name");
         long offset = u64("offset");
         byte[] data = bytes(payloadEnd - p, "data");
+        RamSection s;
         try {
-            ram.add(new RamSection(region, offset, data));
+            s = new RamSection(region, offset, data);
+        } catch (IllegalArgumentException e) {
+            throw fail(at, e.getMessage());
+        }
+        ramSeen++;
+        if (ramSink == null) {
+            ram.add(s);
+            return;
+        }
+        try {
+            ramSink.accept(s);
         } catch (IllegalArgumentException e) {
             throw fail(at, e.getMessage());
         }
@@ -299,21 +356,19 @@ final class StreamDecoder {
         int crcAt = p;
         int stored = (int) u32("stream CRC32C");
         done();
-        int actual = crc(buf, base, frame - base);
+        int actual = (int) streamCrc.getValue();
         if (stored != actual) {
             throw fail(crcAt, String.format("CRC32C 0x%08x of the stream's first %d bytes, the end marker says 0x%08x:"
-                    + " sections altered, reordered or replaced", actual, frame - base, stored));
+                    + " sections altered, reordered or replaced", actual, frameOffset, stored));
         }
-        int streamEnd = payloadEnd + CRC_BYTES;
-        if (streamEnd != end) {
-            throw new StreamFormatException("trailing bytes", streamEnd - base, (end - streamEnd)
-                    + " bytes after the end marker, expected none");
+        long streamEnd = frameOffset + (payloadEnd + CRC_BYTES - frame);
+        if (streamLength != streamEnd) {
+            throw new StreamFormatException("section 0 (header)", MAGIC.length + FRAME_HEADER
+                    + MigrationStream.STREAM_LENGTH_FIELD, "the header announces a stream of " + streamLength
+                    + " bytes, the end marker ends it after " + streamEnd);
         }
-        if (streamLength != streamEnd - base) {
-            throw new StreamFormatException("section 0 (header)", MAGIC.length + FRAME_HEADER + STREAM_LENGTH_FIELD,
-                    "the header announces a stream of " + streamLength + " bytes, the end marker ends it after "
-                            + (streamEnd - base));
-        }
+        streamBytes = streamEnd;
+        streamChecksum = stored;
         try {
             return new MigrationImage(vm, devices, ram, writes);
         } catch (IllegalArgumentException e) {
@@ -322,7 +377,30 @@ final class StreamDecoder {
     }
 
     private StreamFormatException fail(int index, String problem) {
-        return new StreamFormatException(section, index - base, problem);
+        return new StreamFormatException(section, frameOffset + (index - frame), problem);
+    }
+
+    private long streamBytes = -1;
+    private int streamChecksum;
+
+    /** The stream's length in bytes, once the end marker is read; -1 before. */
+    long streamBytes() {
+        return streamBytes;
+    }
+
+    /** The stream's CRC32C (the end marker's), once the end marker is read. */
+    int streamChecksum() {
+        return streamChecksum;
+    }
+
+    /** The number of the next section (the header is 0). */
+    int number() {
+        return number;
+    }
+
+    /** The header's values, once the header section is read. */
+    StreamHeader announced() {
+        return new StreamHeader(vm, deviceCount, ramCount, writeCount, streamLength);
     }
 
     /** The queued write being read, or -1. */
