@@ -74,6 +74,18 @@
  * <tr><td>12</td><td>4</td><td>CRC32C of the whole stream before this frame (magic included)</td></tr>
  * </table>
  *
+ * <p>A CRC32C field holds the value {@link java.util.zip.CRC32C#getValue} gives (CRC-32C: reflected polynomial
+ * {@code 0x82f63b78}, initial value and final XOR {@code 0xffffffff}; {@code 0xe3069283} for the ASCII bytes
+ * {@code 123456789}), written big-endian like every other integer.
+ *
+ * <p><b>A worked example</b>: the test resource {@code mediator/src/test/resources/migration/golden-v1.hex} is a
+ * complete 395-byte stream written out one field a line, each with its offset and meaning: VM {@code golden}, two
+ * DEVICE_STATE sections (STOP_COPY|P2P with five state bytes; STOP_COPY with none), three RAM sections (one with a
+ * region name of multi-byte UTF-8) and three queued writes. {@code golden-v1.bin} beside it holds the same bytes
+ * raw. {@code GoldenStreamTest} builds the stream by hand from the tables above, computing only the CRCs, and
+ * checks that it equals both files, that decoding gives its image field by field and that encoding that image
+ * gives it byte for byte; a second implementation can check its reader and writer against the same files.
+ *
  * <h2>What a reader refuses</h2>
  * Checked in stream order, first problem wins: a wrong magic; a frame header, payload or CRC that runs past the end
  * of the bytes ("truncated"); a frame CRC mismatch ("corrupt"); an unknown type, or a type other than the one the
