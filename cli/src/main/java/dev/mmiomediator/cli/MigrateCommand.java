@@ -3,6 +3,7 @@ package dev.mmiomediator.cli;
 import dev.mmiomediator.migration.AbortSwitch;
 import dev.mmiomediator.migration.DestinationMigration;
 import dev.mmiomediator.migration.MigrationChannel;
+import dev.mmiomediator.migration.MigrationListener;
 import dev.mmiomediator.migration.MigrationResult;
 import dev.mmiomediator.migration.SourceMigration;
 import dev.mmiomediator.migration.plan.MigrationPlan;
@@ -13,6 +14,7 @@ import dev.mmiomediator.migration.sim.SimulatedVm;
 import dev.mmiomediator.migration.sim.Simulation;
 import dev.mmiomediator.migration.sim.SoftwareDevice;
 import dev.mmiomediator.migration.sim.VmImage;
+import dev.mmiomediator.migration.stream.StreamLimits;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.PolicyCounters;
 import dev.mmiomediator.vfio.MigrationState;
@@ -83,8 +85,34 @@ final class MigrateCommand implements Callable<Integer> {
     long seed = 1;
 
     @Option(names = "--timeout-s", paramLabel = "S", defaultValue = "60",
-            description = "Destination: how long to wait for the source; both: for each read (default ${DEFAULT-VALUE}).")
+            description = "The longest any single wait may last (default ${DEFAULT-VALUE}): connecting, each read or "
+                    + "write without progress, the VM's stop; the destination's wait for a source.")
     int timeoutSeconds;
+
+    @Option(names = "--transfer-timeout-s", paramLabel = "S", defaultValue = "600",
+            description = "The longest the whole stream may take (default ${DEFAULT-VALUE}): source, sending it and "
+                    + "reading the reply; destination, receiving it from its first byte. A stalled or slow peer makes "
+                    + "the source cancel and resume, the destination refuse.")
+    int transferTimeoutSeconds;
+
+    @Option(names = "--handshake-timeout-s", paramLabel = "S", defaultValue = "10",
+            description = "Destination: how long a connection has to present a valid stream header naming this VM "
+                    + "(default ${DEFAULT-VALUE}); connections that do not are refused and the destination waits on.")
+    int handshakeTimeoutSeconds;
+
+    @Option(names = "--max-stream-bytes", paramLabel = "N", defaultValue = "68719476736",
+            description = "Destination: the longest stream accepted (default ${DEFAULT-VALUE}, 64 GiB; its RAM is staged "
+                    + "in a temporary file, not in memory).")
+    long maxStreamBytes;
+
+    @Option(names = "--max-frame-bytes", paramLabel = "N", defaultValue = "16777216",
+            description = "Destination: the longest section accepted (default ${DEFAULT-VALUE}, 16 MiB): the most "
+                    + "stream bytes held in memory at once.")
+    int maxFrameBytes;
+
+    @Option(names = "--max-held-writes", paramLabel = "N", defaultValue = "262144",
+            description = "Destination: the most carried P2P writes accepted (default ${DEFAULT-VALUE}).")
+    long maxHeldWrites;
 
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
@@ -94,9 +122,12 @@ final class MigrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        if (timeoutSeconds < 1 || timeoutSeconds > 3600) {
-            throw new BadInputException("--timeout-s " + timeoutSeconds + ": expected 1 to 3600");
-        }
+        range("--timeout-s", timeoutSeconds, 1, 3600);
+        range("--transfer-timeout-s", transferTimeoutSeconds, 1, 86400);
+        range("--handshake-timeout-s", handshakeTimeoutSeconds, 1, 3600);
+        range("--max-stream-bytes", maxStreamBytes, 64, Long.MAX_VALUE);
+        range("--max-frame-bytes", maxFrameBytes, 64, StreamLimits.NONE.maxFrameBytes());
+        range("--max-held-writes", maxHeldWrites, 0, 0xffff_ffffL);
         Topology topology = SimulateCommand.topology(topologyFile);
         P2pPolicy p = SimulateCommand.create(policy, options);
         MigrationPlan plan = MigrationPlanner.plan(topology, policy, p, true);
@@ -115,6 +146,12 @@ final class MigrateCommand implements Callable<Integer> {
         out.print(json ? json(report) : text(report));
         out.flush();
         return 0;
+    }
+
+    private static void range(String option, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new BadInputException(option + " " + value + ": expected " + min + " to " + max);
+        }
     }
 
     private void progress(String line) {
@@ -141,8 +178,11 @@ final class MigrateCommand implements Callable<Integer> {
         SimulatedVm vm = new SimulatedVm(topology, SoftwareDevice.Side.SOURCE, p, abort, settings.engine(), seed);
         vm.startSoftware();
         TimeUnit.NANOSECONDS.sleep(settings.warmUp().toNanos());
-        MigrationResult r = new SourceMigration(topology.vm(), vm.passthroughDevices(), vm.engine(), plan, vm.hooks(), abort,
-                settings.settle(), this::progress).run(channel);
+        SourceMigration.Settings timeouts = new SourceMigration.Settings(settings.settle(),
+                Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(timeoutSeconds),
+                Duration.ofSeconds(transferTimeoutSeconds));
+        MigrationResult r = new SourceMigration(topology.vm(), vm.passthroughDevices(), vm.engine(), plan, vm.hooks(),
+                abort, timeouts, this::progress).run(channel);
         TimeUnit.NANOSECONDS.sleep(settings.after().toNanos());
         vm.stopSoftware();
         result(report, r);
@@ -166,15 +206,26 @@ final class MigrateCommand implements Callable<Integer> {
         SimulatedVm vm = new SimulatedVm(topology, SoftwareDevice.Side.DESTINATION, p, abort, settings.engine(),
                 seed + 1000);
         List<PassthroughDevice> devices = vm.passthroughDevices();
-        MigrationResult r;
-        try (ServerSocket server = new ServerSocket(role.listen, 1, InetAddress.getByName(bind))) {
-            server.setSoTimeout(timeoutSeconds * 1000);
-            progress("listening on " + server.getInetAddress().getHostAddress() + ":" + server.getLocalPort());
-            MigrationChannel channel = MigrationChannel.accept(server, Duration.ofSeconds(timeoutSeconds));
-            r = new DestinationMigration(devices, vm.engine(), plan, vm.hooks(), abort, this::progress).run(channel);
+        DestinationMigration.Settings receiving = new DestinationMigration.Settings(
+                new StreamLimits(maxStreamBytes, maxFrameBytes, StreamLimits.DEFAULT.maxDeviceStateBytes(),
+                        maxHeldWrites), Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(transferTimeoutSeconds),
+                null);
+        DestinationMigration destination = new DestinationMigration(topology.vm(), devices, vm.engine(), plan,
+                vm.hooks(), abort, receiving, this::progress);
+        ServerSocket server;
+        try {
+            server = new ServerSocket(role.listen, 16, InetAddress.getByName(bind));
         } catch (IOException e) {
             throw new BadInputException("--listen " + role.listen + " on " + bind + ": " + e.getMessage());
         }
+        if (!server.getInetAddress().isLoopbackAddress()) {
+            progress("warning: listening on " + server.getInetAddress().getHostAddress() + " beyond loopback without "
+                    + "TLS: anyone who can reach this port can hand this VM device states and writes into its BARs");
+        }
+        progress("listening on " + server.getInetAddress().getHostAddress() + ":" + server.getLocalPort());
+        MigrationResult r = new MigrationListener(server, MigrationListener.Handshake.NONE,
+                Duration.ofSeconds(handshakeTimeoutSeconds), 8, this::progress)
+                .serve(destination, Duration.ofSeconds(timeoutSeconds));
         TimeUnit.NANOSECONDS.sleep(settings.after().toNanos());
         vm.stopSoftware();
         result(report, r);

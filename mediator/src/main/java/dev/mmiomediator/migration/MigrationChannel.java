@@ -8,7 +8,6 @@ import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -19,8 +18,13 @@ import java.util.Objects;
  * reads one reply line; the destination reads the stream and writes the reply. Over TCP ({@link #connect},
  * {@link #accept}) or in memory ({@link #inMemoryPair}).
  *
- * <p>The reply is one line of UTF-8: {@code OK} when the destination has loaded and started everything, or
+ * <p>The reply is one line of UTF-8: {@code OK crc32c=XXXXXXXX bytes=N} when the destination has loaded and
+ * started everything, naming the {@linkplain dev.mmiomediator.migration.stream.StreamDigest digest} of the stream it
+ * took (a source counts its held writes as carried only on an {@code OK} that names the stream it sent), or
  * {@code REFUSED <reason>} when it applied nothing (or undid what it did).
+ *
+ * <p>The channels made here have no timeouts of their own; the orchestrators put every wait on a peer under a
+ * deadline with {@link #guarded}.
  */
 public interface MigrationChannel extends Closeable {
     /** The bytes from the other side. */
@@ -60,35 +64,35 @@ public interface MigrationChannel extends Closeable {
     }
 
     /**
+     * {@code channel} with every read and write under deadlines: each must progress within {@code idle}, and all
+     * must be done within {@code overall} from now (which {@code what}, say "the stream", names in the message).
+     * A call that overruns closes the channel and fails with an {@link java.io.InterruptedIOException} saying
+     * which limit it hit.
+     */
+    static MigrationChannel guarded(MigrationChannel channel, Duration idle, Duration overall, String what) {
+        return new GuardedChannel(channel, idle, overall, what);
+    }
+
+    /**
      * Connects to a destination listening on {@code host:port}.
      *
-     * @param timeout for the connection and for each read afterwards (the reply included)
+     * @param timeout for the connection
      */
     static MigrationChannel connect(String host, int port, Duration timeout) throws IOException {
         Socket s = new Socket();
         try {
-            s.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
-            return tuned(s, timeout);
+            s.connect(new InetSocketAddress(host, port), (int) Math.max(1, timeout.toMillis()));
+            return of(s);
         } catch (IOException e) {
             s.close();
             throw e;
         }
     }
 
-    /** Waits for one source on {@code server}, with {@code timeout} for each read afterwards. */
-    static MigrationChannel accept(ServerSocket server, Duration timeout) throws IOException {
-        return tuned(server.accept(), timeout);
-    }
-
-    private static MigrationChannel tuned(Socket s, Duration timeout) throws IOException {
-        s.setSoTimeout((int) timeout.toMillis());
-        s.setTcpNoDelay(true);
-        return of(s);
-    }
-
-    /** A channel over a connected socket; closing it closes the socket. */
+    /** A channel over a connected socket (TLS too); closing it closes the socket. */
     static MigrationChannel of(Socket socket) throws IOException {
         Objects.requireNonNull(socket, "socket");
+        socket.setTcpNoDelay(true);
         return new StreamChannel(socket.getInputStream(),
                 new BufferedOutputStream(socket.getOutputStream(), 1 << 16),
                 "tcp " + socket.getRemoteSocketAddress(), socket);

@@ -5,6 +5,7 @@ import dev.mmiomediator.migration.plan.Step;
 import dev.mmiomediator.migration.stream.DeviceSection;
 import dev.mmiomediator.migration.stream.MigrationImage;
 import dev.mmiomediator.migration.stream.MigrationStream;
+import dev.mmiomediator.migration.stream.StreamDigest;
 import dev.mmiomediator.policy.MigrationPhase;
 import dev.mmiomediator.policy.PolicyEngine;
 import dev.mmiomediator.policy.QueuedWrite;
@@ -15,7 +16,6 @@ import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.vfio.PciAddress;
 import dev.mmiomediator.vfio.Transition;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -46,19 +46,62 @@ public final class SourceMigration {
     private final MigrationPlan plan;
     private final VmHooks hooks;
     private final AbortSwitch abort;
-    private final Duration settle;
+    private final Settings settings;
     private final Consumer<String> progress;
     private final PathLog paths;
 
     /**
-     * @param devices  the passthrough devices, RUNNING, each registered with {@code engine}
-     * @param abort    the switch the engine's migration control is (the engine must have been built with it)
-     * @param settle   how long the VM keeps running with every device stopped before it stops (the window in
-     *                 which software devices' P2P accesses meet stopped devices); zero for none
-     * @param progress receives one line per step
+     * How long the source lets things take. Every wait is bounded: a VM that does not stop, or a destination that
+     * stalls, makes the source cancel and resume.
+     *
+     * @param settle   how long the VM keeps running with every device stopped before it stops (the window in which
+     *                 software devices' P2P accesses meet stopped devices); zero for none
+     * @param vmStop   the longest the VM may take to stop once asked
+     * @param idle     the longest one write of the stream, or the wait for the reply, may go without progress
+     * @param transfer the longest sending the stream and reading the reply may take together
+     */
+    public record Settings(Duration settle, Duration vmStop, Duration idle, Duration transfer) {
+        /** No settle window, 30 s for the VM to stop, 60 s idle, 10 minutes for the stream and its reply. */
+        public static final Settings DEFAULT = new Settings(Duration.ZERO, Duration.ofSeconds(30),
+                Duration.ofSeconds(60), Duration.ofMinutes(10));
+
+        /** @throws IllegalArgumentException naming the value if the settle window is negative or a timeout not positive */
+        public Settings {
+            Objects.requireNonNull(settle, "settle");
+            if (settle.isNegative()) {
+                throw new IllegalArgumentException("settle " + settle + ", expected zero or more");
+            }
+            DestinationMigration.positive(vmStop, "VM stop timeout");
+            DestinationMigration.positive(idle, "idle timeout");
+            DestinationMigration.positive(transfer, "transfer timeout");
+        }
+
+        /** These settings with another settle window. */
+        public Settings withSettle(Duration settle) {
+            return new Settings(settle, vmStop, idle, transfer);
+        }
+
+        /** These settings with other timeouts for the stream. */
+        public Settings withTimeouts(Duration idle, Duration transfer) {
+            return new Settings(settle, vmStop, idle, transfer);
+        }
+    }
+
+    /**
+     * A source with {@link Settings#DEFAULT} timeouts and the given settle window.
      */
     public SourceMigration(String vm, List<PassthroughDevice> devices, PolicyEngine engine, MigrationPlan plan,
                            VmHooks hooks, AbortSwitch abort, Duration settle, Consumer<String> progress) {
+        this(vm, devices, engine, plan, hooks, abort, Settings.DEFAULT.withSettle(settle), progress);
+    }
+
+    /**
+     * @param devices  the passthrough devices, RUNNING, each registered with {@code engine}
+     * @param abort    the switch the engine's migration control is (the engine must have been built with it)
+     * @param progress receives one line per step
+     */
+    public SourceMigration(String vm, List<PassthroughDevice> devices, PolicyEngine engine, MigrationPlan plan,
+                           VmHooks hooks, AbortSwitch abort, Settings settings, Consumer<String> progress) {
         this.vm = Objects.requireNonNull(vm, "vm");
         this.devices = new LinkedHashMap<>();
         devices.forEach(d -> this.devices.put(d.address(), d));
@@ -66,7 +109,7 @@ public final class SourceMigration {
         this.plan = Objects.requireNonNull(plan, "plan");
         this.hooks = Objects.requireNonNull(hooks, "hooks");
         this.abort = Objects.requireNonNull(abort, "abort switch");
-        this.settle = Objects.requireNonNull(settle, "settle");
+        this.settings = Objects.requireNonNull(settings, "settings");
         this.progress = Objects.requireNonNull(progress, "progress");
         for (Step s : plan.source()) {
             if (!this.devices.containsKey(s.device())) {
@@ -93,6 +136,9 @@ public final class SourceMigration {
         long stopStart = 0;
         long carried = 0;
         long bytes = 0;
+        boolean vmStopped = false;
+        GuardedChannel guarded = new GuardedChannel(channel, settings.idle(), settings.transfer(),
+                "sending the stream and reading the reply");
         try (channel) {
             for (Step step : plan.source()) {
                 check();
@@ -108,11 +154,14 @@ public final class SourceMigration {
             if (stopStart == 0) {
                 stopStart = System.nanoTime();
             }
-            settle();
+            String why = abort.await(settings.settle());
+            if (why != null) {
+                throw new Cancelled(why);
+            }
             hooks.requestStop();
-            while (!hooks.stopped()) {
-                check();
-                TimeUnit.MILLISECONDS.sleep(1);
+            vmStopped = true;
+            if (!hooks.awaitStopped(settings.vmStop())) {
+                throw new Cancelled("the VM did not stop within " + Deadlines.human(settings.vmStop()));
             }
             check();
             progress.accept("source: VM stopped; saving " + devices.size() + " device states, RAM and held P2P writes");
@@ -139,24 +188,28 @@ public final class SourceMigration {
                 queued.addAll(w);
             }
             MigrationImage image = new MigrationImage(vm, states, hooks.saveRam(), queued);
-            ByteBuf stream = MigrationStream.encode(image, ByteBufAllocator.DEFAULT);
+            bytes = MigrationStream.encodedLength(image);
+            progress.accept("source: sending " + bytes + " bytes (" + queued.size() + " held P2P writes) to "
+                    + channel.peer());
+            check(); // the last point a cancel needs no word from the destination; after it, its reply decides
+            guarded.limit(settings.idle(), settings.transfer(), "sending the stream and reading the reply");
+            StreamDigest digest;
             try {
-                bytes = stream.readableBytes();
-                progress.accept("source: sending " + bytes + " bytes (" + queued.size() + " held P2P writes) to "
-                        + channel.peer());
-                check(); // the last point a cancel needs no word from the destination; after it, its reply decides
-                stream.readBytes(channel.out(), stream.readableBytes());
-                channel.out().flush();
-            } finally {
-                stream.release();
+                digest = MigrationStream.write(image, guarded.out());
+            } catch (IOException e) {
+                throw refusedWhileSending(guarded, e);
             }
-            String reply = channel.readReply();
+            String expected = "OK " + digest;
+            String reply = guarded.readReply();
             if (reply == null) {
                 throw new Cancelled("the destination " + channel.peer() + " closed the connection without a reply");
             }
-            if (!reply.equals("OK")) {
-                throw new Cancelled("the destination " + channel.peer() + " refused: "
-                        + (reply.startsWith("REFUSED ") ? reply.substring(8) : reply));
+            if (reply.startsWith("REFUSED ")) {
+                throw new Cancelled("the destination " + channel.peer() + " refused: " + reply.substring(8));
+            }
+            if (!reply.equals(expected)) {
+                throw new Cancelled("the destination " + channel.peer() + " answered '" + printable(reply)
+                        + "', expected '" + expected + "' for the stream it was sent");
             }
             for (Map.Entry<PciAddress, Integer> e : held.entrySet()) {
                 engine.confirmCarried(e.getKey(), e.getValue());
@@ -167,15 +220,44 @@ public final class SourceMigration {
             progress.accept("source: completed; the destination runs the VM (downtime " + downtime + " ms)");
             return new MigrationResult("completed", "", paths.snapshot(), carried, downtime, bytes);
         } catch (Cancelled e) {
-            return cancel(e.getMessage(), stopStart, bytes);
+            return cancel(e.getMessage(), stopStart, bytes, vmStopped);
         } catch (IOException e) {
-            return cancel("transport failure with " + channel.peer() + ": " + e, stopStart, bytes);
+            return cancel("transport failure with " + channel.peer() + ": " + e.getMessage(), stopStart, bytes,
+                    vmStopped);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return cancel("interrupted", stopStart, bytes);
+            return cancel("interrupted", stopStart, bytes, vmStopped);
         } catch (RuntimeException e) {
-            return cancel("failure on the source: " + e, stopStart, bytes);
+            return cancel("failure on the source: " + e, stopStart, bytes, vmStopped);
         }
+    }
+
+    /**
+     * A write of the stream failed: a destination that refused early (a stream for another VM, say) has replied
+     * and closed; its reason is more use than a broken pipe, so it is read if it is there.
+     */
+    private Cancelled refusedWhileSending(GuardedChannel channel, IOException e) {
+        if (!(e instanceof Deadlines.Timeout)) {
+            try {
+                String reply = channel.readReply();
+                if (reply != null && reply.startsWith("REFUSED ")) {
+                    return new Cancelled("the destination " + channel.peer() + " refused: " + reply.substring(8));
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // no reply to be had: the write's failure is the reason
+            }
+        }
+        return new Cancelled("transport failure with " + channel.peer() + " while sending: " + e.getMessage());
+    }
+
+    /** {@code s} with control characters shown as {@code ?}, at most 200 characters. */
+    private static String printable(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length() && sb.length() < 200; i++) {
+            char c = s.charAt(i);
+            sb.append(Character.isISOControl(c) ? '?' : c);
+        }
+        return sb.length() < s.length() ? sb + "..." : sb.toString();
     }
 
     private void check() throws Cancelled {
@@ -185,16 +267,8 @@ public final class SourceMigration {
         }
     }
 
-    private void settle() throws Cancelled, InterruptedException {
-        long end = System.nanoTime() + settle.toNanos();
-        while (System.nanoTime() < end) {
-            check();
-            TimeUnit.MILLISECONDS.sleep(1);
-        }
-    }
-
-    /** Undoes: devices back to RUNNING (P2P-capable ones through RUNNING_P2P first), VM resumed. */
-    private MigrationResult cancel(String reason, long stopStart, long bytes) {
+    /** Undoes: devices back to RUNNING (P2P-capable ones through RUNNING_P2P first), VM resumed if it stopped. */
+    private MigrationResult cancel(String reason, long stopStart, long bytes, boolean vmStopped) {
         progress.accept("source: cancelling: " + reason);
         engine.setPhase(MigrationPhase.NONE);
         for (PassthroughDevice d : devices.values()) {
@@ -205,11 +279,9 @@ public final class SourceMigration {
         for (PassthroughDevice d : devices.values()) {
             back(d, MigrationState.RUNNING);
         }
-        hooks.requestStop();
-        while (!hooks.stopped()) {
-            Thread.onSpinWait(); // the VM's DMA threads finish their current access; no waits left to block them
+        if (vmStopped) {
+            hooks.resume(); // after a stop still under way, if the VM was slow to stop
         }
-        hooks.resume();
         long downtime = stopStart == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopStart);
         progress.accept("source: cancelled; every device RUNNING, the VM runs on the source");
         return new MigrationResult("aborted", reason, paths.snapshot(), 0, downtime, bytes);

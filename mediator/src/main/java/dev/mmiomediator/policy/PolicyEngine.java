@@ -4,10 +4,12 @@ import dev.mmiomediator.dma.MemTxResult;
 import dev.mmiomediator.dma.P2pAccess;
 import dev.mmiomediator.dma.P2pHandler;
 import dev.mmiomediator.memory.PassthroughBar;
+import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.vfio.PciBar;
 import dev.mmiomediator.vfio.StateListener;
 import org.jctools.queues.MpscArrayQueue;
 import org.slf4j.Logger;
@@ -337,15 +339,25 @@ public final class PolicyEngine implements P2pHandler {
      * Counted as {@code QUEUED} for their initiators. The capacity does not limit them (they are already
      * accepted); while they fill the queue, new writes wait as for a full queue.
      *
-     * @throws IllegalArgumentException naming the device if a write's target is not registered; nothing is then
-     *                                  imported
+     * @throws IllegalArgumentException naming the write if its target is not registered, lacks its BAR, or the
+     *                                  write does not fit inside that BAR; nothing is then imported (the engine
+     *                                  checks this itself, so a target never sees a write outside its BARs)
      */
     public void importHeld(List<QueuedWrite> writes) {
         Map<PciAddress, List<QueuedWrite>> byTarget = new LinkedHashMap<>();
         for (QueuedWrite w : writes) {
-            if (!targets.containsKey(w.device())) {
+            Target target = targets.get(w.device());
+            if (target == null) {
                 throw new IllegalArgumentException("carried write " + w + ": device " + w.device()
                         + " is not registered with the policy engine; nothing imported");
+            }
+            PciBar bar = target.device.bar(w.bar()).orElseThrow(() -> new IllegalArgumentException("carried write "
+                    + w + ": " + w.device() + " has no BAR " + w.bar() + " (it has " + target.device.bars()
+                    + "); nothing imported"));
+            if (w.offset() > bar.size() - w.length()) {
+                throw new IllegalArgumentException("carried write " + w + ": ends past its " + bar + " of "
+                        + w.device() + ", expected offset + length at most " + Size.hex(bar.size())
+                        + "; nothing imported");
             }
             byTarget.computeIfAbsent(w.device(), k -> new ArrayList<>()).add(w);
         }

@@ -29,6 +29,17 @@ public interface MigrationDriver {
     MigrationData arc(MigrationState from, MigrationState to) throws IOException;
 
     /**
+     * Checks, without touching the device, whether it could load {@code state} (bytes a saving session of a device
+     * like it produced), so that a destination can refuse a stream before it moves any device: a driver that knows
+     * its state format checks its framing and checksums here. The default accepts everything (a real VFIO device's
+     * data is opaque until the kernel loads it).
+     *
+     * @throws MigrationStreamException naming what is wrong if the device could not load it
+     */
+    default void checkState(byte[] state) throws MigrationStreamException {
+    }
+
+    /**
      * Resets the device ({@code VFIO_DEVICE_RESET}), ending any session; it is RUNNING afterwards.
      *
      * @throws IOException if the reset failed

@@ -172,6 +172,19 @@ public final class PassthroughDevice {
     }
 
     /**
+     * Checks, without touching the device, whether it could load {@code state} ({@link MigrationDriver#checkState}).
+     *
+     * @throws MigrationStreamException naming the device and what is wrong if it could not
+     */
+    public void checkState(byte[] state) throws MigrationStreamException {
+        try {
+            driver.checkState(Objects.requireNonNull(state, "state"));
+        } catch (MigrationStreamException e) {
+            throw new MigrationStreamException(address + ": " + e.getMessage());
+        }
+    }
+
+    /**
      * Moves the device to {@code target} along the kernel's path, one arc at a time.
      *
      * @return the path walked and the session the last arc opened, if any

@@ -23,6 +23,7 @@ import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -218,8 +219,29 @@ public final class SimulatedVm {
             }
 
             @Override
+            public boolean awaitStopped(Duration timeout) throws InterruptedException {
+                long end = System.nanoTime() + timeout.toNanos();
+                for (SoftwareDevice s : software) {
+                    if (!s.awaitStopped(end)) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+
+            @Override
             public void resume() {
+                stopSoftware(); // a stop under way finishes first: the workers end after their current access
                 startSoftware();
+            }
+
+            @Override
+            public void checkRam(RamSection s) {
+                if (!s.region().equals(RAM_REGION) || s.offset() > RAM_SIZE - s.data().length) {
+                    throw new IllegalArgumentException("RAM section " + s.region() + "+0x"
+                            + Long.toHexString(s.offset()) + "/" + s.data().length + ": expected region "
+                            + RAM_REGION + " within its " + RAM_SIZE + " bytes");
+                }
             }
 
             @Override
@@ -240,13 +262,7 @@ public final class SimulatedVm {
 
             @Override
             public void loadRam(List<RamSection> sections) {
-                for (RamSection s : sections) {
-                    if (!s.region().equals(RAM_REGION) || s.offset() > RAM_SIZE - s.data().length) {
-                        throw new IllegalArgumentException("RAM section " + s.region() + "+0x"
-                                + Long.toHexString(s.offset()) + "/" + s.data().length + ": expected region "
-                                + RAM_REGION + " within its " + RAM_SIZE + " bytes");
-                    }
-                }
+                sections.forEach(this::checkRam);
                 sections.forEach(s -> ram.setBytes((int) s.offset(), s.data()));
             }
         };

@@ -3,6 +3,7 @@ package dev.mmiomediator.migration.sim;
 import dev.mmiomediator.migration.AbortSwitch;
 import dev.mmiomediator.migration.DestinationMigration;
 import dev.mmiomediator.migration.MigrationChannel;
+import dev.mmiomediator.migration.MigrationListener;
 import dev.mmiomediator.migration.MigrationResult;
 import dev.mmiomediator.migration.SourceMigration;
 import dev.mmiomediator.migration.plan.MigrationPlan;
@@ -97,20 +98,26 @@ public final class Simulation {
         SimulatedVm destination = new SimulatedVm(topology, SoftwareDevice.Side.DESTINATION, policy,
                 destinationAbort, settings.engine(), settings.seed() + 1000);
         Consumer<String> tagged = line -> progress.accept(policyName + ": " + line);
-        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        try (ServerSocket server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
             source.startSoftware();
             TimeUnit.NANOSECONDS.sleep(settings.warmUp().toNanos());
-            DestinationMigration in = new DestinationMigration(destination.passthroughDevices(), destination.engine(), plan,
-                    destination.hooks(), destinationAbort, tagged);
+            DestinationMigration in = new DestinationMigration(topology.vm(), destination.passthroughDevices(),
+                    destination.engine(), plan, destination.hooks(), destinationAbort,
+                    DestinationMigration.Settings.DEFAULT.withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(60)),
+                    tagged);
+            MigrationListener listener = new MigrationListener(server, MigrationListener.Handshake.NONE,
+                    Duration.ofSeconds(10), 4, tagged);
             CompletableFuture<MigrationResult> received = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return in.run(MigrationChannel.accept(server, Duration.ofSeconds(30)));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
+                    return listener.serve(in, Duration.ofSeconds(30));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while listening", e);
                 }
             });
             SourceMigration out = new SourceMigration(topology.vm(), source.passthroughDevices(), source.engine(), plan,
-                    source.hooks(), sourceAbort, settings.settle(), tagged);
+                    source.hooks(), sourceAbort, SourceMigration.Settings.DEFAULT.withSettle(settings.settle())
+                    .withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(60)), tagged);
             MigrationResult sent;
             try {
                 sent = out.run(MigrationChannel.connect(server.getInetAddress().getHostAddress(),

@@ -6,6 +6,7 @@ import dev.mmiomediator.dma.Mediator;
 import dev.mmiomediator.dma.MemTxResult;
 
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -96,22 +97,42 @@ public final class SoftwareDevice {
         return thread == null || !thread.isAlive();
     }
 
+    /** The longest a worker may take to finish its current access (a DMA waiting for room in a policy queue). */
+    private static final long STOP_NANOS = TimeUnit.SECONDS.toNanos(30);
+
     /** Stops its thread and waits for it to finish its current access. */
     public void stop() {
         requestStop();
+        try {
+            if (!awaitStopped(System.nanoTime() + STOP_NANOS)) {
+                throw new IllegalStateException(name + " did not stop within " + STOP_NANOS / 1_000_000_000L
+                        + " s after being asked");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while stopping " + name, e);
+        }
+    }
+
+    /**
+     * Waits until its thread has finished (or never started), at most until {@code deadline} ({@link
+     * System#nanoTime} time).
+     *
+     * @return whether it has finished
+     */
+    public boolean awaitStopped(long deadline) throws InterruptedException {
         Thread t;
         synchronized (this) {
             t = thread;
         }
         if (t == null) {
-            return;
+            return true;
         }
-        try {
-            t.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while stopping " + name, e);
+        long left = deadline - System.nanoTime();
+        if (left > 0) {
+            TimeUnit.NANOSECONDS.timedJoin(t, left);
         }
+        return !t.isAlive();
     }
 
     private void loop() {

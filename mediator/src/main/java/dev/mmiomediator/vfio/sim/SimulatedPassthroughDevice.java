@@ -387,6 +387,14 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
         }
     }
 
+    /** Decodes {@code state} as a resuming session would, framing and checksum included; touches nothing. */
+    @Override
+    public void checkState(byte[] state) throws MigrationStreamException {
+        DeviceStateCodec.Decoder check = new DeviceStateCodec.Decoder(bars, REGISTER_COUNT);
+        check.write(Unpooled.wrappedBuffer(state));
+        check.finish();
+    }
+
     /** The resuming end: checks bytes as they arrive; the arc out of RESUMING loads them. */
     private final class ResumingSession implements MigrationDataSink {
         final DeviceStateCodec.Decoder decoder = new DeviceStateCodec.Decoder(bars, REGISTER_COUNT);

@@ -51,8 +51,8 @@ class InMemoryMigrationTest {
         }
         MigrationChannel[] pair = MigrationChannel.inMemoryPair();
         CompletableFuture<MigrationResult> received = CompletableFuture.supplyAsync(() -> new DestinationMigration(
-                destination.passthroughDevices(), destination.engine(), plan, destination.hooks(), destinationAbort,
-                line -> { }).run(pair[1]));
+                VM.vm(), destination.passthroughDevices(), destination.engine(), plan, destination.hooks(),
+                destinationAbort, DestinationMigration.Settings.DEFAULT, line -> { }).run(pair[1]));
         source.startSoftware();
         TimeUnit.MILLISECONDS.sleep(30);
         if (cancelAt == 0) {

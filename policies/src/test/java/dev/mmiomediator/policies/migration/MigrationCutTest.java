@@ -142,8 +142,10 @@ class MigrationCutTest {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture<MigrationResult> received = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return new DestinationMigration(destination.passthroughDevices(), destination.engine(), plan,
-                            destination.hooks(), destinationAbort, line -> { }).run(MigrationChannel.accept(server, Duration.ofSeconds(20)));
+                    return new DestinationMigration(VM.vm(), destination.passthroughDevices(), destination.engine(),
+                            plan, destination.hooks(), destinationAbort, DestinationMigration.Settings.DEFAULT
+                            .withTimeouts(Duration.ofSeconds(20), Duration.ofSeconds(20)), line -> { })
+                            .run(MigrationChannel.of(server.accept()));
                 } catch (IOException e) {
                     throw new IllegalStateException(e);
                 }
