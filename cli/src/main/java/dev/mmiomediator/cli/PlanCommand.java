@@ -47,9 +47,10 @@ import java.util.stream.Collectors;
                 "Without --policy and without a 'policy' line in the topology, one plan per policy found, so you see "
                         + "which policies allow the VM. A BLOCKED verdict still exits with 0; bad input (an "
                         + "unreadable file, a format error, an unknown policy or option) exits with 2.",
-                "With a policy named, only that policy's provider is instantiated if it declares its name with "
-                        + "@PolicyInfo (a provider without it is instantiated to ask its name); without one, every "
-                        + "provider is, its code running with your rights: see --policy-path.",
+                "Naming a policy that a provider declares with @PolicyInfo initializes that provider only; "
+                        + "otherwise the providers without @PolicyInfo are instantiated to ask their names. Without "
+                        + "a policy named, every provider is instantiated. A provider's code runs with your rights: "
+                        + "see --policy-path.",
                 "Topology file: 'vm NAME', 'passthrough NAME DDDD:BB:DD.F flags=STOP_COPY[,P2P][,PRE_COPY] "
                         + "bars=INDEX:SIZE[,...]', 'software NAME', 'policy NAME [KEY=VALUE]...', '#' comments."})
 final class PlanCommand implements Callable<Integer> {

@@ -23,8 +23,9 @@ final class PolicyPath {
     /** The option's help: what it reads, and that it runs the jars' code. */
     static final String OPTION_DESCRIPTION = "A directory of policy jars (every *.jar in it, not its "
             + "subdirectories); repeatable. Trust it as you would a plugin directory: a jar's provider code runs "
-            + "in this process with your rights when its policy is used, so give only directories that you "
-            + "and no one else can write to, holding jars you trust.";
+            + "in this process with your rights when its policy is used (a provider without @PolicyInfo also "
+            + "whenever policies are listed or looked up by name), so give only directories that you and no one "
+            + "else can write to, holding jars you trust.";
 
     private PolicyPath() {
     }
