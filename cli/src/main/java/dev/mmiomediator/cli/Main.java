@@ -1,5 +1,6 @@
 package dev.mmiomediator.cli;
 
+import dev.mmiomediator.policy.PolicyLoadException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,7 +9,8 @@ import java.io.PrintWriter;
 /**
  * The {@code mmio-mediator} command-line tool.
  *
- * <p>Exit codes: 0 success, 1 internal failure, 2 bad input (a one-line message on stderr, no stack trace).
+ * <p>Exit codes: 0 success, 1 internal failure, 2 bad input (a one-line message on stderr, no stack trace),
+ * which includes a policy provider on the class path that cannot be used.
  */
 @Command(name = "mmio-mediator",
         mixinStandardHelpOptions = true,
@@ -43,7 +45,8 @@ public final class Main implements Runnable {
             return EXIT_BAD_INPUT;
         });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            if (ex instanceof BadInputException || ex instanceof IllegalArgumentException) {
+            if (ex instanceof BadInputException || ex instanceof IllegalArgumentException
+                    || ex instanceof PolicyLoadException) {
                 err.println("mmio-mediator: " + ex.getMessage());
                 return EXIT_BAD_INPUT;
             }

@@ -23,8 +23,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +31,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.ServiceConfigurationError;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
@@ -50,6 +47,10 @@ import java.util.stream.Collectors;
                 "Without --policy and without a 'policy' line in the topology, one plan per policy found, so you see "
                         + "which policies allow the VM. A BLOCKED verdict still exits with 0; bad input (an "
                         + "unreadable file, a format error, an unknown policy or option) exits with 2.",
+                "Naming a policy that a provider declares with @PolicyInfo initializes that provider only; "
+                        + "otherwise the providers without @PolicyInfo are instantiated to ask their names. Without "
+                        + "a policy named, every provider is instantiated. A provider's code runs with your rights: "
+                        + "see --policy-path.",
                 "Topology file: 'vm NAME', 'passthrough NAME DDDD:BB:DD.F flags=STOP_COPY[,P2P][,PRE_COPY] "
                         + "bars=INDEX:SIZE[,...]', 'software NAME', 'policy NAME [KEY=VALUE]...', '#' comments."})
 final class PlanCommand implements Callable<Integer> {
@@ -73,8 +74,7 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
-    @Option(names = "--policy-path", paramLabel = "DIR",
-            description = "A directory of policy jars (every *.jar in it); repeatable.")
+    @Option(names = "--policy-path", paramLabel = "DIR", description = PolicyPath.OPTION_DESCRIPTION)
     List<Path> policyPaths = new ArrayList<>();
 
     @CommandLine.Spec
@@ -85,22 +85,8 @@ final class PlanCommand implements Callable<Integer> {
         String source = topologyFile == null ? TopologyParser.DEFAULT_VM_SOURCE + " (the default VM)"
                 : topologyFile.toString();
         Topology topology = topologyFile == null ? TopologyParser.defaultVm() : read(topologyFile);
-        List<URL> jars = new ArrayList<>();
-        for (Path dir : policyPaths) {
-            jars.addAll(PoliciesCommand.jarsIn(dir));
-        }
-        ClassLoader tool = PlanCommand.class.getClassLoader();
-        List<MigrationPlan> plans;
-        if (jars.isEmpty()) {
-            plans = plans(topology, tool);
-        } else {
-            try (URLClassLoader loader = new URLClassLoader(jars.toArray(new URL[0]), tool)) {
-                plans = plans(topology, loader);
-            } catch (ServiceConfigurationError | LinkageError e) {
-                throw new BadInputException("cannot load the policies of --policy-path " + policyPaths + ": "
-                        + PoliciesCommand.oneLine(e));
-            }
-        }
+        List<MigrationPlan> plans = PolicyPath.withLoader(policyPaths, PlanCommand.class.getClassLoader(),
+                loader -> plans(topology, loader));
         spec.commandLine().getOut().print(json ? json(topology, plans) : text(source, topology, plans));
         return 0;
     }

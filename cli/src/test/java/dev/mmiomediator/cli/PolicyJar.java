@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -36,6 +37,15 @@ final class PolicyJar {
      * classes and a services file listing {@code providers}.
      */
     static Path build(Path work, Path jar, Map<String, String> sources, List<String> providers) throws IOException {
+        return build(work, jar, sources, providers, Set.of());
+    }
+
+    /**
+     * As {@link #build(Path, Path, Map, List)}, but leaves the classes named in {@code omit} (binary names) out of
+     * the jar, as a jar built against a class it does not ship.
+     */
+    static Path build(Path work, Path jar, Map<String, String> sources, List<String> providers, Set<String> omit)
+            throws IOException {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         assertNotNull(javac, "this test needs a JDK with a Java compiler (javax.tools), not a JRE");
         Path src = Files.createDirectories(work.resolve("src"));
@@ -59,7 +69,11 @@ final class PolicyJar {
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest);
              Stream<Path> files = Files.walk(classes)) {
             for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                out.putNextEntry(new JarEntry(classes.relativize(f).toString().replace('\\', '/')));
+                String entry = classes.relativize(f).toString().replace('\\', '/');
+                if (omit.contains(entry.replace('/', '.').replaceFirst("\\.class$", ""))) {
+                    continue;
+                }
+                out.putNextEntry(new JarEntry(entry));
                 out.write(Files.readAllBytes(f));
                 out.closeEntry();
             }

@@ -14,8 +14,14 @@
  *         .build();
  * }</pre>
  * Ship it as a jar with a {@link dev.mmiomediator.policy.PolicyProvider} listed in
- * {@code META-INF/services/dev.mmiomediator.policy.PolicyProvider}; {@link dev.mmiomediator.policy.Policies}
- * finds it by name.
+ * {@code META-INF/services/dev.mmiomediator.policy.PolicyProvider} and annotated with
+ * {@link dev.mmiomediator.policy.PolicyInfo}; {@link dev.mmiomediator.policy.Policies} finds it by the declared
+ * name without initializing any provider class but the one selected.
+ *
+ * <h2>Trust</h2>
+ * A policy jar is a plugin: the provider selected runs its code in the JVM with the user's rights. Load only
+ * jars you trust. A provider that fails (its class, static initializer, constructor or {@code create}) is a
+ * {@link dev.mmiomediator.policy.PolicyLoadException} naming the class and its jar.
  *
  * <h2>The engine</h2>
  * A {@link dev.mmiomediator.policy.PolicyEngine} is the mediator's {@link dev.mmiomediator.dma.P2pHandler}: it

@@ -2,6 +2,7 @@ package dev.mmiomediator.policies;
 
 import dev.mmiomediator.policy.Decision;
 import dev.mmiomediator.policy.P2pPolicy;
+import dev.mmiomediator.policy.PolicyInfo;
 import dev.mmiomediator.policy.P2pRequest;
 import dev.mmiomediator.policy.PolicyProvider;
 
@@ -104,6 +105,7 @@ public final class QueueAndReplayPolicy implements P2pPolicy {
     }
 
     /** Finds {@link QueueAndReplayPolicy} by name; option {@code read-fallback=abort|fail}. */
+    @PolicyInfo(name = NAME, description = DESCRIPTION)
     public static final class Provider implements PolicyProvider {
         /** For {@link java.util.ServiceLoader}. */
         public Provider() {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.mmiomediator.policy.Policies;
+import dev.mmiomediator.policy.PolicyEntry;
 import dev.mmiomediator.policy.PolicyProvider;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,20 @@ class BuiltinPoliciesTest {
     void availableListsTheBuiltinsByName() {
         assertEquals(List.of("abort-migration", "example-nic-first", "fail-always", "queue-and-replay", "require-p2p"),
                 Policies.available(loader).stream().map(PolicyProvider::name).toList());
+    }
+
+    @Test
+    void everyBuiltinDeclaresTheNameAndDescriptionItsProviderReturns() {
+        List<PolicyEntry> entries = Policies.describe(loader);
+        List<PolicyProvider> providers = Policies.available(loader);
+        assertEquals(providers.size(), entries.size());
+        for (int i = 0; i < entries.size(); i++) {
+            PolicyEntry e = entries.get(i);
+            assertEquals(true, e.declared(), e.toString());
+            assertEquals(providers.get(i).name(), e.name());
+            assertEquals(providers.get(i).description(), e.description());
+            assertEquals(providers.get(i).getClass().getName(), e.providerClass());
+        }
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.mmiomediator.policies.example;
 import dev.mmiomediator.dma.Initiator;
 import dev.mmiomediator.policy.Decision;
 import dev.mmiomediator.policy.P2pPolicy;
+import dev.mmiomediator.policy.PolicyInfo;
 import dev.mmiomediator.policy.PolicyProvider;
 import dev.mmiomediator.policy.Rule;
 import dev.mmiomediator.policy.RulePolicy;
@@ -32,11 +33,13 @@ import java.util.TreeSet;
  *       decision for the accesses no rule matches (required: the builder refuses to build without it). The
  *       result is immutable and thread-safe, as a {@link P2pPolicy} must be: the engine calls it concurrently
  *       on the accessing threads.</li>
- *   <li><b>A {@link PolicyProvider}</b> ({@link Provider}) with a public no-argument constructor, listed in
- *       {@code META-INF/services/dev.mmiomediator.policy.PolicyProvider} of the jar, so that
- *       {@link dev.mmiomediator.policy.Policies#find} finds it by {@link #NAME} and
- *       {@code mmio-mediator policies --policy-path DIR} lists it. The provider turns options (strings) into a
- *       policy and refuses, naming it, any option it does not know.</li>
+ *   <li><b>A {@link PolicyProvider}</b> ({@link Provider}): a public class with a public no-argument
+ *       constructor, listed in {@code META-INF/services/dev.mmiomediator.policy.PolicyProvider} of the jar, that
+ *       declares its name and description with {@link PolicyInfo} (compile-time constants). From that
+ *       declaration {@link dev.mmiomediator.policy.Policies#find} finds it by {@link #NAME} and
+ *       {@code mmio-mediator policies --policy-path DIR} lists it without running any of its code; only when
+ *       its policy is the one selected is the class initialized and instantiated. The provider turns options
+ *       (strings) into a policy and refuses, naming it, any option it does not know.</li>
  * </ol>
  *
  * <p>Options (all optional): {@code initiator} (a software device's id), {@code device} (a PCI address such as
@@ -96,19 +99,10 @@ public final class NicFirstPolicy {
     }
 
     /** Finds {@link NicFirstPolicy} by {@link #NAME}: listed in {@code META-INF/services}. Thread-safe. */
+    @PolicyInfo(name = NAME, description = DESCRIPTION)
     public static final class Provider implements PolicyProvider {
         /** For {@link java.util.ServiceLoader}: a provider needs a public no-argument constructor. */
         public Provider() {
-        }
-
-        @Override
-        public String name() {
-            return NAME;
-        }
-
-        @Override
-        public String description() {
-            return DESCRIPTION;
         }
 
         /**
