@@ -4,6 +4,7 @@ import dev.mmiomediator.migration.AbortSwitch;
 import dev.mmiomediator.migration.DestinationMigration;
 import dev.mmiomediator.migration.MigrationChannel;
 import dev.mmiomediator.migration.MigrationListener;
+import dev.mmiomediator.migration.MigrationTls;
 import dev.mmiomediator.migration.MigrationResult;
 import dev.mmiomediator.migration.SourceMigration;
 import dev.mmiomediator.migration.plan.MigrationPlan;
@@ -27,6 +28,9 @@ import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -36,6 +40,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.SSLSocket;
 
 /**
  * {@code mmio-mediator migrate}: one side of a simulated migration in this process, the other side in another
@@ -114,6 +120,9 @@ final class MigrateCommand implements Callable<Integer> {
             description = "Destination: the most carried P2P writes accepted (default ${DEFAULT-VALUE}).")
     long maxHeldWrites;
 
+    @CommandLine.Mixin
+    TlsOptions tls = new TlsOptions();
+
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
@@ -142,10 +151,22 @@ final class MigrateCommand implements Callable<Integer> {
         } else {
             source(topology, p, plan, report);
         }
+        report.put("peakHeapBytes", peakHeap());
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? json(report) : text(report));
         out.flush();
         return 0;
+    }
+
+    /** The most heap this process has used, summed over the heap's pools (their peaks may differ in time). */
+    static long peakHeap() {
+        long sum = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                sum += pool.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
     }
 
     private static void range(String option, long value, long min, long max) {
@@ -169,7 +190,11 @@ final class MigrateCommand implements Callable<Integer> {
         }
         MigrationChannel channel; // before the VM is built, so that a bad address is one line and nothing else
         try {
-            channel = MigrationChannel.connect(role.to.substring(0, colon), port, Duration.ofSeconds(timeoutSeconds));
+            MigrationTls secure = tls.tls();
+            channel = secure == null
+                    ? MigrationChannel.connect(role.to.substring(0, colon), port, Duration.ofSeconds(timeoutSeconds))
+                    : MigrationChannel.of(secure.connect(role.to.substring(0, colon), port,
+                            Duration.ofSeconds(timeoutSeconds)));
         } catch (IOException e) {
             throw new BadInputException("--to " + role.to + ": cannot connect: " + e.getMessage());
         }
@@ -212,18 +237,27 @@ final class MigrateCommand implements Callable<Integer> {
                 null);
         DestinationMigration destination = new DestinationMigration(topology.vm(), devices, vm.engine(), plan,
                 vm.hooks(), abort, receiving, this::progress);
+        MigrationTls secure = tls.tls();
         ServerSocket server;
         try {
-            server = new ServerSocket(role.listen, 16, InetAddress.getByName(bind));
+            InetAddress address = InetAddress.getByName(bind);
+            server = secure == null ? new ServerSocket(role.listen, 16, address)
+                    : secure.serverSocket(role.listen, 16, address);
         } catch (IOException e) {
             throw new BadInputException("--listen " + role.listen + " on " + bind + ": " + e.getMessage());
         }
-        if (!server.getInetAddress().isLoopbackAddress()) {
-            progress("warning: listening on " + server.getInetAddress().getHostAddress() + " beyond loopback without "
-                    + "TLS: anyone who can reach this port can hand this VM device states and writes into its BARs");
+        String warning = tls.plainListenWarning(server.getInetAddress());
+        if (warning != null) {
+            progress(warning);
         }
-        progress("listening on " + server.getInetAddress().getHostAddress() + ":" + server.getLocalPort());
-        MigrationResult r = new MigrationListener(server, MigrationListener.Handshake.NONE,
+        progress("listening on " + server.getInetAddress().getHostAddress() + ":" + server.getLocalPort()
+                + (secure == null ? "" : " (TLS, as " + secure.subject() + ")"));
+        MigrationListener.Handshake handshake = secure == null ? MigrationListener.Handshake.NONE
+                : (socket, timeout) -> {
+                    secure.handshake((SSLSocket) socket, timeout);
+                    return socket;
+                };
+        MigrationResult r = new MigrationListener(server, handshake,
                 Duration.ofSeconds(handshakeTimeoutSeconds), 8, this::progress)
                 .serve(destination, Duration.ofSeconds(timeoutSeconds));
         TimeUnit.NANOSECONDS.sleep(settings.after().toNanos());

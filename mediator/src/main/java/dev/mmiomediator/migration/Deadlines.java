@@ -30,7 +30,8 @@ final class Deadlines {
         }
     }
 
-    private static final ScheduledThreadPoolExecutor TIMER = timer();
+    /** The one timer thread of every migration deadline (the TLS handshake's too). */
+    static final ScheduledThreadPoolExecutor TIMER = timer();
 
     private static ScheduledThreadPoolExecutor timer() {
         ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {

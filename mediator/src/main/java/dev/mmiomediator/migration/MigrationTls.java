@@ -30,7 +30,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -234,7 +233,7 @@ public final class MigrationTls {
         long millis = Math.max(1, timeout.toMillis());
         AtomicBoolean expired = new AtomicBoolean();
         // the read timeout alone would let a peer that trickles one byte at a time hold the handshake for days
-        ScheduledFuture<?> watchdog = Deadlines.EXECUTOR.schedule(() -> {
+        ScheduledFuture<?> watchdog = Deadlines.TIMER.schedule(() -> {
             expired.set(true);
             closeQuietly(s);
         }, millis, TimeUnit.MILLISECONDS);
@@ -455,21 +454,6 @@ public final class MigrationTls {
             s.close();
         } catch (IOException e) {
             // closing to give up on the peer: nothing more to do
-        }
-    }
-
-    /** One daemon thread that closes sockets whose handshake ran past its deadline. */
-    private static final class Deadlines {
-        static final ScheduledThreadPoolExecutor EXECUTOR = create();
-
-        private static ScheduledThreadPoolExecutor create() {
-            ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
-                Thread t = new Thread(r, "migration-tls-deadline");
-                t.setDaemon(true);
-                return t;
-            });
-            e.setRemoveOnCancelPolicy(true);
-            return e;
         }
     }
 
