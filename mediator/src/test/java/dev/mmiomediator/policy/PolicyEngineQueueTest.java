@@ -299,6 +299,28 @@ class PolicyEngineQueueTest {
         assertEquals(0, e.heldCount(NIC));
     }
 
+    /**
+     * The engine checks a carried write's BAR and bounds itself, whatever the target would do: nothing of a list
+     * with one bad write is imported, and the target is never called.
+     */
+    @Test
+    void importRefusesAWriteOutsideItsTargetsBarsAndImportsNothing() {
+        PolicyEngine e = engine(QUEUE_WRITES);
+        QueuedWrite fits = new QueuedWrite(0, "virtio-net", NIC, 0, 0x1000 - 8, new byte[8]);
+        for (QueuedWrite bad : List.of(new QueuedWrite(1, "virtio-net", NIC, 0, 0x1000 - 4, new byte[8]),
+                new QueuedWrite(1, "virtio-net", NIC, 0, Long.MAX_VALUE, new byte[1]),
+                new QueuedWrite(1, "virtio-net", NIC, 3, 0, new byte[1]))) {
+            IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
+                    () -> e.importHeld(List.of(fits, bad)), bad.toString());
+            assertTrue(x.getMessage().startsWith("carried write " + bad + ": ")
+                    && x.getMessage().endsWith("; nothing imported"), x.getMessage());
+            assertEquals(0, e.heldCount(NIC), bad.toString());
+        }
+        assertTrue(nic.accesses().isEmpty(), "the target saw a carried write");
+        e.importHeld(List.of(fits));
+        assertEquals(List.of(0L), nic.accesses().stream().map(a -> a.value()).toList(), "the write that fits lands");
+    }
+
     @Test
     void confirmingMoreThanIsHeldIsRefused() {
         nic.device().transition(MigrationState.STOP);
