@@ -104,8 +104,19 @@
  * CRC32C, which detects every error burst of up to 32 bits. (A changed length field makes the reader check a
  * different range against a different stored value; the END frame's stream CRC and the stream length back that up.)
  *
- * <p>{@link dev.mmiomediator.migration.stream.MigrationStream#read} reads frame by frame and stops right after
- * END's CRC; it refuses a frame whose length would take the stream past {@code maxBytes}, or past the stream length
- * a valid header announced, before reading its payload.
+ * <h2>Reading from a peer, in bounded memory</h2>
+ * {@link dev.mmiomediator.migration.stream.StreamReader} reads a stream from an input stream frame by frame and
+ * stops right after END's CRC. It holds one frame at a time; each limit of its
+ * {@link dev.mmiomediator.migration.stream.StreamLimits} is checked as soon as the value it bounds is read: a frame
+ * longer than {@code maxFrameBytes}, or one that would take the stream past {@code maxStreamBytes} or past the length
+ * the header announced, right after the frame's 12 header bytes, before any of its payload is read; a header
+ * announcing a longer stream or more queued writes than allowed, right after the header; device states past
+ * {@code maxDeviceStateBytes} as they come. RAM sections go to a {@link dev.mmiomediator.migration.stream.RamSink} as
+ * they arrive (the destination stages them in a temporary file); the whole-stream CRC is kept as the frames go by.
+ * A {@link dev.mmiomediator.migration.stream.HeaderCheck} lets the destination refuse a stream for another VM at its
+ * header. {@link dev.mmiomediator.migration.stream.MigrationStream#read} is the same reader, keeping the RAM.
+ * {@link dev.mmiomediator.migration.stream.MigrationStream#write} writes frame by frame too and returns the
+ * {@link dev.mmiomediator.migration.stream.StreamDigest} (length and END's stream CRC) that the destination's
+ * {@code OK} must name.
  */
 package dev.mmiomediator.migration.stream;
