@@ -15,11 +15,15 @@ import dev.mmiomediator.migration.sim.SimulatedVm;
 import dev.mmiomediator.migration.sim.Simulation;
 import dev.mmiomediator.migration.sim.SoftwareDevice;
 import dev.mmiomediator.migration.sim.VmImage;
+import dev.mmiomediator.migration.sim.WriteLedger;
 import dev.mmiomediator.migration.stream.StreamLimits;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.PolicyCounters;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
+import dev.mmiomediator.vfio.PciAddress;
+import it.unimi.dsi.fastutil.longs.LongArrayList;
+import it.unimi.dsi.fastutil.longs.LongList;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -35,6 +39,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +53,8 @@ import javax.net.ssl.SSLSocket;
  * process, over TCP. {@code --listen PORT} is the destination, {@code --to HOST:PORT} the source. Both build the
  * same VM from the same topology, run its software devices, and print what happened; together their reports prove
  * integrity across the two processes (the source's expected image digest equals the destination's digest of the
- * source's part, and the destination's devices took exactly the P2P writes both sides accepted).
+ * source's part, and the destination's devices' write ledgers hold each P2P write both sides accepted exactly once,
+ * by identity).
  */
 @Command(name = "migrate",
         mixinStandardHelpOptions = true,
@@ -58,8 +64,10 @@ import javax.net.ssl.SSLSocket;
                 "Both print what happened (text, or one JSON object with --json): outcome, the path of each device, "
                         + "the policy's counts, and the integrity evidence: source 'expectedDigest' (SHA-256 of the "
                         + "image its software devices' records imply) against destination 'sourcePartDigest' (its "
-                        + "memory with its own software devices' windows zeroed); destination 'deviceWrites' against "
-                        + "the P2P writes accepted on both sides.",
+                        + "memory with its own software devices' windows zeroed); per P2P write, by its identity: "
+                        + "'acceptedIdentities' of both sides (per target device) against the destination's "
+                        + "'takenIdentities' (its devices' write ledgers, the source's part carried in their state); "
+                        + "a source that resumed reports its own 'takenIdentities', 'lost' and 'duplicated'.",
                 "Exit code 0 when the side finished (completed, aborted or refused are all answers), 2 on bad input."})
 final class MigrateCommand implements Callable<Integer> {
     static final class Role {
@@ -218,6 +226,10 @@ final class MigrateCommand implements Callable<Integer> {
         if (!r.completed()) {
             report.put("imagesMatch", vm.actualImage().equals(expected));
             report.put("deviceWrites", vm.deviceWrites());
+            WriteLedger.Check writes = vm.checkWrites(vm);
+            report.put("lost", writes.lost());
+            report.put("duplicated", writes.duplicated());
+            ledgers(report, vm);
         }
     }
 
@@ -274,6 +286,7 @@ final class MigrateCommand implements Callable<Integer> {
             boolean running = devices.stream().allMatch(d -> d.state() == MigrationState.RUNNING);
             report.put("unchanged", running && actual.equals(vm.blankImage()));
         }
+        ledgers(report, vm);
     }
 
     /** Whether the memory in this side's own windows equals what its software devices' records imply. */
@@ -306,11 +319,30 @@ final class MigrateCommand implements Callable<Integer> {
         PolicyCounters c = vm.engine().counters();
         report.put("p2pAccesses", p2p);
         report.put("acceptedP2pWrites", vm.acceptedP2pWrites());
+        report.put("acceptedIdentities", identities(vm.acceptedIdentities(), true));
         report.put("failed", failed);
         report.put("forwarded", c.total(PolicyCounters.Counter.FORWARDED));
         report.put("queued", c.total(PolicyCounters.Counter.QUEUED));
         report.put("replayed", c.total(PolicyCounters.Counter.REPLAYED));
         report.put("aborts", c.total(PolicyCounters.Counter.ABORTS));
+    }
+
+    /** The devices' write ledgers, in the order taken, and the count of writes they could not hold. */
+    private static void ledgers(Map<String, Object> report, SimulatedVm vm) {
+        report.put("takenIdentities", identities(vm.takenIdentities(), false));
+        report.put("unrecorded", vm.unrecordedWrites());
+    }
+
+    private static Map<String, Object> identities(Map<PciAddress, long[]> byDevice, boolean sort) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        byDevice.forEach((d, ids) -> {
+            long[] v = sort ? ids.clone() : ids;
+            if (sort) {
+                Arrays.sort(v);
+            }
+            out.put(d.toString(), LongArrayList.wrap(v));
+        });
+        return out;
     }
 
     private static int parsePort(String s) {
@@ -327,9 +359,9 @@ final class MigrateCommand implements Callable<Integer> {
         report.forEach((k, v) -> {
             if (v instanceof Map<?, ?> m) {
                 sb.append(k).append(":\n");
-                m.forEach((dk, dv) -> sb.append("  ").append(dk).append("  ")
-                        .append(String.join(" -> ", ((List<?>) dv).stream().map(Object::toString).toList()))
-                        .append('\n'));
+                m.forEach((dk, dv) -> sb.append("  ").append(dk).append("  ").append(dv instanceof LongList ids
+                        ? ids.size() + " writes (identities with --json)"
+                        : String.join(" -> ", ((List<?>) dv).stream().map(Object::toString).toList())).append('\n'));
             } else {
                 sb.append(k).append(": ").append(v).append('\n');
             }

@@ -38,7 +38,8 @@ import java.util.concurrent.Callable;
                 "Per run: the path each device took on both sides, the policy's decisions, queued and replayed "
                         + "writes, downtime, outcome (completed, aborted or blocked), and the integrity proof: the "
                         + "running side's RAM and BARs equal the image the software devices' own records imply, and "
-                        + "the devices took exactly the P2P writes the mediator accepted (lost 0, duplicated 0).",
+                        + "the devices took exactly the P2P writes the mediator accepted, judged per write by its "
+                        + "identity (lost 0, duplicated 0).",
                 "Progress goes to standard error; the report (or with --json one JSON object) to standard output. "
                         + "Exit code 0 when every run kept its integrity, 1 when one did not, 2 on bad input."})
 final class SimulateCommand implements Callable<Integer> {
@@ -64,8 +65,8 @@ final class SimulateCommand implements Callable<Integer> {
     long settleMillis;
 
     @Option(names = "--json", description = "Print one JSON object: {\"runs\":[{\"policy\":...,\"outcome\":...,"
-            + "\"p2pAccesses\":N,\"forwarded\":N,\"failed\":N,\"queued\":N,\"replayed\":N,\"lost\":0,"
-            + "\"duplicated\":0,\"downtimeMillis\":N,\"imagesMatch\":true}]}.")
+            + "\"p2pAccesses\":N,\"forwarded\":N,\"failed\":N,\"queued\":N,\"replayed\":N,\"taken\":N,"
+            + "\"lost\":0,\"duplicated\":0,\"unrecorded\":0,\"downtimeMillis\":N,\"imagesMatch\":true}]}.")
     boolean json;
 
     @CommandLine.Spec
@@ -101,7 +102,7 @@ final class SimulateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? json(runs) : text(topology, runs));
         out.flush();
-        return runs.stream().allMatch(r -> r.lost() == 0 && r.duplicated() == 0 && r.imagesMatch()) ? 0 : 1;
+        return runs.stream().allMatch(Simulation.Run::intact) ? 0 : 1;
     }
 
     /** The topology in {@code file}, or the embedded default VM; bad files are bad input, as for {@code plan}. */
@@ -134,7 +135,8 @@ final class SimulateCommand implements Callable<Integer> {
                     .append(r.carried()).append("); accesses that asked to abort ").append(r.aborts())
                     .append('\n');
             sb.append("  integrity: lost ").append(r.lost()).append(", duplicated ").append(r.duplicated())
-                    .append(", ").append(r.outcome().equals("completed") ? "destination" : "source")
+                    .append(r.unrecorded() == 0 ? "" : ", " + r.unrecorded() + " writes not recorded (ledger full)")
+                    .append(" (per write, of ").append(r.taken()).append(" taken), ").append(r.outcome().equals("completed") ? "destination" : "source")
                     .append(" RAM and BARs ").append(r.imagesMatch() ? "equal" : "DIFFER FROM")
                     .append(" the expected image; downtime ").append(r.downtimeMillis()).append(" ms\n");
             paths(sb, "source", r.sourcePaths());
@@ -174,8 +176,10 @@ final class SimulateCommand implements Callable<Integer> {
                     .append(",\"replayed\":").append(r.replayed())
                     .append(",\"carried\":").append(r.carried())
                     .append(",\"aborts\":").append(r.aborts())
+                    .append(",\"taken\":").append(r.taken())
                     .append(",\"lost\":").append(r.lost())
                     .append(",\"duplicated\":").append(r.duplicated())
+                    .append(",\"unrecorded\":").append(r.unrecorded())
                     .append(",\"downtimeMillis\":").append(r.downtimeMillis())
                     .append(",\"imagesMatch\":").append(r.imagesMatch())
                     .append('}');

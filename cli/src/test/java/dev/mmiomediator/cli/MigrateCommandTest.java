@@ -10,7 +10,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -22,8 +27,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * {@code migrate --listen} and {@code migrate --to} as two separate JVM processes over loopback TCP, once per
  * built-in policy: the outcomes agree, and the two reports prove integrity across the processes (the source's
- * expected-image digest equals the destination's digest of the source's part; the destination's devices took
- * exactly the P2P writes both sides accepted).
+ * expected-image digest equals the destination's digest of the source's part; per P2P write, by identity, the
+ * destination's devices' write ledgers hold each write both sides accepted for that device exactly once, and
+ * nothing else). The per-write comparison is made here, from both reports, independently of the tool's own.
  */
 class MigrateCommandTest {
     @TempDir
@@ -48,6 +54,61 @@ class MigrateCommandTest {
             throw new AssertionError("no " + name + " in " + json);
         }
         return m.group(1).replace("\"", "");
+    }
+
+    /** The {@code "name":{"device":[n,...],...}} object of a report: per device, its numbers in order. */
+    static Map<String, List<Long>> identities(String json, String name) {
+        int at = json.indexOf("\"" + name + "\":{");
+        if (at < 0) {
+            throw new AssertionError("no " + name + " in " + json.substring(0, Math.min(json.length(), 2000)));
+        }
+        String object = json.substring(at, json.indexOf('}', at));
+        Map<String, List<Long>> out = new LinkedHashMap<>();
+        Matcher m = Pattern.compile("\"([^\"]+)\":\\[([^\\]]*)\\]").matcher(object);
+        while (m.find()) {
+            List<Long> ids = new ArrayList<>();
+            for (String n : m.group(2).split(",")) {
+                if (!n.isEmpty()) {
+                    ids.add(Long.parseLong(n));
+                }
+            }
+            out.put(m.group(1), ids);
+        }
+        return out;
+    }
+
+    /**
+     * Per write, by identity: {lost, duplicated, accepted}. Lost: accepted for a device and never taken by it;
+     * duplicated: every take beyond the one an accepted write is owed (a take of a write never accepted for that
+     * device counts each time).
+     */
+    static long[] perWrite(List<Map<String, List<Long>>> acceptedSides, Map<String, List<Long>> taken) {
+        Map<String, Set<Long>> accepted = new HashMap<>();
+        long count = 0;
+        for (Map<String, List<Long>> side : acceptedSides) {
+            for (Map.Entry<String, List<Long>> e : side.entrySet()) {
+                accepted.computeIfAbsent(e.getKey(), k -> new HashSet<>()).addAll(e.getValue());
+                count += e.getValue().size();
+            }
+        }
+        long lost = 0;
+        long duplicated = 0;
+        Set<String> devices = new HashSet<>(accepted.keySet());
+        devices.addAll(taken.keySet());
+        for (String device : devices) {
+            Map<Long, Integer> times = new HashMap<>();
+            taken.getOrDefault(device, List.of()).forEach(id -> times.merge(id, 1, Integer::sum));
+            Set<Long> want = accepted.getOrDefault(device, Set.of());
+            for (long id : want) {
+                if (!times.containsKey(id)) {
+                    lost++;
+                }
+            }
+            for (Map.Entry<Long, Integer> e : times.entrySet()) {
+                duplicated += Math.max(0, e.getValue() - (want.contains(e.getKey()) ? 1 : 0));
+            }
+        }
+        return new long[] {lost, duplicated, count};
     }
 
     private int waitForPort(Path err, Process p) throws Exception {
@@ -117,7 +178,13 @@ class MigrateCommandTest {
             assertEquals("aborted", field(out, "outcome"), diagnostics);
             assertEquals("refused", field(in, "outcome"), diagnostics);
             assertEquals("true", field(out, "imagesMatch"), diagnostics);
-            assertEquals(field(out, "acceptedP2pWrites"), field(out, "deviceWrites"), diagnostics);
+            long[] writes = perWrite(List.of(identities(out, "acceptedIdentities")), identities(out, "takenIdentities"));
+            assertTrue(writes[2] > 0, "no P2P write accepted" + diagnostics);
+            assertEquals(0, writes[0], "source: accepted P2P writes never taken" + diagnostics);
+            assertEquals(0, writes[1], "source: P2P writes taken twice or unasked" + diagnostics);
+            assertEquals("0", field(out, "lost"), diagnostics);
+            assertEquals("0", field(out, "duplicated"), diagnostics);
+            assertEquals("0", field(out, "unrecorded"), diagnostics);
             assertEquals("true", field(in, "unchanged"), diagnostics);
             return;
         }
@@ -125,9 +192,13 @@ class MigrateCommandTest {
         assertEquals("completed", field(in, "outcome"), diagnostics);
         assertEquals(field(out, "expectedDigest"), field(in, "sourcePartDigest"), diagnostics);
         assertEquals("true", field(in, "ownWindowsMatch"), diagnostics);
-        long accepted = Long.parseLong(field(out, "acceptedP2pWrites")) + Long.parseLong(field(in, "acceptedP2pWrites"));
-        assertEquals(accepted, Long.parseLong(field(in, "deviceWrites")), "lost or duplicated P2P writes"
-                + diagnostics);
+        long[] writes = perWrite(List.of(identities(out, "acceptedIdentities"), identities(in, "acceptedIdentities")),
+                identities(in, "takenIdentities"));
+        assertEquals(Long.parseLong(field(out, "acceptedP2pWrites")) + Long.parseLong(field(in, "acceptedP2pWrites")),
+                writes[2], "the identities listed are the writes counted" + diagnostics);
+        assertEquals(0, writes[0], "accepted P2P writes the destination's devices never took" + diagnostics);
+        assertEquals(0, writes[1], "P2P writes the destination's devices took twice or unasked" + diagnostics);
+        assertEquals("0", field(in, "unrecorded"), diagnostics);
         assertEquals(field(out, "carried"), field(in, "carried"), diagnostics);
         if (policy.equals("queue-and-replay")) {
             assertTrue(Long.parseLong(field(out, "carried")) > 0, "no held write travelled" + diagnostics);

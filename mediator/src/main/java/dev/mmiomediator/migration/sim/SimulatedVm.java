@@ -25,8 +25,8 @@ import io.netty.buffer.Unpooled;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,7 +66,7 @@ public final class SimulatedVm {
     private final Mediator mediator;
     private final PolicyEngine engine;
     private final Map<PciAddress, SimulatedPassthroughDevice> devices = new LinkedHashMap<>();
-    private final Map<PciAddress, Map<Integer, Long>> barAddresses = new HashMap<>();
+    private final Map<PciAddress, Map<Integer, Long>> barAddresses = new LinkedHashMap<>();
     private final List<SoftwareDevice> software = new ArrayList<>();
 
     /**
@@ -127,10 +127,19 @@ public final class SimulatedVm {
         AddressSpace memory = sys.addressSpace("memory", system);
         this.mediator = new Mediator(memory);
         mediator.setP2pHandler(engine);
+        PciAddress[] targetDevices = barAddresses.keySet().toArray(new PciAddress[0]);
         long[] targets = barAddresses.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue)
                 .toArray();
+        int[] targetDevice = new int[targets.length];
+        int at = 0;
+        for (int d = 0; d < targetDevices.length; d++) {
+            for (int b = 0; b < barAddresses.get(targetDevices[d]).size(); b++) {
+                targetDevice[at++] = d;
+            }
+        }
         for (int i = 0; i < topology.softwareDevices().size(); i++) {
-            software.add(new SoftwareDevice(topology.softwareDevices().get(i), i, side, mediator, targets, seed + i));
+            software.add(new SoftwareDevice(topology.softwareDevices().get(i), i, side, mediator, targets,
+                    targetDevice, targetDevices, seed + i));
         }
     }
 
@@ -168,13 +177,63 @@ public final class SimulatedVm {
         return n;
     }
 
-    /** The MMIO writes this VM's passthrough devices took, by their own count (it travels in their state). */
+    /**
+     * The MMIO writes this VM's passthrough devices took, by their own count (it travels in their state): a total
+     * only; {@link #checkWrites} judges each write.
+     */
     public long deviceWrites() {
         long n = 0;
         for (SimulatedPassthroughDevice d : devices.values()) {
             n += d.registers()[SimulatedPassthroughDevice.REG_WRITES];
         }
         return n;
+    }
+
+    /**
+     * Per passthrough device, the identities of the P2P writes this VM's software devices had accepted for it
+     * (forwarded or queued); read after {@link #stopSoftware}.
+     */
+    public Map<PciAddress, long[]> acceptedIdentities() {
+        Map<PciAddress, long[]> out = new LinkedHashMap<>();
+        devices.keySet().forEach(d -> out.put(d, new long[0]));
+        for (SoftwareDevice s : software) {
+            s.acceptedIdentities().forEach((d, ids) -> {
+                long[] before = out.get(d);
+                long[] both = Arrays.copyOf(before, before.length + ids.length);
+                System.arraycopy(ids, 0, both, before.length, ids.length);
+                out.put(d, both);
+            });
+        }
+        return out;
+    }
+
+    /** Per passthrough device, its write ledger: every MMIO write it took, in order, the carried part first. */
+    public Map<PciAddress, long[]> takenIdentities() {
+        Map<PciAddress, long[]> out = new LinkedHashMap<>();
+        devices.forEach((address, sim) -> out.put(address, sim.writeLedger()));
+        return out;
+    }
+
+    /** Writes this VM's devices took while their ledger was full (0 unless a ledger is incomplete). */
+    public long unrecordedWrites() {
+        long n = 0;
+        for (SimulatedPassthroughDevice d : devices.values()) {
+            n += d.unrecordedWrites();
+        }
+        return n;
+    }
+
+    /**
+     * Judges each write this VM's devices took against the P2P writes accepted on {@code acceptedOn} (the sides
+     * whose software devices' writes this VM's devices owe: the source, and the destination too when it runs the
+     * VM): see {@link WriteLedger#check}. Stop the software devices first.
+     */
+    public WriteLedger.Check checkWrites(SimulatedVm... acceptedOn) {
+        List<Map<PciAddress, long[]>> sides = new ArrayList<>();
+        for (SimulatedVm vm : acceptedOn) {
+            sides.add(vm.acceptedIdentities());
+        }
+        return WriteLedger.check(WriteLedger.union(sides), takenIdentities(), unrecordedWrites());
     }
 
     /** The software devices, in topology order. */

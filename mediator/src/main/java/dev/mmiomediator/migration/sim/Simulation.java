@@ -33,8 +33,8 @@ import java.util.function.Consumer;
  * {@link SimulatedVm} in this process, the stream over a real loopback TCP socket, software devices doing DMA on
  * both sides from their own threads (into RAM and into P2P space) throughout, and a check of the result against
  * the software devices' own records: the memory of the side that ends up running (RAM and every BAR) must equal
- * the expected image, and the passthrough devices must have accepted exactly the P2P writes the mediator accepted
- * (none lost, none twice).
+ * the expected image, and the passthrough devices must have taken exactly the P2P writes the mediator accepted,
+ * judged per write by identity ({@link WriteLedger}): none lost, none twice, none unasked.
  */
 public final class Simulation {
     /** How the simulation is run. */
@@ -60,8 +60,11 @@ public final class Simulation {
      * @param replayed       held writes replayed (source and destination)
      * @param carried        held writes the stream carried to the destination
      * @param aborts         abort requests the policies made
-     * @param lost           accepted P2P writes the devices never took (must be 0)
-     * @param duplicated     P2P writes the devices took more often than they were accepted (must be 0)
+     * @param taken          MMIO writes the running side's devices took, by their write ledgers (replays included)
+     * @param lost           accepted P2P writes (by identity) their target device never took (must be 0)
+     * @param duplicated     takes beyond the one each accepted write is owed, by identity: a second take, or a take
+     *                       of a write never accepted for that device (must be 0)
+     * @param unrecorded     writes the devices took while their ledger was full (must be 0 for the check to hold)
      * @param downtimeMillis from the first device stop to the destination's reply (0 if blocked)
      * @param imagesMatch    whether the running side's RAM and BARs equal the expected image, and every software
      *                       device's RAM DMA succeeded and read back its own last writes
@@ -70,9 +73,14 @@ public final class Simulation {
      * @param plan           the plan (verdict and reasons)
      */
     public record Run(String policy, String outcome, String reason, long p2pAccesses, long forwarded, long failed,
-                      long queued, long replayed, long carried, long aborts, long lost, long duplicated,
-                      long downtimeMillis, boolean imagesMatch, Map<PciAddress, List<MigrationState>> sourcePaths,
+                      long queued, long replayed, long carried, long aborts, long taken, long lost,
+                      long duplicated, long unrecorded, long downtimeMillis, boolean imagesMatch,
+                      Map<PciAddress, List<MigrationState>> sourcePaths,
                       Map<PciAddress, List<MigrationState>> destinationPaths, MigrationPlan plan) {
+        /** Whether every accepted P2P write landed exactly once (by identity) and the images match. */
+        public boolean intact() {
+            return lost == 0 && duplicated == 0 && unrecorded == 0 && imagesMatch;
+        }
     }
 
     private Simulation() {
@@ -88,8 +96,8 @@ public final class Simulation {
         MigrationPlan plan = MigrationPlanner.plan(topology, policyName, policy, true);
         if (plan.verdict() == Verdict.BLOCKED) {
             progress.accept(policyName + ": blocked: " + String.join("; ", plan.reasons()));
-            return new Run(policyName, "blocked", String.join("; ", plan.reasons()), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                    true, Map.of(), Map.of(), plan);
+            return new Run(policyName, "blocked", String.join("; ", plan.reasons()), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                    0, true, Map.of(), Map.of(), plan);
         }
         AbortSwitch sourceAbort = new AbortSwitch();
         AbortSwitch destinationAbort = new AbortSwitch();
@@ -146,8 +154,12 @@ public final class Simulation {
             if (!match) {
                 tagged.accept("image mismatch: " + actual.firstDifference(expected));
             }
-            long accepted = source.acceptedP2pWrites() + (completed ? destination.acceptedP2pWrites() : 0);
-            long taken = running.deviceWrites();
+            WriteLedger.Check writes = completed ? running.checkWrites(source, destination)
+                    : running.checkWrites(source);
+            if (!writes.exact()) {
+                tagged.accept("P2P writes: " + writes.lost() + " lost, " + writes.duplicated() + " duplicated, "
+                        + writes.unrecorded() + " not recorded; e.g. " + writes.firstProblem());
+            }
             PolicyCounters sc = source.engine().counters();
             PolicyCounters dc = destination.engine().counters();
             long p2p = 0;
@@ -176,8 +188,8 @@ public final class Simulation {
                     sc.total(PolicyCounters.Counter.REPLAYED) + dc.total(PolicyCounters.Counter.REPLAYED),
                     sc.total(PolicyCounters.Counter.CARRIED),
                     sc.total(PolicyCounters.Counter.ABORTS) + dc.total(PolicyCounters.Counter.ABORTS),
-                    Math.max(0, accepted - taken), Math.max(0, taken - accepted), sent.downtimeMillis(), match,
-                    sent.paths(), got.paths(), plan);
+                    writes.taken(), writes.lost(), writes.duplicated(), writes.unrecorded(), sent.downtimeMillis(),
+                    match, sent.paths(), got.paths(), plan);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open a loopback socket for the destination", e);
         } finally {

@@ -4,7 +4,11 @@ import dev.mmiomediator.dma.DmaPort;
 import dev.mmiomediator.dma.Initiator;
 import dev.mmiomediator.dma.Mediator;
 import dev.mmiomediator.dma.MemTxResult;
+import dev.mmiomediator.vfio.PciAddress;
+import it.unimi.dsi.fastutil.longs.LongArrayList;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -16,6 +20,11 @@ import java.util.concurrent.locks.LockSupport;
  * records, per slot, the last value whose write was accepted (RAM: {@code OK}; P2P: forwarded or queued), so the
  * expected final memory follows from its own record, independently of the mediator; and it counts what the
  * mediator answered.
+ *
+ * <p>Every value it writes is the write's <em>identity</em>, {@code id << 48 | sequence} ({@link #identity}): its
+ * own id, unique in a migration (odd on the source, even on the destination), and its round number. For P2P writes
+ * it keeps, per target device, the identities the mediator accepted ({@link #acceptedIdentities()}); the devices'
+ * write ledgers say which they took, so a lost and a duplicated write are each seen, not netted out.
  *
  * <p>Its windows depend on its index and its {@link Side}: the source's and the destination's workers of the
  * same index write into disjoint halves, so both sides' expectations combine into one image.
@@ -38,6 +47,9 @@ public final class SoftwareDevice {
         DESTINATION
     }
 
+    /** Bits of an identity below the initiator id. */
+    public static final int SEQUENCE_BITS = 48;
+
     private static final int RAM_SLOTS = SimulatedVm.RAM_WINDOW / 2 / 8;
     private static final int BAR_SLOTS = SimulatedVm.BAR_WINDOW / 2 / 8;
 
@@ -47,6 +59,11 @@ public final class SoftwareDevice {
     private final long barOffset;
     /** Where each target BAR is mapped. */
     private final long[] bars;
+    /** Per target BAR, the index in {@link #devices} of its device. */
+    private final int[] barDevice;
+    private final PciAddress[] devices;
+    /** Per target device, the identities of the P2P writes accepted (forwarded or queued), in order. */
+    private final LongArrayList[] accepted;
     private final SplittableRandom random;
     private final int id;
     private final long[] ramLast = new long[RAM_SLOTS];
@@ -60,13 +77,28 @@ public final class SoftwareDevice {
     private long failed;
     private long ramErrors;
 
-    SoftwareDevice(String name, int index, Side side, Mediator mediator, long[] bars, long seed) {
+    /**
+     * @param bars      where each target BAR is mapped
+     * @param barDevice per target BAR, the index in {@code devices} of the device it belongs to
+     */
+    SoftwareDevice(String name, int index, Side side, Mediator mediator, long[] bars, int[] barDevice,
+                   PciAddress[] devices, long seed) {
+        if (barDevice.length != bars.length) {
+            throw new IllegalArgumentException(name + ": " + bars.length + " target BARs but " + barDevice.length
+                    + " device indexes");
+        }
         this.name = name;
         this.id = index * 2 + side.ordinal() + 1;
         this.port = mediator.port(Initiator.softwareDevice(name));
         this.ramBase = (long) index * SimulatedVm.RAM_WINDOW + (long) side.ordinal() * SimulatedVm.RAM_WINDOW / 2;
         this.barOffset = (long) index * SimulatedVm.BAR_WINDOW + (long) side.ordinal() * SimulatedVm.BAR_WINDOW / 2;
         this.bars = bars;
+        this.barDevice = barDevice.clone();
+        this.devices = devices.clone();
+        this.accepted = new LongArrayList[devices.length];
+        for (int i = 0; i < devices.length; i++) {
+            accepted[i] = new LongArrayList();
+        }
         this.barLast = new long[bars.length][BAR_SLOTS];
         this.random = new SplittableRandom(seed);
     }
@@ -74,6 +106,21 @@ public final class SoftwareDevice {
     /** Its name, the initiator id. */
     public String name() {
         return name;
+    }
+
+    /** Its id in its writes' identities: {@code 2 * index + 1} on the source, {@code 2 * index + 2} otherwise. */
+    public int id() {
+        return id;
+    }
+
+    /** The identity of write {@code sequence} of the device with id {@code id}: the 8 bytes it writes. */
+    public static long identity(int id, long sequence) {
+        return (long) id << SEQUENCE_BITS | sequence;
+    }
+
+    /** The id of the device that made the write with this identity. */
+    public static int initiatorId(long identity) {
+        return (int) (identity >>> SEQUENCE_BITS);
     }
 
     /** Starts its thread (again, after it stopped, continuing where it was). */
@@ -145,7 +192,7 @@ public final class SoftwareDevice {
     }
 
     private void round() {
-        long value = (long) id << 48 | ++sequence;
+        long value = identity(id, ++sequence);
         int slot = random.nextInt(RAM_SLOTS);
         if (port.write(ramBase + 8L * slot, 8, value) == MemTxResult.OK) {
             ramLast[slot] = value;
@@ -164,9 +211,11 @@ public final class SoftwareDevice {
             if ((r & MemTxResult.P2P_QUEUED) != 0) {
                 queued++;
                 barLast[b][s] = value;
+                accepted[barDevice[b]].add(value);
             } else if ((r & MemTxResult.P2P_FORWARDED) != 0) {
                 forwarded++;
                 barLast[b][s] = value;
+                accepted[barDevice[b]].add(value);
             } else {
                 failed++;
             }
@@ -195,6 +244,18 @@ public final class SoftwareDevice {
         for (int i = 0; i < 8; i++) {
             image[at + i] = (byte) (v >>> (8 * i));
         }
+    }
+
+    /**
+     * Per target device (every passthrough device of the VM, in topology order), the identities of the P2P writes
+     * the mediator accepted from it (forwarded or queued), in order; copies. Read after {@link #stop}.
+     */
+    public Map<PciAddress, long[]> acceptedIdentities() {
+        Map<PciAddress, long[]> out = new LinkedHashMap<>();
+        for (int i = 0; i < devices.length; i++) {
+            out.put(devices[i], accepted[i].toLongArray());
+        }
+        return out;
     }
 
     /** P2P writes made. */

@@ -14,41 +14,53 @@ import java.util.zip.CRC32;
  *   0  "MMSD"                    magic
  *   4  u16 version               {@value #VERSION}
  *   6  u16 BAR count, u16 register count, u16 reserved (0)
- *  12  per BAR: u32 index, u64 size
+ *  12  u32 ledger length L       at most {@link SimulatedPassthroughDevice#LEDGER_CAPACITY}
+ *  16  u64 writes not recorded   (taken while the ledger was full)
+ *  24  per BAR: u32 index, u64 size
  *      per BAR: its contents
  *      per register: u64
+ *      L x u64: the write ledger, in the order the device took the writes
  *      u32 CRC-32 of everything before it
  * </pre>
+ *
+ * <p>Version 2 added the ledger (version 1 had none, and its header ended at 12); a device reads its own version
+ * only. The length of a state is known once its first {@value #FIXED_HEADER} bytes are in.
  *
  * <p><b>Note:</b> not thread-safe; the owning device synchronizes.
  */
 final class DeviceStateCodec {
     static final byte[] MAGIC = {'M', 'M', 'S', 'D'};
-    static final int VERSION = 1;
-    private static final int FIXED_HEADER = 12;
+    static final int VERSION = 2;
+    static final int FIXED_HEADER = 24;
     private static final int BAR_ENTRY = 12;
     private static final int TRAILER = 4;
 
     private DeviceStateCodec() {
     }
 
-    /** The exact length of the state of a device with these BARs and registers. */
-    static long length(List<PciBar> bars, int registers) {
-        long n = FIXED_HEADER + (long) BAR_ENTRY * bars.size() + 8L * registers + TRAILER;
+    /** The exact length of the state of a device with these BARs and registers and a ledger of this length. */
+    static long length(List<PciBar> bars, int registers, int ledger) {
+        long n = FIXED_HEADER + (long) BAR_ENTRY * bars.size() + 8L * registers + 8L * ledger + TRAILER;
         for (PciBar bar : bars) {
             n += bar.size();
         }
         return n;
     }
 
-    /** Encodes BAR contents (one buffer per BAR, in {@code bars} order) and registers. */
-    static ByteBuf encode(List<PciBar> bars, ByteBuf[] contents, long[] registers) {
-        ByteBuf out = Unpooled.buffer((int) length(bars, registers.length));
+    /**
+     * Encodes BAR contents (one buffer per BAR, in {@code bars} order), registers, and the first {@code ledgerLength}
+     * entries of {@code ledger} with the count of writes it could not record.
+     */
+    static ByteBuf encode(List<PciBar> bars, ByteBuf[] contents, long[] registers, long[] ledger, int ledgerLength,
+                          long unrecorded) {
+        ByteBuf out = Unpooled.buffer((int) length(bars, registers.length, ledgerLength));
         out.writeBytes(MAGIC);
         out.writeShortLE(VERSION);
         out.writeShortLE(bars.size());
         out.writeShortLE(registers.length);
         out.writeShortLE(0);
+        out.writeIntLE(ledgerLength);
+        out.writeLongLE(unrecorded);
         for (PciBar bar : bars) {
             out.writeIntLE(bar.index());
             out.writeLongLE(bar.size());
@@ -58,6 +70,9 @@ final class DeviceStateCodec {
         }
         for (long r : registers) {
             out.writeLongLE(r);
+        }
+        for (int i = 0; i < ledgerLength; i++) {
+            out.writeLongLE(ledger[i]);
         }
         out.writeIntLE((int) crc(out, out.writerIndex()));
         return out;
@@ -69,8 +84,8 @@ final class DeviceStateCodec {
         return crc.getValue();
     }
 
-    /** Decoded state: BAR contents in the device's BAR order, and registers. */
-    record State(byte[][] contents, long[] registers) {
+    /** Decoded state: BAR contents in the device's BAR order, registers, the write ledger and its overflow. */
+    record State(byte[][] contents, long[] registers, long[] ledger, long unrecorded) {
     }
 
     /**
@@ -80,16 +95,20 @@ final class DeviceStateCodec {
     static final class Decoder {
         private final List<PciBar> bars;
         private final int registers;
-        private final long total;
+        private final int maxLedger;
+        /** The state's exact length, once the fixed header is in; -1 before. */
+        private long total = -1;
         private final ByteBuf buf;
         private String refusal;
         private boolean headerChecked;
 
-        Decoder(List<PciBar> bars, int registers) {
+        /** @param maxLedger the most ledger entries accepted */
+        Decoder(List<PciBar> bars, int registers, int maxLedger) {
             this.bars = bars;
             this.registers = registers;
-            this.total = length(bars, registers);
-            this.buf = Unpooled.buffer((int) Math.min(total, 1 << 16), (int) total);
+            this.maxLedger = maxLedger;
+            long max = length(bars, registers, maxLedger);
+            this.buf = Unpooled.buffer((int) Math.min(max, 1 << 16), (int) max);
         }
 
         /** The bytes received so far. */
@@ -104,8 +123,16 @@ final class DeviceStateCodec {
                 throw new MigrationStreamException(refusal);
             }
             int n = src.readableBytes();
-            int take = (int) Math.min(n, total - buf.writerIndex());
+            int take = (int) Math.min(n, (total < 0 ? FIXED_HEADER : total) - buf.writerIndex());
             buf.writeBytes(src, take);
+            if (total < 0 && buf.writerIndex() >= FIXED_HEADER) {
+                readLength();
+                int more = (int) Math.min(n - take, total - buf.writerIndex());
+                buf.writeBytes(src, more);
+                take += more;
+            } else if (total < 0 && buf.writerIndex() >= MAGIC.length) {
+                checkMagic();
+            }
             src.skipBytes(n - take);
             checkHeader();
             if (take < n) {
@@ -114,17 +141,28 @@ final class DeviceStateCodec {
             }
         }
 
-        private void checkHeader() throws MigrationStreamException {
-            if (headerChecked || buf.writerIndex() < FIXED_HEADER + (long) BAR_ENTRY * bars.size()) {
-                if (!headerChecked && buf.writerIndex() >= MAGIC.length) {
-                    checkMagic();
-                }
-                return;
-            }
+        /** The fixed header is in: checks magic and version, and learns the total length from the ledger's. */
+        private void readLength() throws MigrationStreamException {
             checkMagic();
             int version = buf.getUnsignedShortLE(4);
             if (version != VERSION) {
                 refuse("state stream version " + version + ", this device reads version " + VERSION);
+            }
+            long ledger = buf.getUnsignedIntLE(12);
+            if (ledger > maxLedger) {
+                refuse("the stream's write ledger holds " + ledger + " entries, at most " + maxLedger
+                        + " are accepted");
+            }
+            long unrecorded = buf.getLongLE(16);
+            if (unrecorded < 0) {
+                refuse("the stream says " + unrecorded + " writes were not recorded, expected 0 or more");
+            }
+            total = length(bars, registers, (int) ledger);
+        }
+
+        private void checkHeader() throws MigrationStreamException {
+            if (headerChecked || buf.writerIndex() < FIXED_HEADER + (long) BAR_ENTRY * bars.size()) {
+                return;
             }
             int barCount = buf.getUnsignedShortLE(6);
             int regCount = buf.getUnsignedShortLE(8);
@@ -167,6 +205,10 @@ final class DeviceStateCodec {
             if (refusal != null) {
                 throw new MigrationStreamException(refusal);
             }
+            if (total < 0) {
+                refuse("truncated stream: " + buf.writerIndex() + " bytes, not even the " + FIXED_HEADER
+                        + "-byte header of this device's state");
+            }
             if (buf.writerIndex() < total) {
                 refuse("truncated stream: " + buf.writerIndex() + " of the " + total + " bytes of this device's state");
             }
@@ -188,7 +230,12 @@ final class DeviceStateCodec {
                 regs[i] = buf.getLongLE(at);
                 at += 8;
             }
-            return new State(contents, regs);
+            long[] ledger = new long[(int) buf.getUnsignedIntLE(12)];
+            for (int i = 0; i < ledger.length; i++) {
+                ledger[i] = buf.getLongLE(at);
+                at += 8;
+            }
+            return new State(contents, regs, ledger, buf.getLongLE(16));
         }
     }
 }

@@ -21,6 +21,7 @@ import dev.mmiomediator.vfio.PciAddress;
 import dev.mmiomediator.vfio.PciBar;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import it.unimi.dsi.fastutil.longs.LongArrayList;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -35,6 +36,12 @@ import java.util.List;
  *   <li>BARs are heap memory; {@link #mmioRead}/{@link #mmioWrite} access them little-endian, 1 to 8 bytes,
  *       and count accepted accesses in registers {@link #REG_READS} and {@link #REG_WRITES}; two more
  *       registers are scratch internal state. Every access is recorded in {@link #accesses()}.</li>
+ *   <li>The <em>write ledger</em> ({@link #writeLedger()}) holds the value of every MMIO write the device took, in
+ *       order: the simulation's software devices write their write's identity, so the ledger says which writes
+ *       reached the device and how often. It is device state: it travels in the migration data with the BARs, is
+ *       replaced on resuming and cleared by a reset. It holds at most {@link #LEDGER_CAPACITY} entries; writes
+ *       beyond are counted in {@link #unrecordedWrites()}, so an incomplete ledger is never taken for a complete
+ *       one.</li>
  *   <li>An access while the device is in a state that must not be touched is refused: it is recorded in
  *       {@link #violations()} and an {@link MmioViolationException} is thrown. The check uses the hardware's
  *       own state, which changes inside the arc, so an access racing with the publication of a new state is
@@ -59,11 +66,15 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
     public static final int REG_READS = 1;
     /** Largest BAR the simulation backs with memory. */
     public static final long MAX_BAR_SIZE = 1L << 24;
+    /** The most writes the ledger records (8 bytes each in the device state); a run makes tens of thousands. */
+    public static final int LEDGER_CAPACITY = 1 << 20;
 
     private final PassthroughDevice device;
     private final List<PciBar> bars;
     private final ByteBuf[] memory;
     private final long[] registers = new long[REGISTER_COUNT];
+    private final LongArrayList ledger = new LongArrayList();
+    private long unrecorded;
     private final long legalArcs;
     private final List<MmioAccess> accesses = new ArrayList<>();
     private final List<MmioAccess> violations = new ArrayList<>();
@@ -146,6 +157,11 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
             default: mem.setLongLE(at, v); break;
         }
         registers[REG_WRITES]++;
+        if (ledger.size() < LEDGER_CAPACITY) {
+            ledger.add(v);
+        } else {
+            unrecorded++;
+        }
         accesses.add(access);
     }
 
@@ -195,6 +211,16 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
         byte[] out = new byte[mem.capacity()];
         mem.getBytes(0, out);
         return out;
+    }
+
+    /** A copy of the write ledger: the value of every MMIO write taken, in order (see the class comment). */
+    public synchronized long[] writeLedger() {
+        return ledger.toLongArray();
+    }
+
+    /** Writes taken while the ledger was full: 0 unless {@link #writeLedger()} is incomplete. */
+    public synchronized long unrecordedWrites() {
+        return unrecorded;
     }
 
     /** A copy of the registers. */
@@ -257,7 +283,8 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
                 saving = new SavingSession();
                 opened = saving;
             }
-            saving.finish(DeviceStateCodec.encode(bars, memory, registers));
+            saving.finish(DeviceStateCodec.encode(bars, memory, registers, ledger.elements(), ledger.size(),
+                    unrecorded));
         } else if (to.isSaving() && !from.isSaving()) {
             saving = new SavingSession();
             opened = saving;
@@ -289,6 +316,9 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
             memory[i].setBytes(0, state.contents()[i]);
         }
         System.arraycopy(state.registers(), 0, registers, 0, REGISTER_COUNT);
+        ledger.clear();
+        ledger.addElements(0, state.ledger());
+        unrecorded = state.unrecorded();
     }
 
     private void fail() {
@@ -315,6 +345,8 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
             mem.setZero(0, mem.capacity());
         }
         Arrays.fill(registers, 0);
+        ledger.clear();
+        unrecorded = 0;
         hardware = RUNNING;
     }
 
@@ -390,14 +422,15 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
     /** Decodes {@code state} as a resuming session would, framing and checksum included; touches nothing. */
     @Override
     public void checkState(byte[] state) throws MigrationStreamException {
-        DeviceStateCodec.Decoder check = new DeviceStateCodec.Decoder(bars, REGISTER_COUNT);
+        DeviceStateCodec.Decoder check = new DeviceStateCodec.Decoder(bars, REGISTER_COUNT, LEDGER_CAPACITY);
         check.write(Unpooled.wrappedBuffer(state));
         check.finish();
     }
 
     /** The resuming end: checks bytes as they arrive; the arc out of RESUMING loads them. */
     private final class ResumingSession implements MigrationDataSink {
-        final DeviceStateCodec.Decoder decoder = new DeviceStateCodec.Decoder(bars, REGISTER_COUNT);
+        final DeviceStateCodec.Decoder decoder = new DeviceStateCodec.Decoder(bars, REGISTER_COUNT,
+                LEDGER_CAPACITY);
         private boolean closed;
 
         void close() {

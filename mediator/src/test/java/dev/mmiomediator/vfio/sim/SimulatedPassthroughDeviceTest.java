@@ -31,6 +31,8 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The simulated device: live migration between two devices, refused streams, fault injection, forbidden MMIO. */
 class SimulatedPassthroughDeviceTest {
@@ -149,15 +151,66 @@ class SimulatedPassthroughDeviceTest {
                 + "bytes)", e.getMessage());
     }
 
-    @Test
-    void aNewerStreamVersionIsRefused() throws IOException {
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3})
+    void anotherStreamVersionIsRefused(int version) throws IOException {
         SimulatedPassthroughDevice src = sim("0000:01:00.0", MigrationFlags.STOP_COPY_ONLY);
         ByteBuf bytes = saveState(src);
-        bytes.setShortLE(4, 2);
+        bytes.setShortLE(4, version);
         MigrationDataSink in = sim("0000:81:00.0", MigrationFlags.STOP_COPY_ONLY).device().transition(RESUMING).sink()
                 .orElseThrow();
         MigrationStreamException e = assertThrows(MigrationStreamException.class, () -> in.write(bytes));
-        assertEquals("0000:81:00.0: state stream version 2, this device reads version 1", e.getMessage());
+        assertEquals("0000:81:00.0: state stream version " + version + ", this device reads version 2",
+                e.getMessage());
+    }
+
+    @Test
+    void theWriteLedgerTravelsWithTheStateAndResumingReplacesIt() throws IOException {
+        SimulatedPassthroughDevice src = sim("0000:01:00.0", MigrationFlags.WITH_P2P);
+        src.mmioWrite("nvme", 0, 0x10, 8, 0x0001_0000_0000_0004L);
+        src.mmioWrite("nvme", 2, 0x20, 8, 0x0001_0000_0000_0008L);
+        src.mmioWrite("nvme", 0, 0x10, 8, 0x0001_0000_0000_0004L);
+        src.mmioWrite("vcpu0", 2, 0x30, 2, 0xabcdL);
+        long[] taken = {0x0001_0000_0000_0004L, 0x0001_0000_0000_0008L, 0x0001_0000_0000_0004L, 0xabcdL};
+        assertArrayEquals(taken, src.writeLedger(), "every write taken, in order, repeats included");
+        ByteBuf bytes = saveState(src);
+
+        SimulatedPassthroughDevice dst = sim("0000:81:00.0", MigrationFlags.WITH_P2P);
+        dst.mmioWrite("vcpu0", 0, 0, 8, 99);
+        dst.device().transition(RESUMING).sink().orElseThrow().write(bytes);
+        dst.device().transition(RUNNING);
+        assertArrayEquals(taken, dst.writeLedger(), "the destination's own earlier write is replaced");
+        dst.mmioWrite("p2p", 0, 0x18, 8, 7);
+        assertEquals(7, dst.writeLedger()[4]);
+        assertEquals(0, dst.unrecordedWrites());
+
+        dst.device().reset();
+        assertArrayEquals(new long[0], dst.writeLedger(), "a reset forgets the ledger");
+    }
+
+    @Test
+    void aLedgerLongerThanTheCapacityIsRefused() throws IOException {
+        ByteBuf bytes = saveState(sim("0000:01:00.0", MigrationFlags.STOP_COPY_ONLY));
+        bytes.setIntLE(12, SimulatedPassthroughDevice.LEDGER_CAPACITY + 1);
+        MigrationDataSink in = sim("0000:81:00.0", MigrationFlags.STOP_COPY_ONLY).device().transition(RESUMING).sink()
+                .orElseThrow();
+        MigrationStreamException e = assertThrows(MigrationStreamException.class, () -> in.write(bytes));
+        assertEquals("0000:81:00.0: the stream's write ledger holds " + (SimulatedPassthroughDevice.LEDGER_CAPACITY + 1)
+                + " entries, at most " + SimulatedPassthroughDevice.LEDGER_CAPACITY + " are accepted", e.getMessage());
+    }
+
+    @Test
+    void aCorruptedLedgerEntryFailsTheChecksum() throws IOException {
+        SimulatedPassthroughDevice src = sim("0000:01:00.0", MigrationFlags.STOP_COPY_ONLY);
+        src.mmioWrite("nvme", 0, 0, 8, 0x0003_0000_0000_0010L);
+        ByteBuf bytes = saveState(src);
+        int entry = bytes.readableBytes() - 4 - 8;
+        bytes.setByte(entry, bytes.getByte(entry) ^ 0x01);
+        SimulatedPassthroughDevice dst = sim("0000:81:00.0", MigrationFlags.STOP_COPY_ONLY);
+        dst.device().transition(RESUMING).sink().orElseThrow().write(bytes);
+        MigrationDriverException e = assertThrows(MigrationDriverException.class, () -> dst.device().transition(STOP));
+        assertTrue(e.getMessage().contains("corrupted stream: checksum 0x"), e.getMessage());
+        assertArrayEquals(new long[0], dst.writeLedger());
     }
 
     @Test
