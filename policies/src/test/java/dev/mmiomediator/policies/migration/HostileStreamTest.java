@@ -15,6 +15,7 @@ import dev.mmiomediator.migration.plan.TopologyParser;
 import dev.mmiomediator.migration.sim.SimulatedVm;
 import dev.mmiomediator.migration.sim.SoftwareDevice;
 import dev.mmiomediator.migration.sim.VmImage;
+import dev.mmiomediator.migration.sim.WriteLedger;
 import dev.mmiomediator.migration.stream.DeviceSection;
 import dev.mmiomediator.migration.stream.MigrationImage;
 import dev.mmiomediator.migration.stream.MigrationStream;
@@ -95,6 +96,9 @@ class HostileStreamTest {
             VmImage expected = source.blankImage();
             source.paintExpected(expected);
             assertEquals("", source.actualImage().firstDifference(expected), "the source's memory");
+            WriteLedger.Check writes = source.checkWrites(source);
+            assertTrue(writes.accepted() > 0, "no P2P write was accepted: the run tested nothing");
+            assertTrue(writes.exact(), "P2P writes on the source, by identity: " + writes);
             for (SimulatedPassthroughDevice d : destination.devices().values()) {
                 assertEquals(MigrationState.RUNNING, d.device().state(), d.device().address() + " on the destination");
             }
@@ -102,6 +106,10 @@ class HostileStreamTest {
                     "the destination applied something");
             assertEquals(0, destination.engine().counters().total(PolicyCounters.Counter.QUEUED),
                     "the destination imported carried writes");
+        }
+        if (sent.completed()) {
+            WriteLedger.Check writes = destination.checkWrites(source, destination);
+            assertTrue(writes.exact(), "P2P writes on the destination, by identity: " + writes);
         }
         return new Outcome(sent, got, reply);
     }
