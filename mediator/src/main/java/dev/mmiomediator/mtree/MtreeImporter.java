@@ -265,8 +265,8 @@ public final class MtreeImporter {
                     stack.add(n);
                 }
                 if (cur.mrName != null && !cur.mrName.equals(cur.root.name) && !cur.root.placeholder) {
-                    throw new MtreeFormatException(source, lineNo, "region '" + n.name + "' heads block 'memory-region: "
-                            + cur.mrName + "': expected a region named '" + cur.mrName + "'");
+                    throw new MtreeFormatException(source, lineNo, "region '" + abbreviate(n.name) + "' heads block 'memory-region: "
+                            + abbreviate(cur.mrName) + "': expected a region named '" + abbreviate(cur.mrName) + "'");
                 }
                 continue;
             }
@@ -305,12 +305,20 @@ public final class MtreeImporter {
     }
 
     private static String describe(Block b) {
-        return b.mrName != null ? "block 'memory-region: " + b.mrName + "'"
-                : "block 'address-space: " + String.join(", ", b.asNames) + "'";
+        return b.mrName != null ? "block 'memory-region: " + abbreviate(b.mrName) + "'"
+                : "block 'address-space: " + abbreviate(String.join(", ", b.asNames)) + "'";
     }
 
+    /** {@code s}, cut to 60 characters: messages quote what is wrong, never a whole 64 KiB line. */
     static String abbreviate(String s) {
         return s.length() > 60 ? s.substring(0, 57) + "..." : s;
+    }
+
+    private static final Pattern LONG_QUOTE = Pattern.compile("'([^']{61,})'");
+
+    /** A message of the memory model with each long quoted name abbreviated. */
+    static String abbreviateQuoted(String message) {
+        return LONG_QUOTE.matcher(message).replaceAll(m -> Matcher.quoteReplacement("'" + abbreviate(m.group(1)) + "'"));
     }
 
     /**
@@ -502,7 +510,7 @@ public final class MtreeImporter {
             n.aliasStart = Long.parseUnsignedLong(a.group(3), 16);
             n.aliasEnd = Long.parseUnsignedLong(a.group(4), 16);
             if (n.aliasEnd - n.aliasStart != n.end - n.start) {
-                throw new MtreeFormatException(source, lineNo, "alias '" + n.name + "' window " + Size.hex(n.aliasStart) + "-"
+                throw new MtreeFormatException(source, lineNo, "alias '" + abbreviate(n.name) + "' window " + Size.hex(n.aliasStart) + "-"
                         + Size.hex(n.aliasEnd) + " is not as long as its range " + Size.hex(n.start) + "-"
                         + Size.hex(n.end) + ": expected equal lengths");
             }
@@ -560,8 +568,8 @@ public final class MtreeImporter {
         if (n.alias) {
             n.kind = RegionKind.ALIAS;
             if (!n.children.isEmpty()) {
-                throw new MtreeFormatException(source, n.children.get(0).line, "region '" + n.children.get(0).name
-                        + "' is printed inside alias '" + n.name + "': an alias has no subregions");
+                throw new MtreeFormatException(source, n.children.get(0).line, "region '" + abbreviate(n.children.get(0).name)
+                        + "' is printed inside alias '" + abbreviate(n.name) + "': an alias has no subregions");
             }
             return;
         }
@@ -801,8 +809,8 @@ public final class MtreeImporter {
             }
         }
         if (best < 0) {
-            throw new MtreeFormatException(source, alias.line, "alias '" + alias.name + "' targets '" + alias.targetName
-                    + "', which no 'memory-region: " + alias.targetName + "' block of the dump can be (QEMU prints one "
+            throw new MtreeFormatException(source, alias.line, "alias '" + abbreviate(alias.name) + "' targets '" + abbreviate(alias.targetName)
+                    + "', which no 'memory-region: " + abbreviate(alias.targetName) + "' block of the dump can be (QEMU prints one "
                     + "for every alias target; a target that contains the alias would be a cycle)");
         }
         if (ties > 1) {
@@ -981,7 +989,7 @@ public final class MtreeImporter {
                         try {
                             r.addSubregion(c.region, c.start - n.start, c.prio);
                         } catch (IllegalArgumentException e) {
-                            throw new MtreeFormatException(source, c.line, e.getMessage());
+                            throw new MtreeFormatException(source, c.line, abbreviateQuoted(e.getMessage()));
                         }
                     }
                     from = to;
@@ -1115,7 +1123,7 @@ public final class MtreeImporter {
             return n.region;
         }
         if (visiting.containsKey(n)) {
-            throw new MtreeFormatException(source, n.line, "alias cycle: alias '" + n.name + "' reaches itself through "
+            throw new MtreeFormatException(source, n.line, "alias cycle: alias '" + abbreviate(n.name) + "' reaches itself through "
                     + "its targets");
         }
         visiting.put(n, true);
@@ -1124,7 +1132,7 @@ public final class MtreeImporter {
         try {
             n.region = system.alias(n.name, target, n.aliasStart, n.size);
         } catch (IllegalArgumentException e) {
-            throw new MtreeFormatException(source, n.line, e.getMessage());
+            throw new MtreeFormatException(source, n.line, abbreviateQuoted(e.getMessage()));
         }
         return n.region;
     }
