@@ -9,8 +9,8 @@ import java.io.PrintWriter;
 /**
  * The {@code mmio-mediator} command-line tool.
  *
- * <p>Exit codes: 0 success, 1 internal failure, 2 bad input (a one-line message on stderr, no stack trace),
- * which includes a policy provider on the class path that cannot be used.
+ * <p>Exit codes: 0 success, 1 internal failure, 2 bad input (which includes a policy provider on the class path
+ * that cannot be used); either way one line on stderr, no stack trace.
  */
 @Command(name = "mmio-mediator",
         mixinStandardHelpOptions = true,
@@ -21,6 +21,8 @@ import java.io.PrintWriter;
 public final class Main implements Runnable {
     /** Exit code for bad input. */
     public static final int EXIT_BAD_INPUT = 2;
+    /** Exit code for a failure that is a bug of the tool, not of its input. */
+    public static final int EXIT_INTERNAL = 1;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -47,7 +49,7 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             if (ex instanceof BadInputException || ex instanceof IllegalArgumentException
                     || ex instanceof PolicyLoadException) {
-                err.println("mmio-mediator: " + ex.getMessage());
+                err.println("mmio-mediator: " + PolicyPath.oneLine(ex));
                 return EXIT_BAD_INPUT;
             }
             if (ex instanceof java.nio.file.NoSuchFileException) {
@@ -58,12 +60,33 @@ public final class Main implements Runnable {
                 err.println("mmio-mediator: " + ex);
                 return EXIT_BAD_INPUT;
             }
-            throw ex;
+            return internalFailure(ex, err);
         });
-        int code = cl.execute(args);
+        int code;
+        try {
+            code = cl.execute(args);
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            // picocli hands the handler exceptions only; errors thrown by a command come out here
+            code = internalFailure(e, err);
+        }
         out.flush();
         err.flush();
         return code;
+    }
+
+    /**
+     * Reports a bug in one line: the throwable and where it was thrown, which is what a bug report needs; a stack
+     * trace would bury the one line users read.
+     */
+    static int internalFailure(Throwable e, PrintWriter err) {
+        StackTraceElement[] trace = e.getStackTrace();
+        String where = trace.length == 0 ? "" : " (at " + trace[0].getClassName() + "." + trace[0].getMethodName()
+                + (trace[0].getLineNumber() > 0 ? ":" + trace[0].getLineNumber() : "") + ")";
+        err.println("mmio-mediator: internal error, please report it with the input that caused it: "
+                + e.getClass().getName() + (e.getMessage() == null ? "" : ": "
+                + PolicyPath.oneLine(e)) + where);
+        err.flush();
+        return EXIT_INTERNAL;
     }
 
     /** Prints the version from the jar's manifest. */

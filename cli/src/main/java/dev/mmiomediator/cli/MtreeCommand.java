@@ -89,6 +89,7 @@ final class MtreeCommand implements Runnable {
             return file == null ? SAMPLE_NAME : file.equals("-") ? "<stdin>" : file;
         }
 
+        /** The dump's text, decoded strictly: bytes that are not UTF-8 are bad input naming their line and offset. */
         String read() throws IOException {
             if (file == null) {
                 try (InputStream in = MtreeCommand.class.getClassLoader().getResourceAsStream(SAMPLE)) {
@@ -99,13 +100,13 @@ final class MtreeCommand implements Runnable {
                 }
             }
             if (file.equals("-")) {
-                return new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+                return MtreeImporter.decode(System.in.readAllBytes(), sourceName());
             }
             Path p = Path.of(file);
             if (!Files.isRegularFile(p)) {
                 throw new BadInputException("dump file '" + file + "': no such file");
             }
-            return Files.readString(p, StandardCharsets.UTF_8);
+            return MtreeImporter.decode(Files.readAllBytes(p), sourceName());
         }
 
         MtreeImport importTree(String text, PrintWriter err) throws IOException {

@@ -70,6 +70,8 @@ public record FlatDump(String source, List<View> views) {
     private static final Pattern RANGE = Pattern.compile(
             "^  ([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o)\\): (.*?)"
                     + "( @([0-9a-f]{16}))?((?: (?:KVM|HVF|WHPX|NVMM|Xen|TCG))*)$");
+    /** Like {@link #RANGE}, with any number of digits: only to say what is wrong with a line RANGE refuses. */
+    private static final Pattern LOOSE_RANGE = Pattern.compile("^  ([0-9a-fA-F]+)-([0-9a-fA-F]+) \\(prio ([-+]?[0-9]+), .*$");
 
     public FlatDump {
         views = List.copyOf(views);
@@ -94,7 +96,7 @@ public record FlatDump(String source, List<View> views) {
      * @throws MtreeFormatException naming the source, line and what was expected
      */
     public static FlatDump parse(Reader text, String source) throws IOException {
-        List<String> lines = MtreeImporter.readLines(text);
+        List<String> lines = MtreeImporter.readLines(text, source);
         List<View> views = new ArrayList<>();
         int i = 0;
         while (i < lines.size()) {
@@ -108,14 +110,16 @@ public record FlatDump(String source, List<View> views) {
                     throw new MtreeFormatException(source, i + 1, "this is a tree dump ('info mtree'); expected a flat dump "
                             + "('info mtree -f')");
                 }
-                throw new MtreeFormatException(source, i + 1, "'" + l.strip() + "': expected 'FlatView #N'");
+                throw new MtreeFormatException(source, i + 1, "'" + MtreeImporter.abbreviate(l.strip())
+                        + "': expected 'FlatView #N'");
             }
             int viewLine = i + 1;
             int number;
             try {
                 number = Integer.parseInt(l.substring("FlatView #".length()).strip());
             } catch (NumberFormatException e) {
-                throw new MtreeFormatException(source, i + 1, "'" + l + "': expected 'FlatView #' and a number");
+                throw new MtreeFormatException(source, i + 1, "'" + MtreeImporter.abbreviate(l)
+                        + "': expected 'FlatView #' and a number");
             }
             i++;
             List<AsLine> as = new ArrayList<>();
@@ -143,8 +147,17 @@ public record FlatDump(String source, List<View> views) {
                     continue;
                 }
                 Matcher m = RANGE.matcher(r);
+                if (!m.matches() && !none) {
+                    Matcher loose = LOOSE_RANGE.matcher(r);
+                    if (loose.matches()) {
+                        MtreeImporter.hexAddress(loose.group(1), "START", source, i + 1);
+                        MtreeImporter.hexAddress(loose.group(2), "END", source, i + 1);
+                        MtreeImporter.priority(loose.group(3), source, i + 1);
+                    }
+                }
                 if (!m.matches() || none) {
-                    throw new MtreeFormatException(source, i + 1, "'" + r.strip() + "': expected a range line "
+                    throw new MtreeFormatException(source, i + 1, "'" + MtreeImporter.abbreviate(r.strip())
+                            + "': expected a range line "
                             + "'  START-END (prio P, TYPE): NAME[ @OFFSET]'");
                 }
                 long start = Long.parseUnsignedLong(m.group(1), 16);
@@ -154,7 +167,7 @@ public record FlatDump(String source, List<View> views) {
                             + ": expected START <= END");
                 }
                 long off = m.group(8) == null ? 0 : Long.parseUnsignedLong(m.group(8), 16);
-                ranges.add(new Range(i + 1, start, last, Integer.parseInt(m.group(3)), m.group(4) != null, m.group(5),
+                ranges.add(new Range(i + 1, start, last, MtreeImporter.priority(m.group(3), source, i + 1), m.group(4) != null, m.group(5),
                         m.group(6), off, m.group(9).strip()));
                 i++;
             }

@@ -96,43 +96,59 @@ public final class MtreeExporter {
         return java.util.Arrays.compareUnsigned(x, y);
     }
 
-    private static void printRegion(StringBuilder out, MemoryRegion mr, int level, long base,
+    /** One region still to print, with the indent level and the absolute address of its container. */
+    private record Pending(MemoryRegion mr, int level, long base) {
+    }
+
+    /**
+     * Prints {@code root}'s subtree as QEMU's {@code mtree_print_mr} does, depth first, with an explicit stack: a
+     * tree's depth must not be limited by the caller's thread stack.
+     */
+    private static void printRegion(StringBuilder out, MemoryRegion root, int rootLevel, long rootBase,
                                     List<MemoryRegion> queue, Set<MemoryRegion> queued, boolean showDisabled) {
-        long curStart = base + mr.address();
-        long curEnd = curStart + mr.size().mtreeSpan();
-        boolean overflow = Long.compareUnsigned(curStart, base) < 0 || Long.compareUnsigned(curEnd, curStart) < 0;
-        boolean show = mr.isEnabled() || showDisabled;
-        if (mr.aliasTarget() != null && queued.add(mr.aliasTarget())) {
-            queue.add(mr.aliasTarget());
-        }
-        if (show) {
-            if (overflow) {
-                out.append("[DETECTED OVERFLOW!] ");
+        java.util.ArrayDeque<Pending> stack = new java.util.ArrayDeque<>();
+        stack.push(new Pending(root, rootLevel, rootBase));
+        while (!stack.isEmpty()) {
+            Pending p = stack.pop();
+            MemoryRegion mr = p.mr();
+            int level = p.level();
+            long base = p.base();
+            long curStart = base + mr.address();
+            long curEnd = curStart + mr.size().mtreeSpan();
+            boolean overflow = Long.compareUnsigned(curStart, base) < 0 || Long.compareUnsigned(curEnd, curStart) < 0;
+            boolean show = mr.isEnabled() || showDisabled;
+            if (mr.aliasTarget() != null && queued.add(mr.aliasTarget())) {
+                queue.add(mr.aliasTarget());
             }
-            out.append(INDENT.repeat(level));
-            out.append(Size.hex16(curStart)).append('-').append(Size.hex16(curEnd))
-                    .append(" (prio ").append(mr.priority()).append(", ")
-                    .append(mr.isNonVolatile() ? "nv-" : "").append(mr.mtreeType()).append("): ");
-            if (mr.aliasTarget() != null) {
-                long off = mr.aliasOffset();
-                out.append("alias ").append(mr.name()).append(" @").append(mr.aliasTarget().name()).append(' ')
-                        .append(Size.hex16(off)).append('-').append(Size.hex16(off + mr.size().mtreeSpan()));
-            } else {
-                out.append(mr.name());
+            if (show) {
+                if (overflow) {
+                    out.append("[DETECTED OVERFLOW!] ");
+                }
+                out.append(INDENT.repeat(level));
+                out.append(Size.hex16(curStart)).append('-').append(Size.hex16(curEnd))
+                        .append(" (prio ").append(mr.priority()).append(", ")
+                        .append(mr.isNonVolatile() ? "nv-" : "").append(mr.mtreeType()).append("): ");
+                if (mr.aliasTarget() != null) {
+                    long off = mr.aliasOffset();
+                    out.append("alias ").append(mr.name()).append(" @").append(mr.aliasTarget().name()).append(' ')
+                            .append(Size.hex16(off)).append('-').append(Size.hex16(off + mr.size().mtreeSpan()));
+                } else {
+                    out.append(mr.name());
+                }
+                if (!mr.isEnabled()) {
+                    out.append(" [disabled]");
+                }
+                out.append('\n');
             }
-            if (!mr.isEnabled()) {
-                out.append(" [disabled]");
+            List<MemoryRegion> children = new ArrayList<>(mr.subregions());
+            // stable: equal (address, priority) keep precedence order, as QEMU's insertion into its print queue does
+            children.sort((a, b) -> {
+                int c = Long.compareUnsigned(a.address(), b.address());
+                return c != 0 ? c : Integer.compare(b.priority(), a.priority());
+            });
+            for (int i = children.size() - 1; i >= 0; i--) {
+                stack.push(new Pending(children.get(i), level + 1, curStart));
             }
-            out.append('\n');
-        }
-        List<MemoryRegion> children = new ArrayList<>(mr.subregions());
-        // stable: equal (address, priority) keep precedence order, as QEMU's insertion into its print queue does
-        children.sort((a, b) -> {
-            int c = Long.compareUnsigned(a.address(), b.address());
-            return c != 0 ? c : Integer.compare(b.priority(), a.priority());
-        });
-        for (MemoryRegion c : children) {
-            printRegion(out, c, level + 1, curStart, queue, queued, showDisabled);
         }
     }
 

@@ -6,6 +6,7 @@ import dev.mmiomediator.memory.MemoryRegionOps;
 import dev.mmiomediator.memory.MemorySystem;
 import dev.mmiomediator.memory.RegionKind;
 import dev.mmiomediator.memory.Size;
+import dev.mmiomediator.text.InputText;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -37,9 +38,20 @@ public final class MtreeImporter {
     /** QEMU prints this before the indent of a region whose absolute range wraps past 2^64. */
     private static final String OVERFLOW = "[DETECTED OVERFLOW!] ";
     private static final Pattern ALIAS = Pattern.compile("^alias (.*) @(.*) ([0-9a-f]{1,16})-([0-9a-f]{1,16})$");
+    private static final Pattern LOOSE_WINDOW = Pattern.compile(" ([0-9a-fA-F]+)-([0-9a-fA-F]+)$");
     private static final String DISABLED = " [disabled]";
     private static final String AS_PREFIX = "address-space: ";
     private static final String MR_PREFIX = "memory-region: ";
+    /**
+     * The deepest region tree imported: a region line may be indented at most this many levels, and rendering from
+     * an address space, which follows each alias into its target's tree, may go at most this many regions deep.
+     * Real dumps are a few dozen levels deep; the limit keeps the recursive renderer and the importer's own walks
+     * far from the end of a thread's stack.
+     */
+    public static final int MAX_DEPTH = 1000;
+    /** Like {@link #REGION}, with any number of hex digits: only to say what is wrong with a line REGION refuses. */
+    private static final Pattern LOOSE_REGION = Pattern.compile(
+            "^ *([0-9a-fA-F]+)-([0-9a-fA-F]+) \\(prio ([-+]?[0-9]+), .*$");
 
     private final RegionCatalogue catalogue;
 
@@ -93,6 +105,11 @@ public final class MtreeImporter {
         long ownAddress() {
             return parent == null ? start : start - parent.start;
         }
+
+        /** The region's own address inside {@code container}, before it is attached there. */
+        long ownAddress(Node container) {
+            return start - container.start;
+        }
     }
 
     private static final class Block {
@@ -106,11 +123,25 @@ public final class MtreeImporter {
         }
     }
 
-    /** Imports a tree dump read from a file. */
+    /**
+     * Imports a tree dump read from a file, decoded as by {@link #decode}.
+     *
+     * @throws MtreeFormatException as {@link #importTree(Reader, String)} does, and for bytes that are not UTF-8
+     */
     public MtreeImport importTree(java.nio.file.Path file) throws IOException {
-        try (Reader r = java.nio.file.Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
-            return importTree(r, file.toString());
-        }
+        String source = file.toString();
+        return importTree(new java.io.StringReader(decode(java.nio.file.Files.readAllBytes(file), source)), source);
+    }
+
+    /**
+     * A dump's bytes as text: strict UTF-8 (QEMU prints region names as it got them, which are UTF-8 or ASCII).
+     *
+     * @param source the name used in error messages
+     * @throws MtreeFormatException naming the line and byte offset of the first bytes that are not UTF-8, or the
+     *         first line longer than {@link InputText#MAX_LINE_LENGTH} bytes
+     */
+    public static String decode(byte[] dump, String source) {
+        return InputText.decodeUtf8(dump, (line, detail) -> new MtreeFormatException(source, line, detail));
     }
 
     /**
@@ -121,7 +152,7 @@ public final class MtreeImporter {
      *         valid {@code info mtree} tree output or a dump whose structure cannot be rebuilt
      */
     public MtreeImport importTree(Reader text, String source) throws IOException {
-        List<String> lines = readLines(text);
+        List<String> lines = readLines(text, source);
         boolean showsDisabled = lines.stream().anyMatch(l -> l.endsWith(DISABLED));
         List<String> notes = new ArrayList<>();
         List<Block> blocks = parseBlocks(lines, source, showsDisabled, notes);
@@ -138,17 +169,13 @@ public final class MtreeImporter {
         }
         dedupeMemoryRegionBlocks(blocks, source);
         resolveAliases(blocks, showsDisabled, source, notes);
+        checkRenderDepth(blocks, source);
         return build(source, blocks, all, showsDisabled, notes);
     }
 
-    static List<String> readLines(Reader text) throws IOException {
-        BufferedReader br = text instanceof BufferedReader ? (BufferedReader) text : new BufferedReader(text);
-        List<String> lines = new ArrayList<>();
-        String l;
-        while ((l = br.readLine()) != null) {
-            lines.add(l.endsWith("\r") ? l.substring(0, l.length() - 1) : l);
-        }
-        return lines;
+    /** The lines of a dump, as {@link BufferedReader#readLine()} splits them, none longer than the limit. */
+    static List<String> readLines(Reader text, String source) throws IOException {
+        return InputText.lines(text, (line, detail) -> new MtreeFormatException(source, line, detail));
     }
 
     // ---------------------------------------------------------------- parsing
@@ -166,6 +193,15 @@ public final class MtreeImporter {
                 }
                 cur = null;
                 continue;
+            }
+            if (text.startsWith(AS_PREFIX) || text.startsWith(MR_PREFIX)) {
+                boolean sharedRoot = text.startsWith(AS_PREFIX) && cur != null && cur.mrName == null;
+                if (cur != null && cur.root == null && !sharedRoot) {
+                    // QEMU ends every block, even one whose root it does not print, with a blank line
+                    throw new MtreeFormatException(source, lineNo, "'" + abbreviate(text) + "' right after the header of "
+                            + describe(cur) + " (line " + cur.line + "): expected that block's region lines or a blank "
+                            + "line first");
+                }
             }
             if (text.startsWith(AS_PREFIX)) {
                 if (cur == null || cur.root != null || cur.mrName != null) {
@@ -229,8 +265,8 @@ public final class MtreeImporter {
                     stack.add(n);
                 }
                 if (cur.mrName != null && !cur.mrName.equals(cur.root.name) && !cur.root.placeholder) {
-                    throw new MtreeFormatException(source, lineNo, "region '" + n.name + "' heads block 'memory-region: "
-                            + cur.mrName + "': expected a region named '" + cur.mrName + "'");
+                    throw new MtreeFormatException(source, lineNo, "region '" + abbreviate(n.name) + "' heads block 'memory-region: "
+                            + abbreviate(cur.mrName) + "': expected a region named '" + abbreviate(cur.mrName) + "'");
                 }
                 continue;
             }
@@ -269,12 +305,20 @@ public final class MtreeImporter {
     }
 
     private static String describe(Block b) {
-        return b.mrName != null ? "block 'memory-region: " + b.mrName + "'"
-                : "block 'address-space: " + String.join(", ", b.asNames) + "'";
+        return b.mrName != null ? "block 'memory-region: " + abbreviate(b.mrName) + "'"
+                : "block 'address-space: " + abbreviate(String.join(", ", b.asNames)) + "'";
     }
 
-    private static String abbreviate(String s) {
+    /** {@code s}, cut to 60 characters: messages quote what is wrong, never a whole 64 KiB line. */
+    static String abbreviate(String s) {
         return s.length() > 60 ? s.substring(0, 57) + "..." : s;
+    }
+
+    private static final Pattern LONG_QUOTE = Pattern.compile("'([^']{61,})'");
+
+    /** A message of the memory model with each long quoted name abbreviated. */
+    static String abbreviateQuoted(String message) {
+        return LONG_QUOTE.matcher(message).replaceAll(m -> Matcher.quoteReplacement("'" + abbreviate(m.group(1)) + "'"));
     }
 
     /**
@@ -294,6 +338,19 @@ public final class MtreeImporter {
         if (stack.size() < level - 1 && showsDisabled) {
             throw new MtreeFormatException(source, n.line, "indent of " + 2 * level + " spaces after a region at "
                     + 2 * stack.size() + ": expected at most " + 2 * (stack.size() + 1));
+        }
+        if (showsDisabled) {
+            Node p = stack.get(stack.size() - 1);
+            Node prev = p.children.isEmpty() ? null : p.children.get(p.children.size() - 1);
+            // with -D every region is printed, so a child out of QEMU's print order was not printed by QEMU;
+            // importing it anyway would give it a precedence its own re-export does not show
+            if (prev != null && printsBeforeInside(n, prev, p)) {
+                throw new MtreeFormatException(source, n.line, "'" + abbreviate(n.name) + "' at " + Size.hex(n.ownAddress(p))
+                        + " (prio " + n.prio + ") is printed after its sibling '" + abbreviate(prev.name) + "' at "
+                        + Size.hex(prev.ownAddress(p)) + " (prio " + prev.prio + ", line " + prev.line + "): expected "
+                        + "the subregions of '" + abbreviate(p.name) + "' by ascending address, then descending "
+                        + "priority, as QEMU prints them");
+            }
         }
         if (!showsDisabled && stack.size() == level - 1) {
             Node p = stack.get(stack.size() - 1);
@@ -360,6 +417,15 @@ public final class MtreeImporter {
         return true;
     }
 
+    /**
+     * Whether QEMU prints {@code a} before {@code b}, both subregions of {@code p}: it orders them by their own
+     * address, which differs from the order of the printed (absolute) starts when one of them wraps past 2^64.
+     */
+    private static boolean printsBeforeInside(Node a, Node b, Node p) {
+        int c = Long.compareUnsigned(a.ownAddress(p), b.ownAddress(p));
+        return c < 0 || (c == 0 && a.prio > b.prio);
+    }
+
     /** QEMU prints children by ascending address, then descending priority. */
     private static boolean printsBefore(Node a, Node b) {
         int c = Long.compareUnsigned(a.start, b.start);
@@ -397,6 +463,12 @@ public final class MtreeImporter {
     private static Node parseRegion(String text, String source, int lineNo) {
         Matcher m = REGION.matcher(text);
         if (!m.matches()) {
+            Matcher loose = LOOSE_REGION.matcher(text);
+            if (loose.matches()) {
+                hexAddress(loose.group(1), "START", source, lineNo);
+                hexAddress(loose.group(2), "END", source, lineNo);
+                priority(loose.group(3), source, lineNo);
+            }
             throw new MtreeFormatException(source, lineNo, "'" + abbreviate(text.strip()) + "': expected a region line "
                     + "'START-END (prio P, TYPE): NAME' with 16-digit hex START and END and TYPE one of ram, rom, "
                     + "ramd, romd, i/o");
@@ -406,14 +478,14 @@ public final class MtreeImporter {
             throw new MtreeFormatException(source, lineNo, "indent of " + indent + " spaces: expected a positive even number "
                     + "(two spaces per level)");
         }
+        if (indent / 2 > MAX_DEPTH) {
+            throw new MtreeFormatException(source, lineNo, "region nested " + indent / 2 + " levels deep (an indent of "
+                    + indent + " spaces): expected at most " + MAX_DEPTH + " levels");
+        }
         Node n = new Node(lineNo, indent / 2);
         n.start = Long.parseUnsignedLong(m.group(2), 16);
         n.end = Long.parseUnsignedLong(m.group(3), 16);
-        try {
-            n.prio = Integer.parseInt(m.group(4));
-        } catch (NumberFormatException e) {
-            throw new MtreeFormatException(source, lineNo, "priority '" + m.group(4) + "': expected a 32-bit signed integer");
-        }
+        n.prio = priority(m.group(4), source, lineNo);
         n.nv = m.group(5) != null;
         n.type = m.group(6);
         String rest = m.group(7);
@@ -424,6 +496,11 @@ public final class MtreeImporter {
         if (rest.startsWith("alias ")) {
             Matcher a = ALIAS.matcher(rest);
             if (!a.matches()) {
+                Matcher window = LOOSE_WINDOW.matcher(rest);
+                if (window.find()) {
+                    hexAddress(window.group(1), "alias window start", source, lineNo);
+                    hexAddress(window.group(2), "alias window end", source, lineNo);
+                }
                 throw new MtreeFormatException(source, lineNo, "'" + abbreviate(rest) + "': expected 'alias NAME @TARGET "
                         + "TSTART-TEND'");
             }
@@ -433,7 +510,7 @@ public final class MtreeImporter {
             n.aliasStart = Long.parseUnsignedLong(a.group(3), 16);
             n.aliasEnd = Long.parseUnsignedLong(a.group(4), 16);
             if (n.aliasEnd - n.aliasStart != n.end - n.start) {
-                throw new MtreeFormatException(source, lineNo, "alias '" + n.name + "' window " + Size.hex(n.aliasStart) + "-"
+                throw new MtreeFormatException(source, lineNo, "alias '" + abbreviate(n.name) + "' window " + Size.hex(n.aliasStart) + "-"
                         + Size.hex(n.aliasEnd) + " is not as long as its range " + Size.hex(n.start) + "-"
                         + Size.hex(n.end) + ": expected equal lengths");
             }
@@ -448,6 +525,28 @@ public final class MtreeImporter {
             }
         }
         return n;
+    }
+
+    /** QEMU's priorities are C {@code int}s. */
+    static int priority(String digits, String source, int lineNo) {
+        try {
+            return Integer.parseInt(digits);
+        } catch (NumberFormatException e) {
+            throw new MtreeFormatException(source, lineNo, "priority " + abbreviate(digits) + ": expected a 32-bit "
+                    + "signed integer (" + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE + ")");
+        }
+    }
+
+    /** Checks what REGION's hex fields would refuse in {@code digits}, to say so rather than "not a region line". */
+    static void hexAddress(String digits, String what, String source, int lineNo) {
+        if (digits.length() > 16) {
+            throw new MtreeFormatException(source, lineNo, what + " " + abbreviate(digits) + " has " + digits.length()
+                    + " hex digits: expected at most 16 (an address below 2^64)");
+        }
+        if (!digits.equals(digits.toLowerCase(java.util.Locale.ROOT))) {
+            throw new MtreeFormatException(source, lineNo, what + " " + digits + ": expected lower-case hex digits, as "
+                    + "QEMU prints them");
+        }
     }
 
     private static void collect(Node n, List<Node> out) {
@@ -469,8 +568,8 @@ public final class MtreeImporter {
         if (n.alias) {
             n.kind = RegionKind.ALIAS;
             if (!n.children.isEmpty()) {
-                throw new MtreeFormatException(source, n.children.get(0).line, "region '" + n.children.get(0).name
-                        + "' is printed inside alias '" + n.name + "': an alias has no subregions");
+                throw new MtreeFormatException(source, n.children.get(0).line, "region '" + abbreviate(n.children.get(0).name)
+                        + "' is printed inside alias '" + abbreviate(n.name) + "': an alias has no subregions");
             }
             return;
         }
@@ -710,8 +809,8 @@ public final class MtreeImporter {
             }
         }
         if (best < 0) {
-            throw new MtreeFormatException(source, alias.line, "alias '" + alias.name + "' targets '" + alias.targetName
-                    + "', which no 'memory-region: " + alias.targetName + "' block of the dump can be (QEMU prints one "
+            throw new MtreeFormatException(source, alias.line, "alias '" + abbreviate(alias.name) + "' targets '" + abbreviate(alias.targetName)
+                    + "', which no 'memory-region: " + abbreviate(alias.targetName) + "' block of the dump can be (QEMU prints one "
                     + "for every alias target; a target that contains the alias would be a cycle)");
         }
         if (ties > 1) {
@@ -778,6 +877,68 @@ public final class MtreeImporter {
         return false;
     }
 
+    /**
+     * Refuses region trees that render more than {@link #MAX_DEPTH} regions deep, following each alias into its
+     * target's tree as the renderer does (an alias's target may itself hold aliases). Indents are limited already;
+     * this limits chains of aliases through {@code memory-region:} blocks. A walk with an explicit stack: the depth
+     * is what is being checked.
+     */
+    private static void checkRenderDepth(List<Block> blocks, String source) {
+        final int expanding = 0;
+        Map<Node, Integer> height = new IdentityHashMap<>();
+        java.util.ArrayDeque<Node> stack = new java.util.ArrayDeque<>();
+        List<Node> next = new ArrayList<>();
+        for (Block b : blocks) {
+            stack.push(b.root.canonical);
+            while (!stack.isEmpty()) {
+                Node n = stack.peek();
+                Integer h = height.get(n);
+                if (h == null) {
+                    height.put(n, expanding);
+                    successors(n, next);
+                    for (Node c : next) {
+                        Integer hc = height.get(c);
+                        if (hc == null) {
+                            stack.push(c);
+                        } else if (hc == expanding) {
+                            throw new MtreeFormatException(source, n.line, "'" + abbreviate(n.name) + "' leads back to '"
+                                    + abbreviate(c.name) + "' (line " + c.line + ") through alias targets: expected "
+                                    + "no region to contain itself");
+                        }
+                    }
+                    continue;
+                }
+                stack.pop();
+                if (h != expanding) {
+                    continue; // a region reached again through another alias
+                }
+                successors(n, next);
+                int deepest = 0;
+                for (Node c : next) {
+                    deepest = Math.max(deepest, height.get(c));
+                }
+                if (deepest + 1 > MAX_DEPTH) {
+                    throw new MtreeFormatException(source, n.line, (n.alias ? "alias '" + abbreviate(n.name) + "' @"
+                            + abbreviate(n.targetName) + " leads into a region tree " + deepest + " levels deep"
+                            : "'" + abbreviate(n.name) + "' holds regions " + deepest + " levels deep, counting the "
+                            + "trees its aliases lead into") + ": expected at most " + MAX_DEPTH + " levels in all");
+                }
+                height.put(n, deepest + 1);
+            }
+        }
+    }
+
+    private static void successors(Node n, List<Node> out) {
+        out.clear();
+        if (n.alias) {
+            out.add(n.target.canonical);
+        } else {
+            for (Node c : n.children) {
+                out.add(c.canonical);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- building the model
 
     private MtreeImport build(String source, List<Block> blocks, List<Node> all, boolean showsDisabled, List<String> notes) {
@@ -828,7 +989,7 @@ public final class MtreeImporter {
                         try {
                             r.addSubregion(c.region, c.start - n.start, c.prio);
                         } catch (IllegalArgumentException e) {
-                            throw new MtreeFormatException(source, c.line, e.getMessage());
+                            throw new MtreeFormatException(source, c.line, abbreviateQuoted(e.getMessage()));
                         }
                     }
                     from = to;
@@ -962,7 +1123,7 @@ public final class MtreeImporter {
             return n.region;
         }
         if (visiting.containsKey(n)) {
-            throw new MtreeFormatException(source, n.line, "alias cycle: alias '" + n.name + "' reaches itself through "
+            throw new MtreeFormatException(source, n.line, "alias cycle: alias '" + abbreviate(n.name) + "' reaches itself through "
                     + "its targets");
         }
         visiting.put(n, true);
@@ -971,7 +1132,7 @@ public final class MtreeImporter {
         try {
             n.region = system.alias(n.name, target, n.aliasStart, n.size);
         } catch (IllegalArgumentException e) {
-            throw new MtreeFormatException(source, n.line, e.getMessage());
+            throw new MtreeFormatException(source, n.line, abbreviateQuoted(e.getMessage()));
         }
         return n.region;
     }

@@ -1,6 +1,5 @@
 package dev.mmiomediator.mtree;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -106,11 +105,15 @@ public final class RegionCatalogue {
         return c;
     }
 
-    /** This catalogue plus the rules of a catalogue file; its rules win over these. */
+    /**
+     * This catalogue plus the rules of a catalogue file; its rules win over these.
+     *
+     * @throws MtreeFormatException as {@link #plus(Reader, String)} does, and naming the line and byte offset of
+     *         bytes that are not UTF-8
+     */
     public RegionCatalogue plus(Path file) throws IOException {
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            return plus(r, file.toString());
-        }
+        String source = file.toString();
+        return plus(new java.io.StringReader(MtreeImporter.decode(Files.readAllBytes(file), source)), source);
     }
 
     /**
@@ -120,10 +123,8 @@ public final class RegionCatalogue {
      */
     public RegionCatalogue plus(Reader text, String source) throws IOException {
         List<Rule> all = new ArrayList<>(rules);
-        BufferedReader br = new BufferedReader(text);
-        String line;
         int n = 0;
-        while ((line = br.readLine()) != null) {
+        for (String line : MtreeImporter.readLines(text, source)) {
             n++;
             String t = stripComment(line).strip();
             if (t.isEmpty()) {
@@ -170,20 +171,24 @@ public final class RegionCatalogue {
         String what = sp < 0 ? "" : t.substring(sp + 1).strip();
         Hint hint = Hint.parse(word);
         if (hint == null) {
-            throw new MtreeFormatException(source, line, "catalogue rule '" + t
+            throw new MtreeFormatException(source, line, "catalogue rule '" + MtreeImporter.abbreviate(t)
                     + "': expected a hint (mmio, container, readonly, zero-size) then a name or /regex/");
         }
         if (what.isEmpty()) {
-            throw new MtreeFormatException(source, line, "catalogue rule '" + t + "': expected a region name or /regex/ after '"
-                    + word + "'");
+            throw new MtreeFormatException(source, line, "catalogue rule '" + MtreeImporter.abbreviate(t)
+                    + "': expected a region name or /regex/ after '" + MtreeImporter.abbreviate(word) + "'");
         }
         String origin = source + (line > 0 ? ":" + line : "");
         if (what.length() >= 2 && what.startsWith("/") && what.endsWith("/")) {
             try {
                 return new Rule(hint, null, Pattern.compile(what.substring(1, what.length() - 1)), origin);
             } catch (PatternSyntaxException e) {
-                throw new MtreeFormatException(source, line, "catalogue rule '" + t + "': bad regex: "
-                        + e.getDescription());
+                throw new MtreeFormatException(source, line, "catalogue rule '" + MtreeImporter.abbreviate(t)
+                        + "': bad regex: " + e.getDescription());
+            } catch (StackOverflowError e) {
+                // java.util.regex compiles groups recursively
+                throw new MtreeFormatException(source, line, "catalogue rule '" + MtreeImporter.abbreviate(t)
+                        + "': regex nested too deeply to compile: expected a simpler regex");
             }
         }
         return new Rule(hint, what, null, origin);

@@ -23,6 +23,13 @@
  * <p>{@link dev.mmiomediator.mtree.PassthroughAudit} reports, for a tree or flat dump, which DMA initiators'
  * (non-vCPU, see {@link dev.mmiomediator.mtree.VcpuSpaces}) address spaces reach which passthrough BARs.
  *
+ * <p>Dumps are untrusted input: every way a text can fail to be a dump is an
+ * {@link dev.mmiomediator.mtree.MtreeFormatException} naming the source and line. Bytes must be UTF-8
+ * ({@link dev.mmiomediator.mtree.MtreeImporter#decode}), lines at most 64 KiB
+ * ({@link dev.mmiomediator.text.InputText#MAX_LINE_LENGTH}), and region trees at most
+ * {@link dev.mmiomediator.mtree.MtreeImporter#MAX_DEPTH} levels deep, counting the trees aliases lead into:
+ * the renderer recurses over that depth.
+ *
  * <p>Classes here are not thread-safe unless they say so; importing builds a fresh
  * {@link dev.mmiomediator.memory.MemorySystem}.
  */

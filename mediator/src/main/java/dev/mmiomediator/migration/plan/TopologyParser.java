@@ -1,5 +1,6 @@
 package dev.mmiomediator.migration.plan;
 
+import dev.mmiomediator.text.InputText;
 import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationFlags;
 import dev.mmiomediator.vfio.PciAddress;
@@ -70,9 +71,20 @@ public final class TopologyParser {
     private TopologyParser() {
     }
 
-    /** Parses the file at {@code file}, naming it by its path in errors. */
+    /** Parses the file at {@code file}, naming it by its path in errors; see {@link #parse(byte[], String)}. */
     public static Topology parse(Path file) throws IOException {
-        return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+        return parse(Files.readAllBytes(file), file.toString());
+    }
+
+    /**
+     * Parses a file's bytes, which must be UTF-8; {@code source} names it in errors.
+     *
+     * @throws TopologyFormatException as {@link #parse(String, String)} does, and naming the line and byte offset of
+     *         the first bytes that are not UTF-8
+     */
+    public static Topology parse(byte[] bytes, String source) {
+        return parse(InputText.decodeUtf8(bytes, (line, detail) -> new TopologyFormatException(source, line, detail)),
+                source);
     }
 
     /** The project's default VM ({@value #DEFAULT_VM_SOURCE}): what {@code simulate} and {@code plan} use by default. */
@@ -93,7 +105,8 @@ public final class TopologyParser {
     }
 
     /**
-     * Parses {@code text}; {@code source} names it in errors (a file name).
+     * Parses {@code text}; {@code source} names it in errors (a file name). Lines end at {@code \n}, {@code \r\n}
+     * or {@code \r} and hold at most {@link InputText#MAX_LINE_LENGTH} characters.
      *
      * @throws TopologyFormatException {@code SOURCE:LINE: what is wrong, expected ...}
      */
@@ -120,10 +133,16 @@ public final class TopologyParser {
         }
 
         Topology read(String text) {
-            String[] lines = text.split("\\R", -1);
-            for (int i = 0; i < lines.length; i++) {
+            List<String> lines;
+            try {
+                lines = InputText.lines(new java.io.StringReader(text), (at, detail) -> new TopologyFormatException(source,
+                        at, detail));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // a StringReader does not fail
+            }
+            for (int i = 0; i < lines.size(); i++) {
                 line = i + 1;
-                String content = lines[i];
+                String content = lines.get(i);
                 int hash = content.indexOf('#');
                 if (hash >= 0) {
                     content = content.substring(0, hash);
@@ -145,6 +164,15 @@ public final class TopologyParser {
             return base.isEmpty() ? "vm" : base;
         }
 
+        /** {@code 'text'}, cut short if long: a message quotes what is wrong, not a whole line. */
+        private static String quote(String text) {
+            return "'" + abbreviate(text) + "'";
+        }
+
+        private static String abbreviate(String text) {
+            return text.length() > 60 ? text.substring(0, 57) + "..." : text;
+        }
+
         private TopologyFormatException error(String detail) {
             return new TopologyFormatException(source, line, detail);
         }
@@ -155,7 +183,7 @@ public final class TopologyParser {
                 case "passthrough" -> passthrough(w);
                 case "software" -> software(w);
                 case "policy" -> policy(w);
-                default -> throw error("unknown keyword '" + w[0] + "', expected " + KEYWORDS);
+                default -> throw error("unknown keyword " + quote(w[0]) + ", expected " + KEYWORDS);
             }
         }
 
@@ -188,11 +216,11 @@ public final class TopologyParser {
             for (int i = 2; i < w.length; i++) {
                 int eq = w[i].indexOf('=');
                 if (eq <= 0) {
-                    throw error("policy option '" + w[i] + "', expected KEY=VALUE");
+                    throw error("policy option " + quote(w[i]) + ", expected KEY=VALUE");
                 }
                 String key = w[i].substring(0, eq);
                 if (options.putIfAbsent(key, w[i].substring(eq + 1)) != null) {
-                    throw error("policy option '" + key + "' given twice, expected each option once");
+                    throw error("policy option " + quote(key) + " given twice, expected each option once");
                 }
             }
             policy = name;
@@ -206,6 +234,9 @@ public final class TopologyParser {
             }
             String name = name(w[1], "device name");
             PciAddress address;
+            if (w[2].length() > "0000:00:00.0".length()) {
+                throw error("PCI address " + quote(w[2]) + ": expected DDDD:BB:DD.F in lower-case hex, e.g. 0000:01:00.0");
+            }
             try {
                 address = PciAddress.parse(w[2]);
             } catch (IllegalArgumentException e) {
@@ -225,15 +256,15 @@ public final class TopologyParser {
                     }
                     bars = bars(w[i].substring("bars=".length()));
                 } else {
-                    throw error("unknown word '" + w[i] + "' for passthrough " + name + ", expected flags=FLAGS or "
+                    throw error("unknown word " + quote(w[i]) + " for passthrough " + abbreviate(name) + ", expected flags=FLAGS or "
                             + "bars=BARS");
                 }
             }
             if (flags == null) {
-                throw error("passthrough " + name + " has no flags=, expected e.g. flags=STOP_COPY,P2P (or flags=none)");
+                throw error("passthrough " + abbreviate(name) + " has no flags=, expected e.g. flags=STOP_COPY,P2P (or flags=none)");
             }
             if (bars == null) {
-                throw error("passthrough " + name + " has no bars=, expected e.g. bars=0:0x4000,2:0x1000");
+                throw error("passthrough " + abbreviate(name) + " has no bars=, expected e.g. bars=0:0x4000,2:0x1000");
             }
             Integer first = addressLines.putIfAbsent(address, line);
             if (first != null) {
@@ -267,11 +298,11 @@ public final class TopologyParser {
                     }
                 }
                 if (flag == null) {
-                    throw error("unknown flag '" + part + "' in flags=" + text
+                    throw error("unknown flag " + quote(part) + " in flags=" + abbreviate(text)
                             + ", expected a comma-separated list of STOP_COPY, P2P, PRE_COPY (or none)");
                 }
                 if (!set.add(flag)) {
-                    throw error("flag " + flag + " given twice in flags=" + text + ", expected each flag once");
+                    throw error("flag " + flag + " given twice in flags=" + abbreviate(text) + ", expected each flag once");
                 }
             }
             return set;
@@ -282,21 +313,21 @@ public final class TopologyParser {
             for (String part : text.split(",", -1)) {
                 int colon = part.indexOf(':');
                 if (colon < 0) {
-                    throw error("BAR '" + part + "' in bars=" + text + ", expected INDEX:SIZE, e.g. 0:0x4000");
+                    throw error("BAR " + quote(part) + " in bars=" + abbreviate(text) + ", expected INDEX:SIZE, e.g. 0:0x4000");
                 }
                 String index = part.substring(0, colon);
                 if (!index.matches("[0-5]")) {
-                    throw error("BAR index '" + index + "' in bars=" + text + ", expected 0 to 5");
+                    throw error("BAR index " + quote(index) + " in bars=" + abbreviate(text) + ", expected 0 to 5");
                 }
                 int i = Integer.parseInt(index);
                 long size = size(part.substring(colon + 1), text);
                 if (size <= 0 || Long.bitCount(size) != 1) {
-                    throw error("BAR " + i + " size " + part.substring(colon + 1) + " is not a power of two, expected "
+                    throw error("BAR " + i + " size " + abbreviate(part.substring(colon + 1)) + " is not a power of two, expected "
                             + "a power of two (a BAR decodes a naturally aligned power-of-two window)");
                 }
                 for (PciBar b : bars) {
                     if (b.index() == i) {
-                        throw error("BAR " + i + " given twice in bars=" + text + ", expected each index once");
+                        throw error("BAR " + i + " given twice in bars=" + abbreviate(text) + ", expected each index once");
                     }
                 }
                 bars.add(new PciBar(i, size));
@@ -309,7 +340,7 @@ public final class TopologyParser {
             var m = SIZE.matcher(text);
             String expected = ", expected a size in decimal or 0x hex, optionally with K, M or G, e.g. 0x4000 or 16K";
             if (!m.matches()) {
-                throw error("BAR size '" + text + "' in bars=" + bars + expected);
+                throw error("BAR size " + quote(text) + " in bars=" + abbreviate(bars) + expected);
             }
             int shift = switch (m.group(2)) {
                 case "K" -> 10;
@@ -325,13 +356,13 @@ public final class TopologyParser {
                 }
                 return value << shift;
             } catch (NumberFormatException e) {
-                throw error("BAR size '" + text + "' in bars=" + bars + " is too large" + expected);
+                throw error("BAR size " + quote(text) + " in bars=" + abbreviate(bars) + " is too large" + expected);
             }
         }
 
         private String name(String text, String what) {
             if (!NAME.matcher(text).matches()) {
-                throw error(what + " '" + text + "', expected a letter or digit followed by letters, digits, '.', "
+                throw error(what + " " + quote(text) + ", expected a letter or digit followed by letters, digits, '.', "
                         + "'_' or '-'");
             }
             return text;
@@ -341,7 +372,7 @@ public final class TopologyParser {
             name(text, "device name");
             Integer first = nameLines.putIfAbsent(text, line);
             if (first != null) {
-                throw error("device name '" + text + "' already used at line " + first
+                throw error("device name " + quote(text) + " already used at line " + first
                         + ", expected unique device names");
             }
             return text;

@@ -128,4 +128,55 @@ class TopologyParserTest {
         assertEquals("t.topology:3: second 'policy' line (the first is line 1), expected one",
                 error("policy fail-always\n\npolicy require-p2p"));
     }
+
+    @Test
+    void undecodableBytesNameTheLineAndByteOffset() {
+        byte[] bytes = "vm a\nsoftware n\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        TopologyFormatException e = assertThrows(TopologyFormatException.class, () -> TopologyParser.parse(bytes,
+                "t.topology"));
+        assertEquals(2, e.line());
+        assertEquals("t.topology:2: undecodable byte 0xe9 at byte offset 15 (byte 11 of the line): expected UTF-8 text",
+                e.getMessage());
+    }
+
+    @Test
+    void aFileIsDecodedStrictly(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.write(dir.resolve("bad.topology"), new byte[] {'v', 'm', ' ',
+            (byte) 0xc3});
+        TopologyFormatException e = assertThrows(TopologyFormatException.class, () -> TopologyParser.parse(file));
+        assertEquals(file + ":1: undecodable byte 0xc3 at byte offset 3 (byte 4 of the line): expected UTF-8 text",
+                e.getMessage());
+    }
+
+    @Test
+    void aLineLongerThanTheLimitIsAnError() {
+        String longLine = "software " + "x".repeat(dev.mmiomediator.text.InputText.MAX_LINE_LENGTH);
+        assertEquals("t.topology:2: line of more than 65536 characters: expected lines of at most 65536 characters",
+                error("vm a\n" + longLine + "\n"));
+    }
+
+    @Test
+    void longValuesAreQuotedShortInErrors() {
+        String message = error("vm a\nsoftware -" + "y".repeat(1000) + "\n");
+        assertEquals("t.topology:2: device name '-" + "y".repeat(56) + "...', expected a letter or digit followed by "
+                + "letters, digits, '.', '_' or '-'", message);
+        assertEquals("t.topology:1: PCI address '0000:01:00." + "0".repeat(46) + "...': expected DDDD:BB:DD.F in "
+                + "lower-case hex, e.g. 0000:01:00.0", error("passthrough a 0000:01:00." + "0".repeat(500)
+                + " flags=none bars=0:4K"));
+    }
+
+    @Test
+    void barSizesPast64BitsAreTooLarge() {
+        assertEquals("t.topology:1: BAR size '0x10000000000000000' in bars=0:0x10000000000000000 is too large, expected "
+                + "a size in decimal or 0x hex, optionally with K, M or G, e.g. 0x4000 or 16K",
+                error("passthrough a 0000:01:00.0 flags=none bars=0:0x10000000000000000"));
+        assertEquals("t.topology:1: BAR size '9007199254740992G' in bars=0:9007199254740992G is too large, expected "
+                + "a size in decimal or 0x hex, optionally with K, M or G, e.g. 0x4000 or 16K",
+                error("passthrough a 0000:01:00.0 flags=none bars=0:9007199254740992G"));
+    }
+
+    @Test
+    void carriageReturnsEndLinesAsNewlinesDo() {
+        assertEquals("t.topology:3: second 'vm' line (the first is line 1), expected one", error("vm a\r\n\rvm b"));
+    }
 }
