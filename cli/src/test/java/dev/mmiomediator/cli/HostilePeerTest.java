@@ -119,6 +119,11 @@ class HostilePeerTest {
      * @return the source's report
      */
     private String sourceAgainst(String what, Destination hostile, String reason) throws Exception {
+        return sourceAgainst(what, hostile, reason, 3, 8);
+    }
+
+    private String sourceAgainst(String what, Destination hostile, String reason, int timeout, int transfer)
+            throws Exception {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture<Void> peer = CompletableFuture.runAsync(() -> {
                 try (Socket s = server.accept()) {
@@ -129,7 +134,7 @@ class HostilePeerTest {
             });
             long start = System.nanoTime();
             Process source = start("source", "--to", "127.0.0.1:" + server.getLocalPort(), "--json", "--timeout-s",
-                    "3", "--transfer-timeout-s", "8");
+                    String.valueOf(timeout), "--transfer-timeout-s", String.valueOf(transfer));
             assertTrue(source.waitFor(60, TimeUnit.SECONDS), what + ": the source did not end");
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             String out = output("source");
@@ -229,15 +234,15 @@ class HostilePeerTest {
     @Test
     @Timeout(90)
     void aDestinationThatReadsSlowlyButSteadily() throws Exception {
-        // Slow but steady: each write of the source completes well within its 3 s (a blocked socket write wakes
-        // when half the send buffer is free), the whole stream would take about 11 s, past the 8 s deadline.
+        // Slow but steady: with 30 s per wait only the 8 s deadline for the whole exchange can end it (the whole
+        // stream would take about 11 s to drain at this rate).
         sourceAgainst("reads 192 KiB every 250 ms", s -> {
             InputStream in = s.getInputStream();
             for (int i = 0; i < 100; i++) {
                 in.readNBytes(192 << 10);
                 Thread.sleep(250);
             }
-        }, "did not finish sending the stream and reading the reply within 8 s");
+        }, "did not finish sending the stream and reading the reply within 8 s", 30, 8);
     }
 
     // ---------------------------------------------------------------- a real destination, a hostile source
