@@ -23,6 +23,7 @@ import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -30,6 +31,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * One side of a simulated migration: a VM built from a {@link Topology}, with guest RAM, the passthrough devices
@@ -307,6 +310,54 @@ public final class SimulatedVm {
                     }
                 }
                 sections.forEach(s -> ram.setBytes((int) s.offset(), s.data()));
+            }
+        };
+    }
+
+    /**
+     * As {@link #hooks()}, but {@link VmHooks#resume()} starts the software devices and then returns only once
+     * {@code release} holds, or after {@code hold} at the latest. For tests: a destination starts the VM's DMA before
+     * its devices ({@link dev.mmiomediator.migration.DestinationMigration}), so holding there keeps the devices
+     * RESUMING while the software devices run, until (say) a policy has met one and asked to cancel. A zero
+     * {@code hold} is {@link #hooks()}.
+     */
+    public VmHooks hooksHoldingResume(Duration hold, BooleanSupplier release) {
+        Objects.requireNonNull(release, "release");
+        if (hold.isNegative()) {
+            throw new IllegalArgumentException("hold " + hold + ", expected zero or more");
+        }
+        VmHooks plain = hooks();
+        if (hold.isZero()) {
+            return plain;
+        }
+        return new VmHooks() {
+            @Override
+            public void requestStop() {
+                plain.requestStop();
+            }
+
+            @Override
+            public boolean stopped() {
+                return plain.stopped();
+            }
+
+            @Override
+            public void resume() {
+                plain.resume();
+                long end = System.nanoTime() + hold.toNanos();
+                while (!release.getAsBoolean() && System.nanoTime() - end < 0) {
+                    LockSupport.parkNanos(100_000);
+                }
+            }
+
+            @Override
+            public List<RamSection> saveRam() {
+                return plain.saveRam();
+            }
+
+            @Override
+            public void loadRam(List<RamSection> ram) {
+                plain.loadRam(ram);
             }
         };
     }
