@@ -97,6 +97,12 @@ final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
+    @Option(names = "--hold-resuming-ms", paramLabel = "MS", defaultValue = "0",
+            description = "For testing, destination only: after starting the VM's DMA, keep the devices RESUMING for "
+                    + "up to MS before starting them, ending the wait as soon as this side's policy asks to cancel "
+                    + "(so that under abort-migration the DMA meets a device still RESUMING); default 0, no wait.")
+    long holdResumingMillis;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -104,6 +110,12 @@ final class MigrateCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         if (timeoutSeconds < 1 || timeoutSeconds > 3600) {
             throw new BadInputException("--timeout-s " + timeoutSeconds + ": expected 1 to 3600");
+        }
+        if (holdResumingMillis < 0 || holdResumingMillis > 600_000) {
+            throw new BadInputException("--hold-resuming-ms " + holdResumingMillis + ": expected 0 to 600000");
+        }
+        if (holdResumingMillis != 0 && role.listen == null) {
+            throw new BadInputException("--hold-resuming-ms is for the destination (--listen), not the source");
         }
         Topology topology = SimulateCommand.topology(topologyFile);
         P2pPolicy p = SimulateCommand.create(policy, options);
@@ -183,7 +195,9 @@ final class MigrateCommand implements Callable<Integer> {
             server.setSoTimeout(timeoutSeconds * 1000);
             progress("listening on " + server.getInetAddress().getHostAddress() + ":" + server.getLocalPort());
             MigrationChannel channel = MigrationChannel.accept(server, Duration.ofSeconds(timeoutSeconds));
-            r = new DestinationMigration(devices, vm.engine(), plan, vm.hooks(), abort, this::progress).run(channel);
+            r = new DestinationMigration(devices, vm.engine(), plan, vm.hooksHoldingResume(
+                    Duration.ofMillis(holdResumingMillis), () -> abort.reason() != null), abort, this::progress)
+                    .run(channel);
         } catch (IOException e) {
             throw new BadInputException("--listen " + role.listen + " on " + bind + ": " + e.getMessage());
         }
