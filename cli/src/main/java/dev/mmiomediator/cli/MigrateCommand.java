@@ -134,6 +134,12 @@ final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
+    @Option(names = "--hold-resuming-ms", paramLabel = "MS", defaultValue = "0",
+            description = "For testing, destination only: after starting the VM's DMA, keep the devices RESUMING for "
+                    + "up to MS before starting them, ending the wait as soon as this side's policy asks to cancel "
+                    + "(so that under abort-migration the DMA meets a device still RESUMING); default 0, no wait.")
+    long holdResumingMillis;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -145,6 +151,10 @@ final class MigrateCommand implements Callable<Integer> {
         range("--max-stream-bytes", maxStreamBytes, 64, Long.MAX_VALUE);
         range("--max-frame-bytes", maxFrameBytes, 64, StreamLimits.NONE.maxFrameBytes());
         range("--max-held-writes", maxHeldWrites, 0, 0xffff_ffffL);
+        range("--hold-resuming-ms", holdResumingMillis, 0, 600_000);
+        if (holdResumingMillis != 0 && role.listen == null) {
+            throw new BadInputException("--hold-resuming-ms is for the destination (--listen), not the source");
+        }
         Topology topology = SimulateCommand.topology(topologyFile);
         P2pPolicy p = SimulateCommand.create(policy, options);
         MigrationPlan plan = MigrationPlanner.plan(topology, policy, p, true);
@@ -248,7 +258,8 @@ final class MigrateCommand implements Callable<Integer> {
                         maxHeldWrites), Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(transferTimeoutSeconds),
                 null);
         DestinationMigration destination = new DestinationMigration(topology.vm(), devices, vm.engine(), plan,
-                vm.hooks(), abort, receiving, this::progress);
+                vm.hooksHoldingResume(Duration.ofMillis(holdResumingMillis), abort), abort,
+                receiving, this::progress);
         MigrationTls secure = tls.tls();
         ServerSocket server;
         try {

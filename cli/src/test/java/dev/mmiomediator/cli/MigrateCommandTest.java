@@ -145,6 +145,54 @@ class MigrateCommandTest {
         assertEquals(1, r.err().lines().count(), r.err());
     }
 
+    /**
+     * The destination runs {@code abort-migration} and holds its devices RESUMING after its DMA started
+     * ({@code --hold-resuming-ms}, ended early by the policy's cancel): its own software devices meet a device still
+     * RESUMING, it refuses with the policy's reason, and the source (queue-and-replay, so it held writes when it sent)
+     * resumes with its image and every held write replayed, each accepted write taken once by identity.
+     */
+    @Test
+    void aDestinationPolicyCancelsAcrossProcessesAndTheSourceResumesWithEverything() throws Exception {
+        Process destination = start("destination", "--listen", "0", "--policy", "abort-migration", "--json",
+                "--timeout-s", "60", "--hold-resuming-ms", "20000");
+        int port = waitForPort(tmp.resolve("destination.err"), destination);
+        Process source = start("source", "--to", "127.0.0.1:" + port, "--policy", "queue-and-replay", "--json");
+        assertTrue(source.waitFor(120, TimeUnit.SECONDS), "source did not finish");
+        assertTrue(destination.waitFor(120, TimeUnit.SECONDS), "destination did not finish");
+        String out = Files.readString(tmp.resolve("source.out"));
+        String in = Files.readString(tmp.resolve("destination.out"));
+        String diagnostics = "\nsource: " + Files.readString(tmp.resolve("source.err")) + "\ndestination: "
+                + Files.readString(tmp.resolve("destination.err"));
+        assertEquals(0, source.exitValue(), diagnostics);
+        assertEquals(0, destination.exitValue(), diagnostics);
+
+        assertEquals("refused", field(in, "outcome"), diagnostics);
+        String why = field(in, "reason");
+        assertTrue(why.startsWith("cancelled on the destination: policy 'abort-migration': write "), why);
+        assertTrue(why.contains("(target RESUMING, "), why);
+        assertTrue(Long.parseLong(field(in, "aborts")) > 0, diagnostics);
+
+        assertEquals("aborted", field(out, "outcome"), diagnostics);
+        assertTrue(field(out, "reason").endsWith("refused: " + why), field(out, "reason"));
+        assertEquals("0", field(out, "carried"), diagnostics);
+        assertTrue(Long.parseLong(field(out, "queued")) > 0, "the source held nothing" + diagnostics);
+        assertEquals(field(out, "queued"), field(out, "replayed"), "every held write replayed on the source");
+        assertEquals("true", field(out, "imagesMatch"), diagnostics);
+        long[] writes = perWrite(List.of(identities(out, "acceptedIdentities")), identities(out, "takenIdentities"));
+        assertEquals(Long.parseLong(field(out, "acceptedP2pWrites")), writes[2], diagnostics);
+        assertEquals(0, writes[0], "source: accepted P2P writes never taken" + diagnostics);
+        assertEquals(0, writes[1], "source: P2P writes taken twice or unasked" + diagnostics);
+        assertEquals("0", field(out, "unrecorded"), diagnostics);
+    }
+
+    @Test
+    void holdingResumingIsForTheDestinationOnly() {
+        PoliciesCommandTest.assertBadInput(CliRun.of("migrate", "--to", "127.0.0.1:9", "--hold-resuming-ms", "10"),
+                "--hold-resuming-ms is for the destination (--listen), not the source");
+        PoliciesCommandTest.assertBadInput(CliRun.of("migrate", "--listen", "0", "--hold-resuming-ms", "-1"),
+                "--hold-resuming-ms -1: expected 0 to 600000");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"queue-and-replay", "abort-migration", "fail-always", "require-p2p"})
     void twoProcessesMigrateAndAgree(String policy) throws Exception {

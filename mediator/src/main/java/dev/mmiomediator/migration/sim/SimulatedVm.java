@@ -8,6 +8,7 @@ import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.MemorySystem;
 import dev.mmiomediator.memory.Size;
+import dev.mmiomediator.migration.AbortSwitch;
 import dev.mmiomediator.migration.VmHooks;
 import dev.mmiomediator.migration.plan.PassthroughSpec;
 import dev.mmiomediator.migration.plan.Topology;
@@ -323,6 +324,65 @@ public final class SimulatedVm {
             public void loadRam(List<RamSection> sections) {
                 sections.forEach(this::checkRam);
                 sections.forEach(s -> ram.setBytes((int) s.offset(), s.data()));
+            }
+        };
+    }
+
+    /**
+     * As {@link #hooks()}, but {@link VmHooks#resume()} starts the software devices and then returns only once
+     * {@code release} has a reason to cancel, or after {@code hold} at the latest. For tests: a destination starts the VM's DMA before
+     * its devices ({@link dev.mmiomediator.migration.DestinationMigration}), so holding there keeps the devices
+     * RESUMING while the software devices run, until (say) a policy has met one and asked to cancel. A zero
+     * {@code hold} is {@link #hooks()}.
+     */
+    public VmHooks hooksHoldingResume(Duration hold, AbortSwitch release) {
+        Objects.requireNonNull(release, "release");
+        if (hold.isNegative()) {
+            throw new IllegalArgumentException("hold " + hold + ", expected zero or more");
+        }
+        VmHooks plain = hooks();
+        if (hold.isZero()) {
+            return plain;
+        }
+        return new VmHooks() {
+            @Override
+            public void requestStop() {
+                plain.requestStop();
+            }
+
+            @Override
+            public boolean stopped() {
+                return plain.stopped();
+            }
+
+            @Override
+            public boolean awaitStopped(Duration timeout) throws InterruptedException {
+                return plain.awaitStopped(timeout);
+            }
+
+            @Override
+            public void checkRam(RamSection section) {
+                plain.checkRam(section);
+            }
+
+            @Override
+            public void resume() {
+                plain.resume();
+                try {
+                    release.await(hold);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            @Override
+            public List<RamSection> saveRam() {
+                return plain.saveRam();
+            }
+
+            @Override
+            public void loadRam(List<RamSection> ram) {
+                plain.loadRam(ram);
             }
         };
     }
