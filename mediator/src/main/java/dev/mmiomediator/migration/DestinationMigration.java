@@ -361,13 +361,26 @@ public final class DestinationMigration {
         return new MigrationResult("refused", reason, paths.snapshot(), 0, 0, 0);
     }
 
-    /** Back to a fresh destination: every device reset to RUNNING, the VM's DMA stopped. */
+    /**
+     * Back to a fresh destination after a refusal that came once loading had begun: the VM's DMA stopped (within the
+     * idle timeout), then every device reset, also those already RUNNING with the source's state, so that nothing of
+     * the refused stream stays in a device. (RAM keeps what was loaded: this VM is to be discarded.)
+     */
     private void undo() {
         engine.setPhase(MigrationPhase.NONE);
         hooks.requestStop();
+        try {
+            if (!hooks.awaitStopped(settings.idle())) {
+                progress.accept("destination: the VM's DMA did not stop within " + Deadlines.human(settings.idle())
+                        + "; resetting the devices anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         for (PassthroughDevice d : devices.values()) {
-            if (d.state() != MigrationState.RUNNING) {
-                d.reset();
+            boolean moved = d.state() != MigrationState.RUNNING;
+            d.reset();
+            if (moved) {
                 paths.reached(d.address(), d.state());
             }
         }

@@ -152,9 +152,13 @@ class InMemoryMigrationTest {
         assertEquals(0, counters.total(PolicyCounters.Counter.CARRIED));
         o.source().devices().keySet().forEach(d -> assertEquals(0, o.source().engine().heldCount(d), d.toString()));
 
-        // the destination: refused (above), every device RUNNING. Not asserted: that its devices hold nothing of the
-        // source: DestinationMigration's undo resets only devices that are not RUNNING, and this cancel is seen after
-        // every device started, so they keep the loaded state (reported to the lead with a fix)
+        // the destination: refused (above), every device RUNNING and reset, holding nothing of the source: no write
+        // of a source initiator (odd ids) in any device's ledger, the source's states gone from the BARs
         o.destination().devices().values().forEach(d -> assertEquals(MigrationState.RUNNING, d.device().state()));
+        o.destination().takenIdentities().forEach((device, taken) -> {
+            for (long id : taken) {
+                assertEquals(0, (id >>> 48) & 1, device + " kept write 0x" + Long.toHexString(id) + " of the source");
+            }
+        });
     }
 }
