@@ -120,6 +120,11 @@ final class MigrateCommand implements Callable<Integer> {
             description = "Destination: the most carried P2P writes accepted (default ${DEFAULT-VALUE}).")
     long maxHeldWrites;
 
+    @Option(names = "--pace-bytes-per-s", paramLabel = "N", defaultValue = "0", hidden = true,
+            description = "For testing only: the source sends at most N bytes a second (0, the default: unpaced), so "
+                    + "that a test can act while the stream is under way.")
+    long paceBytesPerSecond;
+
     @CommandLine.Mixin
     TlsOptions tls = new TlsOptions();
 
@@ -137,6 +142,7 @@ final class MigrateCommand implements Callable<Integer> {
         range("--max-stream-bytes", maxStreamBytes, 64, Long.MAX_VALUE);
         range("--max-frame-bytes", maxFrameBytes, 64, StreamLimits.NONE.maxFrameBytes());
         range("--max-held-writes", maxHeldWrites, 0, 0xffff_ffffL);
+        range("--pace-bytes-per-s", paceBytesPerSecond, 0, Long.MAX_VALUE);
         Topology topology = SimulateCommand.topology(topologyFile);
         P2pPolicy p = SimulateCommand.create(policy, options);
         MigrationPlan plan = MigrationPlanner.plan(topology, policy, p, true);
@@ -197,6 +203,9 @@ final class MigrateCommand implements Callable<Integer> {
                             Duration.ofSeconds(timeoutSeconds)));
         } catch (IOException e) {
             throw new BadInputException("--to " + role.to + ": cannot connect: " + e.getMessage());
+        }
+        if (paceBytesPerSecond > 0) {
+            channel = PacedChannel.of(channel, paceBytesPerSecond);
         }
         Simulation.Settings settings = Simulation.Settings.defaults(seed);
         AbortSwitch abort = new AbortSwitch();
