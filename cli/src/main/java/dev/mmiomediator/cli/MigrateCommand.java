@@ -128,6 +128,11 @@ final class MigrateCommand implements Callable<Integer> {
             description = "Destination: the most carried P2P writes accepted (default ${DEFAULT-VALUE}).")
     long maxHeldWrites;
 
+    @Option(names = "--pace-bytes-per-s", paramLabel = "N", defaultValue = "0", hidden = true,
+            description = "For testing only: the source sends at most N bytes a second (0, the default: unpaced), so "
+                    + "that a test can act while the stream is under way.")
+    long paceBytesPerSecond;
+
     @CommandLine.Mixin
     TlsOptions tls = new TlsOptions();
 
@@ -155,6 +160,7 @@ final class MigrateCommand implements Callable<Integer> {
         if (holdResumingMillis != 0 && role.listen == null) {
             throw new BadInputException("--hold-resuming-ms is for the destination (--listen), not the source");
         }
+        range("--pace-bytes-per-s", paceBytesPerSecond, 0, Long.MAX_VALUE);
         Topology topology = SimulateCommand.topology(topologyFile);
         P2pPolicy p = SimulateCommand.create(policy, options);
         MigrationPlan plan = MigrationPlanner.plan(topology, policy, p, true);
@@ -215,6 +221,9 @@ final class MigrateCommand implements Callable<Integer> {
                             Duration.ofSeconds(timeoutSeconds)));
         } catch (IOException e) {
             throw new BadInputException("--to " + role.to + ": cannot connect: " + e.getMessage());
+        }
+        if (paceBytesPerSecond > 0) {
+            channel = PacedChannel.of(channel, paceBytesPerSecond);
         }
         Simulation.Settings settings = Simulation.Settings.defaults(seed);
         AbortSwitch abort = new AbortSwitch();

@@ -89,7 +89,10 @@ public final class MigrationListener {
                     if (!claimed.get()) {
                         long left = deadline - System.nanoTime();
                         if (left <= 0) {
-                            break;
+                            if (claimed.compareAndSet(false, true)) {
+                                break; // given up: a header that completes now is answered busy, never served
+                            }
+                            continue; // a source claimed just now: it is served, and ends the loop
                         }
                         server.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
                     } else {
