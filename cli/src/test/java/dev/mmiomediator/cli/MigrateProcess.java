@@ -168,7 +168,13 @@ final class MigrateProcess {
     /** Each device's path in the report: the states it went through, in order. */
     Map<String, List<String>> paths() {
         Map<String, List<String>> paths = new LinkedHashMap<>();
-        Matcher m = PATH.matcher(stdout());
+        String out = stdout();
+        int at = out.indexOf("\"paths\":{");
+        if (at < 0) {
+            throw new AssertionError("no paths in " + out);
+        }
+        // only the paths object: the identity maps that follow are keyed by device too
+        Matcher m = PATH.matcher(out.substring(at, out.indexOf('}', at) + 1));
         while (m.find()) {
             List<String> states = new ArrayList<>();
             for (String s : m.group(2).split(",")) {
