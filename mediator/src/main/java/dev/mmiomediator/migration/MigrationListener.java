@@ -65,6 +65,22 @@ public final class MigrationListener {
         this.progress = Objects.requireNonNull(progress, "progress");
     }
 
+    private volatile String stopped;
+
+    /**
+     * Stops waiting for a source (the migration was given up on the other side, say): {@link #serve} then returns
+     * {@code refused} with {@code why}, unless a source has already claimed the migration, which then runs to its
+     * end. Thread-safe.
+     */
+    public void stop(String why) {
+        stopped = Objects.requireNonNull(why, "why");
+        try {
+            server.close();
+        } catch (IOException e) {
+            // closing is all there is to do
+        }
+    }
+
     /** Connections refused so far (before their header, or busy). */
     public long refusedConnections() {
         return refusedConnections.get();
@@ -82,6 +98,7 @@ public final class MigrationListener {
         AtomicBoolean claimed = new AtomicBoolean();
         Semaphore pending = new Semaphore(maxPending);
         long deadline = System.nanoTime() + listen.toNanos();
+        String gaveUp = null;
         try (server) {
             while (!result.isDone()) {
                 Socket socket;
@@ -90,7 +107,8 @@ public final class MigrationListener {
                         long left = deadline - System.nanoTime();
                         if (left <= 0) {
                             if (claimed.compareAndSet(false, true)) {
-                                break; // given up: a header that completes now is answered busy, never served
+                                gaveUp = "no source presented a valid stream header within " + Deadlines.human(listen);
+                                break; // a header that completes now is answered busy, never served
                             }
                             continue; // a source claimed just now: it is served, and ends the loop
                         }
@@ -103,6 +121,12 @@ public final class MigrationListener {
                     continue; // the deadline is checked above; a claim in between is not missed
                 } catch (SocketException e) {
                     if (result.isDone()) {
+                        break;
+                    }
+                    if (stopped != null) {
+                        if (claimed.compareAndSet(false, true)) { // else a source claimed first: it is served
+                            gaveUp = "stopped waiting for a source: " + stopped;
+                        }
                         break;
                     }
                     throw new IllegalStateException("listening on " + server.getLocalSocketAddress() + " failed: "
@@ -132,9 +156,8 @@ public final class MigrationListener {
         } catch (IOException e) {
             // closing the server socket
         }
-        if (!result.isDone()) {
-            return destination.refusal("no source presented a valid stream header within "
-                    + Deadlines.human(listen) + " (" + refusedConnections.get() + " connections refused)");
+        if (gaveUp != null) {
+            return destination.refusal(gaveUp + " (" + refusedConnections.get() + " connections refused)");
         }
         try {
             return result.get();

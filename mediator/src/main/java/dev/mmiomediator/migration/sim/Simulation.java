@@ -133,6 +133,9 @@ public final class Simulation {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot connect to the destination on loopback", e);
             }
+            if (!sent.completed()) {
+                listener.stop("the source ended " + sent.outcome() + " (" + sent.reason() + ")");
+            }
             MigrationResult got;
             try {
                 got = received.get(60, TimeUnit.SECONDS);

@@ -83,4 +83,35 @@ class MigrationListenerTest {
         assertEquals("", destination.actualImage().firstDifference(destination.blankImage()),
                 "the destination applied something after it refused");
     }
+
+    /** {@code stop} ends a wait for a source at once, with a refusal that says why, and nothing applied. */
+    @Test
+    @Timeout(30)
+    void stopEndsTheWaitForASourceAtOnce() throws Exception {
+        QueueAndReplayPolicy policy = new QueueAndReplayPolicy();
+        MigrationPlan plan = MigrationPlanner.plan(VM, policy.name(), policy, true);
+        AbortSwitch abort = new AbortSwitch();
+        SimulatedVm destination = new SimulatedVm(VM, SoftwareDevice.Side.DESTINATION, policy, abort,
+                PolicyEngine.Settings.DEFAULT, 43);
+        MigrationListener listener = new MigrationListener(new ServerSocket(0, 4, InetAddress.getLoopbackAddress()),
+                MigrationListener.Handshake.NONE, Duration.ofSeconds(5), 4, line -> { });
+        DestinationMigration in = new DestinationMigration(VM.vm(), destination.passthroughDevices(),
+                destination.engine(), plan, destination.hooks(), abort, DestinationMigration.Settings.DEFAULT,
+                line -> { });
+        long start = System.nanoTime();
+        CompletableFuture<MigrationResult> served = CompletableFuture.supplyAsync(() -> {
+            try {
+                return listener.serve(in, Duration.ofSeconds(20));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        TimeUnit.MILLISECONDS.sleep(200);
+        listener.stop("the source gave up");
+        MigrationResult got = served.get(5, TimeUnit.SECONDS);
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "stop did not end the 20 s wait");
+        assertEquals("refused", got.outcome(), got.reason());
+        assertTrue(got.reason().startsWith("stopped waiting for a source: the source gave up"), got.reason());
+        assertEquals("", destination.actualImage().firstDifference(destination.blankImage()));
+    }
 }
