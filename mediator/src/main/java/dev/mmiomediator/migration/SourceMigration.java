@@ -137,8 +137,6 @@ public final class SourceMigration {
         long carried = 0;
         long bytes = 0;
         boolean vmStopped = false;
-        GuardedChannel guarded = new GuardedChannel(channel, settings.idle(), settings.transfer(),
-                "sending the stream and reading the reply");
         try (channel) {
             for (Step step : plan.source()) {
                 check();
@@ -192,7 +190,8 @@ public final class SourceMigration {
             progress.accept("source: sending " + bytes + " bytes (" + queued.size() + " held P2P writes) to "
                     + channel.peer());
             check(); // the last point a cancel needs no word from the destination; after it, its reply decides
-            guarded.limit(settings.idle(), settings.transfer(), "sending the stream and reading the reply");
+            GuardedChannel guarded = new GuardedChannel(channel, settings.idle(), settings.transfer(),
+                    "sending the stream and reading the reply"); // the deadlines start with the sending
             StreamDigest digest;
             try {
                 digest = MigrationStream.write(image, guarded.out());
