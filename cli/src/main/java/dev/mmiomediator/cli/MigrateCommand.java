@@ -21,7 +21,7 @@ import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.PolicyCounters;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import it.unimi.dsi.fastutil.longs.LongArrayList;
 import it.unimi.dsi.fastutil.longs.LongList;
 import picocli.CommandLine;

@@ -16,7 +16,7 @@ import dev.mmiomediator.policy.Policies;
 import dev.mmiomediator.policy.PolicyProvider;
 import dev.mmiomediator.vfio.MigrationFsm;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.pci.PciBar;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

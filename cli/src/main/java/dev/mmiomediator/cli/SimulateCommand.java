@@ -6,7 +6,7 @@ import dev.mmiomediator.migration.sim.Simulation;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.Policies;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

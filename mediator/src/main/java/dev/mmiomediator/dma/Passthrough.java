@@ -6,8 +6,8 @@ import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.RegionKind;
 import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.vfio.PassthroughDevice;
-import dev.mmiomediator.vfio.PciAddress;
-import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.pci.PciBar;
 
 import java.util.ArrayDeque;
 import java.util.Collections;

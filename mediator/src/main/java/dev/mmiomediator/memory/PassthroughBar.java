@@ -1,6 +1,6 @@
 package dev.mmiomediator.memory;
 
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.Objects;
 

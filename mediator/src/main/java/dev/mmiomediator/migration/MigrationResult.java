@@ -1,7 +1,7 @@
 package dev.mmiomediator.migration;
 
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.List;
 import java.util.Map;

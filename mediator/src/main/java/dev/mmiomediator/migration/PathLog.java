@@ -2,7 +2,7 @@ package dev.mmiomediator.migration;
 
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.ArrayList;
 import java.util.Collection;

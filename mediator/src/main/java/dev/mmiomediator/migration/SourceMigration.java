@@ -13,7 +13,7 @@ import dev.mmiomediator.vfio.MigrationDataSource;
 import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import dev.mmiomediator.vfio.Transition;
 import io.netty.buffer.ByteBuf;
 

@@ -1,5 +1,7 @@
 package dev.mmiomediator.mtree;
 
+import dev.mmiomediator.input.MtreeFormatException;
+
 import java.io.IOException;
 import java.io.Reader;
 import java.util.ArrayList;

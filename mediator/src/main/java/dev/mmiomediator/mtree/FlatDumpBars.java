@@ -1,5 +1,7 @@
 package dev.mmiomediator.mtree;
 
+import dev.mmiomediator.input.MtreeFormatException;
+
 import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.Size;
 

@@ -4,7 +4,7 @@ import dev.mmiomediator.memory.AddressSpace;
 import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.MemorySystem;
 import dev.mmiomediator.memory.PassthroughBar;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.List;
 

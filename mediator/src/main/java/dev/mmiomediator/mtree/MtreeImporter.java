@@ -1,12 +1,14 @@
 package dev.mmiomediator.mtree;
 
+import dev.mmiomediator.input.MtreeFormatException;
+
 import dev.mmiomediator.memory.AddressSpace;
 import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.MemoryRegionOps;
 import dev.mmiomediator.memory.MemorySystem;
 import dev.mmiomediator.memory.RegionKind;
 import dev.mmiomediator.memory.Size;
-import dev.mmiomediator.text.InputText;
+import dev.mmiomediator.input.InputText;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -1036,7 +1038,7 @@ public final class MtreeImporter {
      */
     private static List<MtreeImport.TaggedBar> tagPassthroughBars(List<Node> all, String source, List<String> notes) {
         List<MtreeImport.TaggedBar> bars = new ArrayList<>();
-        Map<dev.mmiomediator.vfio.PciAddress, List<String>> perDevice = new LinkedHashMap<>();
+        Map<dev.mmiomediator.pci.PciAddress, List<String>> perDevice = new LinkedHashMap<>();
         for (Node n : all) {
             if (n.canonical != n || n.alias || n.placeholder) {
                 continue;

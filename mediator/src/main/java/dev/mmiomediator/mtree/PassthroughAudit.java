@@ -1,12 +1,14 @@
 package dev.mmiomediator.mtree;
 
+import dev.mmiomediator.input.MtreeFormatException;
+
 import dev.mmiomediator.memory.AddressSpace;
 import dev.mmiomediator.memory.FlatRange;
 import dev.mmiomediator.memory.FlatView;
 import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.Size;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,7 +1,7 @@
 package dev.mmiomediator.mtree;
 
 import dev.mmiomediator.memory.PassthroughBar;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -24,9 +24,9 @@
  * (non-vCPU, see {@link dev.mmiomediator.mtree.VcpuSpaces}) address spaces reach which passthrough BARs.
  *
  * <p>Dumps are untrusted input: every way a text can fail to be a dump is an
- * {@link dev.mmiomediator.mtree.MtreeFormatException} naming the source and line. Bytes must be UTF-8
+ * {@link dev.mmiomediator.input.MtreeFormatException} naming the source and line. Bytes must be UTF-8
  * ({@link dev.mmiomediator.mtree.MtreeImporter#decode}), lines at most 64 KiB
- * ({@link dev.mmiomediator.text.InputText#MAX_LINE_LENGTH}), and region trees at most
+ * ({@link dev.mmiomediator.input.InputText#MAX_LINE_LENGTH}), and region trees at most
  * {@link dev.mmiomediator.mtree.MtreeImporter#MAX_DEPTH} levels deep, counting the trees aliases lead into:
  * the renderer recurses over that depth.
  *
@@ -34,3 +34,5 @@
  * {@link dev.mmiomediator.memory.MemorySystem}.
  */
 package dev.mmiomediator.mtree;
+
+import dev.mmiomediator.input.MtreeFormatException;

@@ -1,6 +1,6 @@
 package dev.mmiomediator.policy;
 
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.Comparator;
 import java.util.LinkedHashMap;

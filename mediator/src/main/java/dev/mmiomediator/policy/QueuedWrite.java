@@ -1,8 +1,8 @@
 package dev.mmiomediator.policy;
 
 import dev.mmiomediator.memory.Size;
-import dev.mmiomediator.vfio.PciAddress;
-import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.pci.PciBar;
 
 import java.util.Arrays;
 import java.util.Objects;

@@ -3,7 +3,7 @@ package dev.mmiomediator.policy;
 import dev.mmiomediator.dma.Initiator;
 import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,5 +1,7 @@
 package dev.mmiomediator.vfio;
 
+import dev.mmiomediator.pci.PciAddress;
+
 /**
  * A driver failed an arc or a reset. The device is in ERROR afterwards and needs a
  * {@link PassthroughDevice#reset()}.

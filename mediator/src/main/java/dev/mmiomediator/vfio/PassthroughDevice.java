@@ -1,5 +1,9 @@
 package dev.mmiomediator.vfio;
 
+import dev.mmiomediator.pci.PciBar;
+
+import dev.mmiomediator.pci.PciAddress;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

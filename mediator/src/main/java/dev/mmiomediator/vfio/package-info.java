@@ -27,3 +27,7 @@
  * the device has really reached.
  */
 package dev.mmiomediator.vfio;
+
+import dev.mmiomediator.pci.PciBar;
+
+import dev.mmiomediator.pci.PciAddress;

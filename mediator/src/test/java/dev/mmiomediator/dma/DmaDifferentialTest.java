@@ -10,7 +10,7 @@ import dev.mmiomediator.fixtures.regions.RegionTreeSpec;
 import dev.mmiomediator.memory.FlatRange;
 import dev.mmiomediator.memory.FlatView;
 import dev.mmiomediator.memory.Size;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.math.BigInteger;

@@ -14,7 +14,7 @@ import dev.mmiomediator.memory.MemorySystem;
 import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.RamBacking;
 import dev.mmiomediator.memory.Size;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.util.ArrayList;

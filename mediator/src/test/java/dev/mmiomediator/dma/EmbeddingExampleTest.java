@@ -10,7 +10,7 @@ import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.MemoryRegionOps;
 import dev.mmiomediator.memory.MemorySystem;
 import dev.mmiomediator.memory.Size;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.util.ArrayList;

@@ -13,7 +13,7 @@ import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.RamBacking;
 import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.memory.SparseRam;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.math.BigInteger;

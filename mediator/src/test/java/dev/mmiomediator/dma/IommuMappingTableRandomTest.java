@@ -11,7 +11,7 @@ import dev.mmiomediator.memory.FlatRange;
 import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.Size;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;

@@ -11,7 +11,7 @@ import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.MemoryRegionOps;
 import dev.mmiomediator.memory.MemorySystem;
 import dev.mmiomediator.memory.Size;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;

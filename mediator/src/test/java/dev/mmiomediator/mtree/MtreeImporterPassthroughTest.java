@@ -8,7 +8,7 @@ import dev.mmiomediator.memory.FlatRange;
 import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.RegionKind;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package dev.mmiomediator.mtree;
 
+import dev.mmiomediator.input.MtreeFormatException;
+
 import dev.mmiomediator.memory.AddressSpace;
 import dev.mmiomediator.memory.FlatRange;
 import dev.mmiomediator.memory.MemoryRegion;

@@ -1,6 +1,8 @@
 package dev.mmiomediator.mtree;
 
-import dev.mmiomediator.text.InputText;
+import dev.mmiomediator.input.MtreeFormatException;
+
+import dev.mmiomediator.input.InputText;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

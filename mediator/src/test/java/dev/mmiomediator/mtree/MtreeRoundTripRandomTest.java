@@ -1,5 +1,7 @@
 package dev.mmiomediator.mtree;
 
+import dev.mmiomediator.input.MtreeFormatException;
+
 import dev.mmiomediator.fixtures.regions.RandomRegionTrees;
 import dev.mmiomediator.fixtures.regions.RegionSpec;
 import dev.mmiomediator.fixtures.regions.RegionTreeSpec;

@@ -2,7 +2,7 @@ package dev.mmiomediator.mtree;
 
 import dev.mmiomediator.fixtures.QemuDumps;
 import dev.mmiomediator.memory.PassthroughBar;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

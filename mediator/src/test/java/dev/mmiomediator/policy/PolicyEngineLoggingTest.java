@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.mmiomediator.dma.Initiator;
 import dev.mmiomediator.vfio.MigrationFlags;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.pci.PciBar;
 import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -20,7 +20,7 @@ import dev.mmiomediator.dma.MemTxResult;
 import dev.mmiomediator.dma.P2pAccess;
 import dev.mmiomediator.vfio.MigrationFlags;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.pci.PciBar;
 import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;

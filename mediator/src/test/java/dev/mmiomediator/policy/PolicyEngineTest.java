@@ -19,7 +19,7 @@ import dev.mmiomediator.dma.MemTxResult;
 import dev.mmiomediator.dma.P2pAccess;
 import dev.mmiomediator.vfio.MigrationFlags;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.pci.PciBar;
 import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
 import java.util.ArrayList;
 import java.util.Arrays;

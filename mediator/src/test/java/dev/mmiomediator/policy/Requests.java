@@ -4,7 +4,7 @@ import dev.mmiomediator.dma.Initiator;
 import dev.mmiomediator.dma.P2pAccess;
 import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 /** Builds accesses and requests for the policy tests. */
 final class Requests {

@@ -1,5 +1,9 @@
 package dev.mmiomediator.vfio;
 
+import dev.mmiomediator.pci.PciBar;
+
+import dev.mmiomediator.pci.PciAddress;
+
 import static dev.mmiomediator.vfio.MigrationState.RESUMING;
 import static dev.mmiomediator.vfio.MigrationState.RUNNING;
 import static dev.mmiomediator.vfio.MigrationState.RUNNING_P2P;

@@ -1,5 +1,9 @@
 package dev.mmiomediator.vfio;
 
+import dev.mmiomediator.pci.PciBar;
+
+import dev.mmiomediator.pci.PciAddress;
+
 import static dev.mmiomediator.vfio.MigrationState.ERROR;
 import static dev.mmiomediator.vfio.MigrationState.PRE_COPY;
 import static dev.mmiomediator.vfio.MigrationState.PRE_COPY_P2P;

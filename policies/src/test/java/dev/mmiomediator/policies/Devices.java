@@ -6,8 +6,8 @@ import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.vfio.MigrationDriverException;
 import dev.mmiomediator.vfio.MigrationFlags;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciAddress;
-import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.pci.PciBar;
 import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
 
 /** Simulated devices put into a given state, and accesses to them. */

@@ -20,7 +20,7 @@ import dev.mmiomediator.policy.PolicyCounters;
 import dev.mmiomediator.policy.PolicyEngine;
 import dev.mmiomediator.vfio.MigrationFlags;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.pci.PciBar;
 import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

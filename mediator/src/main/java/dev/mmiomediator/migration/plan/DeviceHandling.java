@@ -1,7 +1,7 @@
 package dev.mmiomediator.migration.plan;
 
 import dev.mmiomediator.policy.Decision;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;

@@ -16,8 +16,8 @@ import dev.mmiomediator.policy.P2pRequest;
 import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationFsm;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciAddress;
-import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.pci.PciBar;
 
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -2,8 +2,8 @@ package dev.mmiomediator.migration.plan;
 
 import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationFlags;
-import dev.mmiomediator.vfio.PciAddress;
-import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.pci.PciBar;
 
 import java.util.Collections;
 import java.util.EnumSet;

@@ -3,7 +3,7 @@ package dev.mmiomediator.migration.plan;
 import dev.mmiomediator.policy.MigrationPhase;
 import dev.mmiomediator.vfio.MigrationFsm;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.List;
 import java.util.Objects;

@@ -1,6 +1,6 @@
 package dev.mmiomediator.migration.plan;
 
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.Collections;
 import java.util.HashSet;

@@ -1,10 +1,12 @@
 package dev.mmiomediator.migration.plan;
 
-import dev.mmiomediator.text.InputText;
+import dev.mmiomediator.input.TopologyFormatException;
+
+import dev.mmiomediator.input.InputText;
 import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationFlags;
-import dev.mmiomediator.vfio.PciAddress;
-import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.pci.PciBar;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -4,7 +4,7 @@ import dev.mmiomediator.dma.DmaPort;
 import dev.mmiomediator.dma.Initiator;
 import dev.mmiomediator.dma.Mediator;
 import dev.mmiomediator.dma.MemTxResult;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import it.unimi.dsi.fastutil.longs.LongArrayList;
 
 import java.util.LinkedHashMap;

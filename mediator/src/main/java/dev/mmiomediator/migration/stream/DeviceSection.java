@@ -1,7 +1,7 @@
 package dev.mmiomediator.migration.stream;
 
 import dev.mmiomediator.vfio.MigrationFlags;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.Arrays;
 import java.util.Objects;

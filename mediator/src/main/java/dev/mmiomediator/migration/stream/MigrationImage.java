@@ -1,7 +1,7 @@
 package dev.mmiomediator.migration.stream;
 
 import dev.mmiomediator.policy.QueuedWrite;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.HashSet;
 import java.util.List;

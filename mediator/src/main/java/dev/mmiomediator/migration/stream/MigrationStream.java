@@ -1,7 +1,9 @@
 package dev.mmiomediator.migration.stream;
 
+import dev.mmiomediator.input.StreamFormatException;
+
 import dev.mmiomediator.policy.QueuedWrite;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;

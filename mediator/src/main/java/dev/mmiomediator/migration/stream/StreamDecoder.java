@@ -1,8 +1,10 @@
 package dev.mmiomediator.migration.stream;
 
+import dev.mmiomediator.input.StreamFormatException;
+
 import dev.mmiomediator.policy.QueuedWrite;
 import dev.mmiomediator.vfio.MigrationFlags;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import io.netty.buffer.ByteBuf;
 
 import java.io.IOException;

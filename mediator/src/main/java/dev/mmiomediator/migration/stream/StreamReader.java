@@ -1,5 +1,7 @@
 package dev.mmiomediator.migration.stream;
 
+import dev.mmiomediator.input.StreamFormatException;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 

@@ -5,7 +5,7 @@
  *
  * <h2>Contract</h2>
  * A reader validates the whole stream before it returns anything: a truncated, corrupt, reordered or
- * unknown-version stream is a {@link dev.mmiomediator.migration.stream.StreamFormatException} naming the section,
+ * unknown-version stream is a {@link dev.mmiomediator.input.StreamFormatException} naming the section,
  * the byte offset and the problem, and no image at all. The destination therefore applies all of a stream or
  * nothing, and the source, told of the refusal, resumes. All types are immutable; {@code MigrationStream} is
  * stateless and thread-safe.
@@ -93,7 +93,7 @@
  * QUEUED_WRITES before a DEVICE_STATE the header announced; nonzero frame flags or reserved fields; a section
  * number other than the frame's position; a version other than 1 (the version is checked right after the first
  * frame's CRC, before any other field, so any future reader can name it); a field that does not fit in its
- * payload, or payload bytes left over; invalid values (the checks of {@link dev.mmiomediator.vfio.PciAddress},
+ * payload, or payload bytes left over; invalid values (the checks of {@link dev.mmiomediator.pci.PciAddress},
  * {@link dev.mmiomediator.vfio.MigrationFlags#fromBits}, {@link dev.mmiomediator.policy.QueuedWrite} and the
  * records of this package: BAR above 5, empty data, negative sequence or offset, malformed UTF-8); a device with
  * two DEVICE_STATE sections; a queued write whose device has no DEVICE_STATE section; a queued-write count or END
@@ -120,3 +120,5 @@
  * {@code OK} must name.
  */
 package dev.mmiomediator.migration.stream;
+
+import dev.mmiomediator.input.StreamFormatException;

@@ -1,7 +1,7 @@
 package dev.mmiomediator.vfio.sim;
 
 import dev.mmiomediator.vfio.MigrationStreamException;
-import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.pci.PciBar;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 

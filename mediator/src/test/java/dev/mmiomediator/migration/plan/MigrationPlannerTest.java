@@ -13,7 +13,7 @@ import dev.mmiomediator.policy.P2pRequest;
 import dev.mmiomediator.vfio.MigrationFlags;
 import dev.mmiomediator.vfio.MigrationFsm;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

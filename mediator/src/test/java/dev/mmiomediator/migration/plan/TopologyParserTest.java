@@ -1,5 +1,7 @@
 package dev.mmiomediator.migration.plan;
 
+import dev.mmiomediator.input.TopologyFormatException;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -8,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationFlags;
-import dev.mmiomediator.vfio.PciAddress;
-import dev.mmiomediator.vfio.PciBar;
+import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.pci.PciBar;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -150,7 +152,7 @@ class TopologyParserTest {
 
     @Test
     void aLineLongerThanTheLimitIsAnError() {
-        String longLine = "software " + "x".repeat(dev.mmiomediator.text.InputText.MAX_LINE_LENGTH);
+        String longLine = "software " + "x".repeat(dev.mmiomediator.input.InputText.MAX_LINE_LENGTH);
         assertEquals("t.topology:2: line of more than 65536 characters: expected lines of at most 65536 characters",
                 error("vm a\n" + longLine + "\n"));
     }

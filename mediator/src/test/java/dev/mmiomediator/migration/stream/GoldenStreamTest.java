@@ -1,5 +1,7 @@
 package dev.mmiomediator.migration.stream;
 
+import dev.mmiomediator.input.StreamFormatException;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -7,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.mmiomediator.policy.QueuedWrite;
 import dev.mmiomediator.vfio.MigrationFlags;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;

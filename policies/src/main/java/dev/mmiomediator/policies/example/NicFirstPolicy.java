@@ -7,7 +7,7 @@ import dev.mmiomediator.policy.PolicyInfo;
 import dev.mmiomediator.policy.PolicyProvider;
 import dev.mmiomediator.policy.Rule;
 import dev.mmiomediator.policy.RulePolicy;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 
 import java.util.Map;
 import java.util.Objects;

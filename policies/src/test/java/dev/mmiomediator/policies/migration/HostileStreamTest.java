@@ -24,7 +24,7 @@ import dev.mmiomediator.policy.PolicyCounters;
 import dev.mmiomediator.policy.PolicyEngine;
 import dev.mmiomediator.policy.QueuedWrite;
 import dev.mmiomediator.vfio.MigrationState;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
 import java.time.Duration;
 import java.util.ArrayList;

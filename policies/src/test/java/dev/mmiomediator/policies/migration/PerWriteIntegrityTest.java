@@ -13,7 +13,7 @@ import dev.mmiomediator.policies.QueueAndReplayPolicy;
 import dev.mmiomediator.policy.PolicyEngine;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
-import dev.mmiomediator.vfio.PciAddress;
+import dev.mmiomediator.pci.PciAddress;
 import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;

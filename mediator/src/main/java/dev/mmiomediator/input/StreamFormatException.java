@@ -1,4 +1,4 @@
-package dev.mmiomediator.migration.stream;
+package dev.mmiomediator.input;
 
 /**
  * A migration stream that is truncated, corrupt, reordered, of an unknown version, or otherwise not valid; nothing

@@ -1,4 +1,4 @@
-package dev.mmiomediator.migration.plan;
+package dev.mmiomediator.input;
 
 /**
  * A topology file that does not follow the format of {@link TopologyParser}. The message is

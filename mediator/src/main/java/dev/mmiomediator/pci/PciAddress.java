@@ -1,4 +1,4 @@
-package dev.mmiomediator.vfio;
+package dev.mmiomediator.pci;
 
 import java.util.Locale;
 import java.util.regex.Matcher;

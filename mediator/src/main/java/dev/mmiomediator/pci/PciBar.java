@@ -1,4 +1,4 @@
-package dev.mmiomediator.vfio;
+package dev.mmiomediator.pci;
 
 /**
  * A memory BAR of a passthrough PCI function: its index and size.

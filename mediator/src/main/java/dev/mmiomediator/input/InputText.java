@@ -1,4 +1,4 @@
-package dev.mmiomediator.text;
+package dev.mmiomediator.input;
 
 import java.io.IOException;
 import java.io.Reader;

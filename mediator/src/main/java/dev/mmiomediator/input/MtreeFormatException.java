@@ -1,4 +1,4 @@
-package dev.mmiomediator.mtree;
+package dev.mmiomediator.input;
 
 /**
  * A line of an {@code info mtree} dump that cannot be read, or a dump whose structure is inconsistent.

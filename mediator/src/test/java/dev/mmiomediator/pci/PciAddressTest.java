@@ -1,4 +1,4 @@
-package dev.mmiomediator.vfio;
+package dev.mmiomediator.pci;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

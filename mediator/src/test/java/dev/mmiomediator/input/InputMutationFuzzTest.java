@@ -1,13 +1,15 @@
-package dev.mmiomediator.text;
+package dev.mmiomediator.input;
+
+import dev.mmiomediator.input.InputText;
 
 import dev.mmiomediator.fixtures.QemuDumps;
 import dev.mmiomediator.migration.plan.QemuVerdict;
 import dev.mmiomediator.migration.plan.Topology;
-import dev.mmiomediator.migration.plan.TopologyFormatException;
+import dev.mmiomediator.input.TopologyFormatException;
 import dev.mmiomediator.migration.plan.TopologyParser;
 import dev.mmiomediator.mtree.FlatDump;
 import dev.mmiomediator.mtree.MtreeExporter;
-import dev.mmiomediator.mtree.MtreeFormatException;
+import dev.mmiomediator.input.MtreeFormatException;
 import dev.mmiomediator.mtree.MtreeImport;
 import dev.mmiomediator.mtree.MtreeImporter;
 import dev.mmiomediator.mtree.PassthroughAudit;
