@@ -162,61 +162,6 @@ public final class IommuMappingTable implements ViewListener {
         return List.copyOf(problems);
     }
 
-    /**
-     * Checks that the table maps exactly the RAM sections of {@code view} (the mediator's current non-vCPU
-     * view) and that the feed had no inconsistency.
-     *
-     * @throws IllegalStateException listing every difference
-     */
-    public synchronized void assertMirrors(MediatedView view) {
-        List<String> diffs = new ArrayList<>(problems);
-        Map<Long, Mapping> expected = new TreeMap<>();
-        for (Section s : view.sections()) {
-            if (s.kind() == Section.Kind.RAM) {
-                expected.put(key(s.start()), toMapping(s));
-            }
-        }
-        for (Mapping m : byIova.values()) {
-            if (!m.equals(expected.get(key(m.iova())))) {
-                diffs.add("mapped but not a RAM section of the view: " + m);
-            }
-        }
-        for (Mapping m : expected.values()) {
-            if (!m.equals(byIova.get(key(m.iova())))) {
-                diffs.add("RAM section of the view not mapped: " + m);
-            }
-        }
-        if (!diffs.isEmpty()) {
-            throw new IllegalStateException("IOMMU mappings of " + device + " differ from the view:\n  "
-                    + String.join("\n  ", diffs));
-        }
-    }
-
-    /**
-     * Checks that no mapping reaches into P2P space: no mapped region is, or lies inside, a region tagged as a
-     * passthrough BAR (in the current topology).
-     *
-     * @throws IllegalStateException naming each mapping that does, and the BAR
-     */
-    public void assertNoPassthroughBar() {
-        // walks regions (which takes the memory system's lock) outside the table's monitor: the committing
-        // thread takes them in the other order
-        List<String> bad = new ArrayList<>();
-        for (Mapping m : mappings()) {
-            for (MemoryRegion r = m.region(); r != null; r = r.container()) {
-                PassthroughBar bar = r.passthroughBar();
-                if (bar != null) {
-                    bad.add(m + " is inside " + bar + " ('" + r.name() + "')");
-                    break;
-                }
-            }
-        }
-        if (!bad.isEmpty()) {
-            throw new IllegalStateException("IOMMU mappings of " + device + " reach passthrough BARs:\n  "
-                    + String.join("\n  ", bad));
-        }
-    }
-
     @Override
     public synchronized String toString() {
         StringBuilder sb = new StringBuilder("IommuMappingTable(").append(device).append(')');

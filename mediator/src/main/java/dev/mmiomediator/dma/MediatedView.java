@@ -114,7 +114,7 @@ public final class MediatedView {
      * from {@code previousFlat} (the same {@link FlatRange} object): a republish then makes new sections only for
      * what changed.
      */
-    public static MediatedView vcpuViewOf(FlatView flat, FlatView previousFlat, MediatedView previous) {
+    static MediatedView vcpuViewOf(FlatView flat, FlatView previousFlat, MediatedView previous) {
         if (!previous.vcpu || previous.sections.length != previousFlat.size()) {
             return build(flat, true, false); // not the pair this view came from: nothing to reuse
         }
@@ -139,7 +139,7 @@ public final class MediatedView {
      * to {@code build(flat, false, ramOnly)}, but it keeps every vCPU section that does not change and, when no P2P
      * sections merge, the vCPU view's index arrays too, so a republish builds one index instead of two.
      */
-    public static MediatedView devicesOf(MediatedView vcpuView, FlatView flat, boolean ramOnly) {
+    static MediatedView devicesOf(MediatedView vcpuView, FlatView flat, boolean ramOnly) {
         if (!vcpuView.vcpu || vcpuView.sections.length != flat.size()) {
             throw new IllegalArgumentException("devicesOf: expected the vCPU view of the same flat view ("
                     + flat.size() + " ranges), got " + (vcpuView.vcpu ? "" : "a non-vCPU view of ")

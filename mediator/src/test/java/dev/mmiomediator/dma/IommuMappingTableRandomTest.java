@@ -84,8 +84,8 @@ class IommuMappingTableRandomTest {
     private static List<String> check(InstrumentedModel m, IommuMappingTable table, long[] counts) {
         List<String> problems = new ArrayList<>();
         try {
-            table.assertMirrors(m.mediator.view(Initiator.passthroughDevice(DEVICE)));
-            table.assertNoPassthroughBar();
+            IommuAssertions.assertMirrors(table, m.mediator.view(Initiator.passthroughDevice(DEVICE)));
+            IommuAssertions.assertNoPassthroughBar(table);
         } catch (IllegalStateException e) {
             problems.add(e.getMessage());
         }

@@ -2,6 +2,7 @@ package dev.mmiomediator.benchmarks.topology;
 
 import dev.mmiomediator.benchmarks.lookup.RangeMap;
 import dev.mmiomediator.dma.MediatedView;
+import dev.mmiomediator.dma.RepublishSteps;
 import dev.mmiomediator.memory.FlatView;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -27,11 +28,11 @@ import java.util.concurrent.TimeUnit;
  *       the sections, the primitive arrays and the bucket table.</li>
  *   <li>{@code views}: both views of an already rendered flat view, as {@link dev.mmiomediator.dma.Mediator}
  *       builds them on every commit: the vCPU view, then the device view derived from it
- *       ({@link MediatedView#devicesOf}). This is the mediator's whole share of a republish; the rest of
+ *       ({@link RepublishSteps#devicesOf}). This is the mediator's whole share of a republish; the rest of
  *       {@code commit} is the memory system's re-render.</li>
  *   <li>{@code republish}: the same two views as a commit really builds them after one range appeared or
  *       disappeared: from the new flat view, the previous flat view and the previous vCPU view, so the sections of
- *       unchanged ranges are reused ({@link MediatedView#vcpuViewOf}).</li>
+ *       unchanged ranges are reused ({@link RepublishSteps#vcpuViewOf}).</li>
  *   <li>{@code commit}: a whole republish as an emulator triggers it: one region enabled or disabled, the memory
  *       system re-renders the flat view, the mediator builds the vCPU and the device views and publishes each
  *       with one volatile store.</li>
@@ -68,7 +69,7 @@ public class RepublishBenchmark {
         flats[1] = topology.mediator().space().flatView();
         topology.toggle();
         vcpus[0] = MediatedView.build(flats[0], true, false);
-        vcpus[1] = MediatedView.vcpuViewOf(flats[1], flats[0], vcpus[0]);
+        vcpus[1] = RepublishSteps.vcpuViewOf(flats[1], flats[0], vcpus[0]);
     }
 
     /** Builds the device view of the rendered map. */
@@ -81,7 +82,7 @@ public class RepublishBenchmark {
     @Benchmark
     public MediatedView views() {
         MediatedView vcpu = MediatedView.build(flat, true, false);
-        return MediatedView.devicesOf(vcpu, flat, false);
+        return RepublishSteps.devicesOf(vcpu, flat, false);
     }
 
     /** Both views after one range appeared or disappeared, reusing the previous vCPU view's sections. */
@@ -89,9 +90,9 @@ public class RepublishBenchmark {
     public MediatedView republish() {
         int from = at;
         at ^= 1;
-        MediatedView vcpu = MediatedView.vcpuViewOf(flats[at], flats[from], vcpus[from]);
+        MediatedView vcpu = RepublishSteps.vcpuViewOf(flats[at], flats[from], vcpus[from]);
         vcpus[at] = vcpu;
-        return MediatedView.devicesOf(vcpu, flats[at], false);
+        return RepublishSteps.devicesOf(vcpu, flats[at], false);
     }
 
     /** One topology change, rendered, mediated and published. */

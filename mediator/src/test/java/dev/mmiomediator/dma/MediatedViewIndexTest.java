@@ -1,9 +1,5 @@
-package dev.mmiomediator.benchmarks.lookup;
+package dev.mmiomediator.dma;
 
-import dev.mmiomediator.dma.Initiator;
-import dev.mmiomediator.dma.MediatedView;
-import dev.mmiomediator.dma.Mediator;
-import dev.mmiomediator.dma.Section;
 import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.MemorySystem;
 import dev.mmiomediator.memory.Size;
@@ -16,8 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * The view's bucket index against a linear scan of its sections, on maps the benchmarks do not use: clustered
  * (a dense group of small ranges far from a few others, so buckets are crowded or empty) and reaching 2^64.
- * It sits here because the benchmark branch leaves the mediator's tests alone; DmaDifferentialTest covers the
- * index too, through whole accesses.
+ * DmaDifferentialTest covers the index too, through whole accesses.
  */
 class MediatedViewIndexTest {
 
