@@ -112,10 +112,12 @@ public final class Mediator {
      */
     public void addViewListener(ViewListener listener) {
         Objects.requireNonNull(listener, "listener");
-        synchronized (space.system()) {
+        // atomically: no commit (and so no rebuild) between the current view and the listener's first change
+        space.system().atomically(() -> {
             listeners.add(listener);
             listener.viewChanged(List.of(), deviceView.sections());
-        }
+            return null;
+        });
     }
 
     /** A new port for {@code initiator}; use each port from one thread. */

@@ -37,8 +37,8 @@ import java.util.stream.Collectors;
  * everything first and then tags all BARs in one transaction, so the views change once and never show half
  * a device.
  *
- * <p><b>Note:</b> thread-safe. Declaring and {@link #remove() removing} hold the memory system's lock (the lock
- * that serializes topology changes); the object itself is immutable.
+ * <p><b>Note:</b> thread-safe. Declaring and {@link #remove() removing} each run in one {@link MemorySystem#atomically}
+ * (the check and the tagging see one topology); the object itself is immutable.
  */
 public final class Passthrough {
     private final PciAddress device;
@@ -113,16 +113,15 @@ public final class Passthrough {
                         + tag + ": expected one region per BAR");
             }
         }
-        synchronized (sys) {
+        sys.atomically(() -> {
             for (Map.Entry<MemoryRegion, PassthroughBar> e : tags.entrySet()) {
                 checkFree(e.getKey(), e.getValue(), tags);
             }
-            try (MemorySystem.Transaction tx = sys.begin()) {
-                for (Map.Entry<MemoryRegion, PassthroughBar> e : tags.entrySet()) {
-                    e.getKey().setPassthroughBar(e.getValue());
-                }
+            for (Map.Entry<MemoryRegion, PassthroughBar> e : tags.entrySet()) {
+                e.getKey().setPassthroughBar(e.getValue());
             }
-        }
+            return null;
+        });
         return new Passthrough(device, Collections.unmodifiableMap(sorted));
     }
 
@@ -198,15 +197,14 @@ public final class Passthrough {
      */
     public void remove() {
         MemorySystem sys = bars.values().iterator().next().system();
-        synchronized (sys) {
-            try (MemorySystem.Transaction tx = sys.begin()) {
-                for (Map.Entry<Integer, MemoryRegion> e : bars.entrySet()) {
-                    if (new PassthroughBar(device, e.getKey()).equals(e.getValue().passthroughBar())) {
-                        e.getValue().setPassthroughBar(null);
-                    }
+        sys.atomically(() -> {
+            for (Map.Entry<Integer, MemoryRegion> e : bars.entrySet()) {
+                if (new PassthroughBar(device, e.getKey()).equals(e.getValue().passthroughBar())) {
+                    e.getValue().setPassthroughBar(null);
                 }
             }
-        }
+            return null;
+        });
     }
 
     @Override

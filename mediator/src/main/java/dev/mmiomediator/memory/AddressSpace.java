@@ -53,7 +53,7 @@ public final class AddressSpace {
      */
     public void addListener(FlatViewListener listener) {
         java.util.Objects.requireNonNull(listener, "listener");
-        synchronized (system) {
+        synchronized (system.lock) {
             listeners.add(listener);
             listener.flatViewChanged(this, FlatView.empty(), flatView);
         }
@@ -61,7 +61,7 @@ public final class AddressSpace {
 
     /** Removes a listener. */
     public void removeListener(FlatViewListener listener) {
-        synchronized (system) {
+        synchronized (system.lock) {
             listeners.remove(listener);
         }
     }

@@ -38,6 +38,8 @@ public final class MemoryRegion {
     private boolean romdMode = true;
 
     private volatile RamBacking ramBacking;
+    /** Guards creating the default backing on first use, without the system's lock. */
+    private final Object backingLock = new Object();
     private PassthroughBar passthroughBar;
 
     private MemoryRegion container;
@@ -93,7 +95,7 @@ public final class MemoryRegion {
 
     /** The region's size, 0 to 2<sup>64</sup>. */
     public Size size() {
-        synchronized (system) {
+        synchronized (system.lock) {
             return size;
         }
     }
@@ -110,14 +112,14 @@ public final class MemoryRegion {
 
     /** For an alias, where its window starts inside the target (unsigned); otherwise 0. */
     public long aliasOffset() {
-        synchronized (system) {
+        synchronized (system.lock) {
             return aliasOffset;
         }
     }
 
     /** Whether the region (and with it its whole subtree) takes part in rendering. */
     public boolean isEnabled() {
-        synchronized (system) {
+        synchronized (system.lock) {
             return enabled;
         }
     }
@@ -127,42 +129,42 @@ public final class MemoryRegion {
      * through a read-only region (or alias) is read-only. ROM regions are read-only from creation.
      */
     public boolean isReadOnly() {
-        synchronized (system) {
+        synchronized (system.lock) {
             return readOnly;
         }
     }
 
     /** Whether the region is marked non-volatile (QEMU prints {@code nv-} before its type). */
     public boolean isNonVolatile() {
-        synchronized (system) {
+        synchronized (system.lock) {
             return nonVolatile;
         }
     }
 
     /** For a ROM device: whether reads go straight to memory (ROMD mode, the default). */
     public boolean isRomdMode() {
-        synchronized (system) {
+        synchronized (system.lock) {
             return romdMode;
         }
     }
 
     /** The container this region is placed in, or {@code null}. */
     public MemoryRegion container() {
-        synchronized (system) {
+        synchronized (system.lock) {
             return container;
         }
     }
 
     /** The region's address inside its container (unsigned); 0 when it has none. */
     public long address() {
-        synchronized (system) {
+        synchronized (system.lock) {
             return address;
         }
     }
 
     /** The region's priority among its siblings; 0 when it has no container. */
     public int priority() {
-        synchronized (system) {
+        synchronized (system.lock) {
             return priority;
         }
     }
@@ -172,7 +174,7 @@ public final class MemoryRegion {
      * added or moved first. A read-only snapshot view: do not hold it across changes.
      */
     public List<MemoryRegion> subregions() {
-        synchronized (system) {
+        synchronized (system.lock) {
             return List.copyOf(subregionsView);
         }
     }
@@ -195,7 +197,7 @@ public final class MemoryRegion {
             if (!isRamLike()) {
                 throw new IllegalStateException("region '" + name + "' is " + kind + ": only RAM-like regions have memory");
             }
-            synchronized (this) {
+            synchronized (backingLock) {
                 b = ramBacking;
                 if (b == null) {
                     Size sz = size; // not size(): the system lock is never taken inside this one
@@ -235,8 +237,8 @@ public final class MemoryRegion {
             throw new IllegalArgumentException("backing of " + Size.hex(backing.size()) + " bytes for region '" + name
                     + "' of " + sz + ": expected at least the region's size");
         }
-        synchronized (system) {
-            synchronized (this) {
+        synchronized (system.lock) {
+            synchronized (backingLock) {
                 ramBacking = backing;
             }
             system.changed(); // views and DMA ports bind a RAM section's memory: a commit makes them take the new one
@@ -245,7 +247,7 @@ public final class MemoryRegion {
 
     /** The passthrough BAR this region is (its subtree is P2P space), or {@code null}. */
     public PassthroughBar passthroughBar() {
-        synchronized (system) {
+        synchronized (system.lock) {
             return passthroughBar;
         }
     }
@@ -255,7 +257,7 @@ public final class MemoryRegion {
      * whole subtree become P2P space in every non-vCPU view.
      */
     public void setPassthroughBar(PassthroughBar bar) {
-        synchronized (system) {
+        synchronized (system.lock) {
             if (!Objects.equals(passthroughBar, bar)) {
                 passthroughBar = bar;
                 system.changed();
@@ -277,7 +279,7 @@ public final class MemoryRegion {
      * or {@code i/o}. An alias prints its target's type.
      */
     public String mtreeType() {
-        synchronized (system) {
+        synchronized (system.lock) {
             return typeOf(this);
         }
     }
@@ -315,7 +317,7 @@ public final class MemoryRegion {
      */
     public MemoryRegion addSubregion(MemoryRegion child, long address, int priority) {
         Objects.requireNonNull(child, "child");
-        synchronized (system) {
+        synchronized (system.lock) {
             if (child.system != system) {
                 throw new IllegalArgumentException("region '" + child.name + "' belongs to another MemorySystem "
                         + "than '" + name + "'");
@@ -357,7 +359,7 @@ public final class MemoryRegion {
      * @throws IllegalArgumentException if it is not a subregion of this region
      */
     public void removeSubregion(MemoryRegion child) {
-        synchronized (system) {
+        synchronized (system.lock) {
             if (child.container != this) {
                 throw new IllegalArgumentException("region '" + child.name + "' is not a subregion of '" + name + "'");
             }
@@ -373,7 +375,7 @@ public final class MemoryRegion {
      * changes nothing: the region keeps its place among its siblings.
      */
     public void setAddress(long newAddress) {
-        synchronized (system) {
+        synchronized (system.lock) {
             if (newAddress == address) {
                 return;
             }
@@ -392,7 +394,7 @@ public final class MemoryRegion {
 
     /** Changes this region's priority among its siblings; it becomes the most recent at its new priority. */
     public void setPriority(int newPriority) {
-        synchronized (system) {
+        synchronized (system.lock) {
             priority = newPriority;
             if (container != null) {
                 container.subregions.remove(this);
@@ -405,7 +407,7 @@ public final class MemoryRegion {
     /** Resizes the region (QEMU's {@code memory_region_set_size}). */
     public void setSize(Size newSize) {
         Objects.requireNonNull(newSize, "size");
-        synchronized (system) {
+        synchronized (system.lock) {
             if (container != null) {
                 container.checkFits(this, address, newSize);
             }
@@ -419,7 +421,7 @@ public final class MemoryRegion {
 
     /** Enables or disables the region and its subtree. */
     public void setEnabled(boolean on) {
-        synchronized (system) {
+        synchronized (system.lock) {
             if (enabled != on) {
                 enabled = on;
                 system.changed();
@@ -429,7 +431,7 @@ public final class MemoryRegion {
 
     /** Marks the region read-only (inherited by everything rendered through it). */
     public void setReadOnly(boolean on) {
-        synchronized (system) {
+        synchronized (system.lock) {
             if (readOnly != on) {
                 readOnly = on;
                 system.changed();
@@ -439,7 +441,7 @@ public final class MemoryRegion {
 
     /** Marks the region non-volatile. */
     public void setNonVolatile(boolean on) {
-        synchronized (system) {
+        synchronized (system.lock) {
             if (nonVolatile != on) {
                 nonVolatile = on;
                 system.changed();
@@ -456,7 +458,7 @@ public final class MemoryRegion {
         if (kind != RegionKind.ROM_DEVICE) {
             throw new IllegalStateException("region '" + name + "' is " + kind + ": only a ROM_DEVICE has a ROMD mode");
         }
-        synchronized (system) {
+        synchronized (system.lock) {
             if (romdMode != on) {
                 romdMode = on;
                 system.changed();
@@ -473,7 +475,7 @@ public final class MemoryRegion {
         if (aliasTarget == null) {
             throw new IllegalStateException("region '" + name + "' is " + kind + ", not an alias");
         }
-        synchronized (system) {
+        synchronized (system.lock) {
             checkWindow(aliasTarget, offset, size);
             aliasOffset = offset;
             system.changed();

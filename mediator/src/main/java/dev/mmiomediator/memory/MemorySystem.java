@@ -22,10 +22,16 @@ import java.util.Objects;
  * FlatView view = memory.flatView();
  * }</pre>
  *
- * <p><b>Note:</b> topology changes are serialized by this object's monitor (like QEMU's BQL); reading flat
- * views needs no lock.
+ * <p><b>Note:</b> thread-safe. Topology changes are serialized by a private lock of the system's (QEMU has its
+ * BQL); reading flat views needs no lock. A caller that must check the topology and change it with no other
+ * change in between does both in {@link #atomically}.
  */
 public final class MemorySystem {
+    /**
+     * Serializes every topology change, query and commit of this system and of its regions and address spaces
+     * (the memory package's classes take it directly). Listeners run under it, on the committing thread.
+     */
+    final Object lock = new Object();
     private final List<AddressSpace> addressSpaces = new ArrayList<>();
     private int depth;
     private boolean pending;
@@ -98,44 +104,70 @@ public final class MemorySystem {
      * A new address space rooted at {@code root}; its flat view is rendered at once (or when the open
      * transaction commits).
      */
-    public synchronized AddressSpace addressSpace(String name, MemoryRegion root) {
-        Objects.requireNonNull(root, "root of address space '" + name + "'");
-        AddressSpace as = new AddressSpace(this, name, root);
-        addressSpaces.add(as);
-        changed();
-        return as;
+    public AddressSpace addressSpace(String name, MemoryRegion root) {
+        synchronized (lock) {
+            Objects.requireNonNull(root, "root of address space '" + name + "'");
+            AddressSpace as = new AddressSpace(this, name, root);
+            addressSpaces.add(as);
+            changed();
+            return as;
+        }
     }
 
     /** Removes an address space; its last flat view stays readable. */
-    public synchronized void removeAddressSpace(AddressSpace as) {
-        if (!addressSpaces.remove(as)) {
-            throw new IllegalArgumentException(as + " is not part of this memory system");
+    public void removeAddressSpace(AddressSpace as) {
+        synchronized (lock) {
+            if (!addressSpaces.remove(as)) {
+                throw new IllegalArgumentException(as + " is not part of this memory system");
+            }
         }
     }
 
     /** The address spaces, in creation order. */
-    public synchronized List<AddressSpace> addressSpaces() {
-        return List.copyOf(addressSpaces);
+    public List<AddressSpace> addressSpaces() {
+        synchronized (lock) {
+            return List.copyOf(addressSpaces);
+        }
     }
 
     /** How many times this system has re-rendered its views (for tests and diagnostics). */
-    public synchronized long renderCount() {
-        return renders;
+    public long renderCount() {
+        synchronized (lock) {
+            return renders;
+        }
     }
 
     /**
      * Opens a transaction: changes made until it is closed are rendered once, when the outermost open
      * transaction closes. Transactions nest. Use with try-with-resources.
      */
-    public synchronized Transaction begin() {
-        depth++;
-        return new Transaction();
+    public Transaction begin() {
+        synchronized (lock) {
+            depth++;
+            return new Transaction();
+        }
     }
 
     /** Runs {@code changes} in one transaction. */
     public void transaction(Runnable changes) {
         try (Transaction tx = begin()) {
             changes.run();
+        }
+    }
+
+    /**
+     * Runs {@code work} holding the system's lock, inside one transaction, and returns its result: no other
+     * thread changes, queries or commits the topology meanwhile, so a check and the change it allows see the
+     * same topology, and listeners see the changes as one commit when {@code work} returns. {@code work} may
+     * use every method of the system, its regions and its address spaces; it must not wait for another thread
+     * that does.
+     */
+    public <T> T atomically(java.util.function.Supplier<T> work) {
+        Objects.requireNonNull(work, "work");
+        synchronized (lock) {
+            try (Transaction tx = begin()) {
+                return work.get();
+            }
         }
     }
 
@@ -149,7 +181,7 @@ public final class MemorySystem {
         /** Commits: if this is the outermost transaction and something changed, re-renders every view. */
         @Override
         public void close() {
-            synchronized (MemorySystem.this) {
+            synchronized (lock) {
                 if (closed) {
                     return;
                 }
@@ -163,8 +195,10 @@ public final class MemorySystem {
     }
 
     /** Renders {@code root} as QEMU would for an address space rooted there, without creating one. */
-    public synchronized FlatView render(MemoryRegion root) {
-        return Renderer.renderAddressSpace(root);
+    public FlatView render(MemoryRegion root) {
+        synchronized (lock) {
+            return Renderer.renderAddressSpace(root);
+        }
     }
 
     /**

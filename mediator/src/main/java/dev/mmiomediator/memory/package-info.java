@@ -11,7 +11,9 @@
  *
  * <h2>Threading</h2>
  * Topology changes (adding, moving, enabling regions; transactions) are serialized by the owning
- * {@link dev.mmiomediator.memory.MemorySystem}'s lock, the way QEMU serializes them with the BQL.
+ * {@link dev.mmiomediator.memory.MemorySystem}'s private lock, the way QEMU serializes them with the BQL; no
+ * public object is locked. Code outside the package that must check the topology and change it with nothing in
+ * between uses {@link dev.mmiomediator.memory.MemorySystem#atomically}.
  * Rendering happens when the outermost transaction commits. Each address space then publishes its new
  * {@link dev.mmiomediator.memory.FlatView} with one volatile store; a {@code FlatView} is immutable, so
  * readers on any thread read {@link dev.mmiomediator.memory.AddressSpace#flatView()} once into a local
