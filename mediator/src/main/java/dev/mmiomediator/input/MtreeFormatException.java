@@ -2,26 +2,13 @@ package dev.mmiomediator.input;
 
 /**
  * A line of an {@code info mtree} dump that cannot be read, or a dump whose structure is inconsistent.
- * The message names the source, the line number and what was expected.
+ * The message is {@code SOURCE:LINE: what is wrong, expected ...} ({@code SOURCE: ...} for the whole dump).
  */
-public final class MtreeFormatException extends IllegalArgumentException {
-    private final String source;
-    private final int line;
+public final class MtreeFormatException extends InputFormatException {
+    private static final long serialVersionUID = 1L;
 
     /** An error at {@code line} (1-based; 0 when it concerns the whole dump) of {@code source}. */
     public MtreeFormatException(String source, int line, String message) {
-        super(source + (line > 0 ? ":" + line : "") + ": " + message);
-        this.source = source;
-        this.line = line;
-    }
-
-    /** The file name (or {@code <stdin>}, or a resource name) the dump came from. */
-    public String source() {
-        return source;
-    }
-
-    /** The 1-based line number, or 0 when the error concerns the whole dump. */
-    public int line() {
-        return line;
+        super(source + (line > 0 ? ":" + line : "") + ": " + message, source, line, -1, message);
     }
 }

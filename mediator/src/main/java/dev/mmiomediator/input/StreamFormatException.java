@@ -6,12 +6,13 @@ package dev.mmiomediator.input;
  * {@code migration stream: section 3 (device-state 0000:02:00.0) at byte 1234: CRC32C 0x1a2b3c4d, the stream says
  * 0x5e6f7a8b: corrupt}.
  */
-public final class StreamFormatException extends Exception {
+public final class StreamFormatException extends InputFormatException {
     private static final long serialVersionUID = 1L;
 
+    /** What {@link #source()} says of every stream. */
+    public static final String SOURCE = "migration stream";
+
     private final String section;
-    private final long offset;
-    private final String problem;
 
     /**
      * A refusal of the stream.
@@ -22,15 +23,8 @@ public final class StreamFormatException extends Exception {
      * @param problem what is wrong, naming the value found and what was expected
      */
     public StreamFormatException(String section, long offset, String problem) {
-        super("migration stream: " + section + " at byte " + offset + ": " + problem);
+        super(SOURCE + ": " + section + " at byte " + offset + ": " + problem, SOURCE, 0, offset, problem);
         this.section = section;
-        this.offset = offset;
-        this.problem = problem;
-    }
-
-    /** The byte offset of the problem, counted from the first byte of the stream (the first magic byte). */
-    public long offset() {
-        return offset;
     }
 
     /**
@@ -44,6 +38,6 @@ public final class StreamFormatException extends Exception {
 
     /** What is wrong, without the location: the message after {@code "... at byte N: "}. */
     public String problem() {
-        return problem;
+        return detail();
     }
 }
