@@ -6,7 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 import java.util.List;
-import java.util.zip.CRC32;
+import java.util.zip.CRC32C;
 
 /**
  * The state bytes of a simulated device, little-endian:
@@ -20,17 +20,17 @@ import java.util.zip.CRC32;
  *      per BAR: its contents
  *      per register: u64
  *      L x u64: the write ledger, in the order the device took the writes
- *      u32 CRC-32 of everything before it
+ *      u32 CRC-32C of everything before it (the checksum of the migration stream too)
  * </pre>
  *
- * <p>Version 2 added the ledger (version 1 had none, and its header ended at 12); a device reads its own version
- * only. The length of a state is known once its first {@value #FIXED_HEADER} bytes are in.
+ * <p>Version 2 added the ledger (version 1 had none, and its header ended at 12); version 3 checks with CRC-32C
+ * (Castagnoli), as the migration stream does, where version 2 used CRC-32. A device reads its own version only. The length of a state is known once its first {@value #FIXED_HEADER} bytes are in.
  *
  * <p><b>Note:</b> not thread-safe; the owning device synchronizes.
  */
 final class DeviceStateCodec {
     static final byte[] MAGIC = {'M', 'M', 'S', 'D'};
-    static final int VERSION = 2;
+    static final int VERSION = 3;
     static final int FIXED_HEADER = 24;
     private static final int BAR_ENTRY = 12;
     private static final int TRAILER = 4;
@@ -79,7 +79,7 @@ final class DeviceStateCodec {
     }
 
     private static long crc(ByteBuf buf, int length) {
-        CRC32 crc = new CRC32();
+        CRC32C crc = new CRC32C();
         crc.update(buf.nioBuffer(0, length));
         return crc.getValue();
     }

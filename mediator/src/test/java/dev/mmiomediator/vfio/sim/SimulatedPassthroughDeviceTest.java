@@ -152,7 +152,7 @@ class SimulatedPassthroughDeviceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 3})
+    @ValueSource(ints = {1, 2, 4})
     void anotherStreamVersionIsRefused(int version) throws IOException {
         SimulatedPassthroughDevice src = sim("0000:01:00.0", MigrationFlags.STOP_COPY_ONLY);
         ByteBuf bytes = saveState(src);
@@ -160,8 +160,30 @@ class SimulatedPassthroughDeviceTest {
         MigrationDataSink in = sim("0000:81:00.0", MigrationFlags.STOP_COPY_ONLY).device().transition(RESUMING).sink()
                 .orElseThrow();
         MigrationStreamException e = assertThrows(MigrationStreamException.class, () -> in.write(bytes));
-        assertEquals("0000:81:00.0: state stream version " + version + ", this device reads version 2",
+        assertEquals("0000:81:00.0: state stream version " + version + ", this device reads version 3",
                 e.getMessage());
+    }
+
+    @Test
+    void theStateEndsWithTheCrc32cOfEverythingBeforeIt() throws IOException {
+        ByteBuf bytes = saveState(sim("0000:01:00.0", MigrationFlags.STOP_COPY_ONLY));
+        int body = bytes.readableBytes() - 4;
+        java.util.zip.CRC32C castagnoli = new java.util.zip.CRC32C();
+        castagnoli.update(bytes.nioBuffer(bytes.readerIndex(), body));
+        assertEquals(castagnoli.getValue(), bytes.getUnsignedIntLE(bytes.readerIndex() + body));
+    }
+
+    @Test
+    void aStateCheckedWithPlainCrc32IsRefused() throws IOException {
+        ByteBuf bytes = saveState(sim("0000:01:00.0", MigrationFlags.STOP_COPY_ONLY));
+        int body = bytes.readableBytes() - 4;
+        java.util.zip.CRC32 ieee = new java.util.zip.CRC32();
+        ieee.update(bytes.nioBuffer(bytes.readerIndex(), body));
+        bytes.setIntLE(bytes.readerIndex() + body, (int) ieee.getValue());
+        SimulatedPassthroughDevice dst = sim("0000:81:00.0", MigrationFlags.STOP_COPY_ONLY);
+        dst.device().transition(RESUMING).sink().orElseThrow().write(bytes);
+        MigrationDriverException e = assertThrows(MigrationDriverException.class, () -> dst.device().transition(STOP));
+        assertTrue(e.getMessage().contains("corrupted stream: checksum 0x"), e.getMessage());
     }
 
     @Test
