@@ -1,6 +1,5 @@
 package dev.mmiomediator.migration;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -9,16 +8,10 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.Principal;
-import java.security.PrivateKey;
-import java.security.UnrecoverableKeyException;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -28,7 +21,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -38,7 +30,6 @@ import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -47,7 +38,6 @@ import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
@@ -122,8 +112,8 @@ public final class MigrationTls {
                 throw new IllegalArgumentException("accepted peer name '" + p + "' is blank; expected a CN or DNS name");
             }
         }
-        KeyStore keys = read("key store", keyStore, keyPass);
-        KeyStore trust = read("trust store", trustStore, trustPass);
+        KeyStore keys = Pkcs12Stores.read("key store", keyStore, keyPass);
+        KeyStore trust = Pkcs12Stores.read("trust store", trustStore, trustPass);
         try {
             SingleKeyManager km = SingleKeyManager.of(keyStore, keys, keyPass);
             List<String> anchors = new ArrayList<>();
@@ -300,7 +290,7 @@ public final class MigrationTls {
             return new PeerRefusedException(peer, null, "no complete TLS handshake within " + format(timeout), e);
         }
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof Refusal r) {
+            if (t instanceof PeerTrustManager.Refusal r) {
                 return new PeerRefusedException(peer, r.subject, r.getMessage(), e);
             }
         }
@@ -402,48 +392,6 @@ public final class MigrationTls {
         return names;
     }
 
-    private static KeyStore read(String what, Path file, char[] password) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(what + " " + file + ": no such file; expected a PKCS#12 file");
-        } catch (IOException e) {
-            throw new IllegalArgumentException(what + " " + file + ": cannot read: " + e);
-        }
-        if (bytes.length == 0 || bytes[0] != 0x30) {
-            throw new IllegalArgumentException(what + " " + file + ": not a PKCS#12 file (" + looksLike(bytes)
-                    + "); expected a .p12 from keytool -storetype PKCS12 or openssl pkcs12 -export");
-        }
-        try {
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(new ByteArrayInputStream(bytes), password);
-            return ks;
-        } catch (IOException e) {
-            if (e.getCause() instanceof UnrecoverableKeyException) {
-                throw new IllegalArgumentException(what + " " + file + ": wrong password (the store's integrity "
-                        + "check failed)");
-            }
-            throw new IllegalArgumentException(what + " " + file + ": not a readable PKCS#12 file: " + e.getMessage());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException(what + " " + file + ": cannot load: " + e.getMessage());
-        }
-    }
-
-    private static String looksLike(byte[] b) {
-        if (b.length == 0) {
-            return "it is empty";
-        }
-        if (b.length >= 4 && (b[0] & 0xff) == 0xfe && (b[1] & 0xff) == 0xed && (b[2] & 0xff) == 0xfe
-                && (b[3] & 0xff) == 0xed) {
-            return "it is a JKS store: convert with keytool -importkeystore -deststoretype PKCS12";
-        }
-        if (b[0] == '-') {
-            return "it looks like PEM: bundle it with openssl pkcs12 -export";
-        }
-        return String.format("first byte 0x%02x, expected 0x30", b[0] & 0xff);
-    }
-
     private static String format(Duration d) {
         long ms = d.toMillis();
         return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
@@ -454,221 +402,6 @@ public final class MigrationTls {
             s.close();
         } catch (IOException e) {
             // closing to give up on the peer: nothing more to do
-        }
-    }
-
-    /** Why this side refused a peer's certificate, carried through JSSE to {@link #refusal}. */
-    private static final class Refusal extends CertificateException {
-        private static final long serialVersionUID = 1L;
-
-        final String subject;
-
-        Refusal(String subject, String reason, Throwable cause) {
-            super(reason, cause);
-            this.subject = subject;
-        }
-    }
-
-    /** PKIX against the trust store, then the accepted names; for both the client's and the server's certificate. */
-    private static final class PeerTrustManager extends X509ExtendedTrustManager {
-        private interface Check {
-            void run() throws CertificateException;
-        }
-
-        private final X509ExtendedTrustManager pkix;
-        private final Set<String> acceptedPeers;
-        private final Path trustStore;
-
-        PeerTrustManager(X509ExtendedTrustManager pkix, Set<String> acceptedPeers, Path trustStore) {
-            this.pkix = pkix;
-            this.acceptedPeers = acceptedPeers;
-            this.trustStore = trustStore;
-        }
-
-        static String nameProblem(X509Certificate leaf, Set<String> accepted) {
-            if (accepted.isEmpty()) {
-                return null;
-            }
-            List<String> names = names(leaf);
-            for (String n : names) {
-                if (accepted.contains(n)) {
-                    return null;
-                }
-            }
-            return "its certificate names " + (names.isEmpty() ? "nothing (no CN, no DNS name)" : names)
-                    + "; expected one of the accepted peer names " + new TreeSet<>(accepted);
-        }
-
-        private void check(X509Certificate[] chain, Check pkixCheck) throws CertificateException {
-            if (chain == null || chain.length == 0) {
-                throw new Refusal(null, "it sent no certificate", null);
-            }
-            String subject = chain[0].getSubjectX500Principal().getName();
-            try {
-                pkixCheck.run();
-            } catch (CertificateException e) {
-                Throwable root = e;
-                while (root.getCause() != null) {
-                    root = root.getCause();
-                }
-                throw new Refusal(subject, "its certificate, issued by " + chain[chain.length - 1]
-                        .getIssuerX500Principal().getName() + ", is not vouched for by trust store " + trustStore
-                        + " (" + root.getMessage() + ")", e);
-            }
-            String problem = nameProblem(chain[0], acceptedPeers);
-            if (problem != null) {
-                throw new Refusal(subject, problem, null);
-            }
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            check(chain, () -> pkix.checkClientTrusted(chain, authType, socket));
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            check(chain, () -> pkix.checkServerTrusted(chain, authType, socket));
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            check(chain, () -> pkix.checkClientTrusted(chain, authType, engine));
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            check(chain, () -> pkix.checkServerTrusted(chain, authType, engine));
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            check(chain, () -> pkix.checkClientTrusted(chain, authType));
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            check(chain, () -> pkix.checkServerTrusted(chain, authType));
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return pkix.getAcceptedIssuers();
-        }
-    }
-
-    /**
-     * The key store's one key, offered whatever CAs the peer says it trusts, so that a peer that will refuse it sees
-     * it (and can name it in its refusal) instead of an empty certificate message.
-     */
-    private static final class SingleKeyManager extends X509ExtendedKeyManager {
-        private final String alias;
-        private final PrivateKey key;
-        final X509Certificate[] chain;
-
-        private SingleKeyManager(String alias, PrivateKey key, X509Certificate[] chain) {
-            this.alias = alias;
-            this.key = key;
-            this.chain = chain;
-        }
-
-        static SingleKeyManager of(Path file, KeyStore ks, char[] password) throws GeneralSecurityException {
-            List<String> keyAliases = new ArrayList<>();
-            int certificates = 0;
-            for (String a : Collections.list(ks.aliases())) {
-                if (ks.isKeyEntry(a)) {
-                    keyAliases.add(a);
-                } else if (ks.isCertificateEntry(a)) {
-                    certificates++;
-                }
-            }
-            if (keyAliases.size() != 1) {
-                throw new IllegalArgumentException("key store " + file + ": " + (keyAliases.isEmpty()
-                        ? "no private key entry (" + certificates + " certificate entries)"
-                        : keyAliases.size() + " private key entries " + new TreeSet<>(keyAliases))
-                        + "; expected exactly one, this side's key with its certificate chain");
-            }
-            String a = keyAliases.get(0);
-            PrivateKey key;
-            try {
-                key = (PrivateKey) ks.getKey(a, password);
-            } catch (UnrecoverableKeyException e) {
-                throw new IllegalArgumentException("key store " + file + ": the key '" + a + "' does not open with "
-                        + "the store's password; expected key and store to share one password");
-            }
-            Certificate[] c = ks.getCertificateChain(a);
-            if (key == null || c == null || c.length == 0) {
-                throw new IllegalArgumentException("key store " + file + ": entry '" + a + "' has no private key "
-                        + "with a certificate chain; expected this side's key with its certificate chain");
-            }
-            X509Certificate[] chain = new X509Certificate[c.length];
-            for (int i = 0; i < c.length; i++) {
-                if (!(c[i] instanceof X509Certificate x)) {
-                    throw new IllegalArgumentException("key store " + file + ": entry '" + a + "' holds a "
-                            + c[i].getType() + " certificate; expected X.509");
-                }
-                chain[i] = x;
-            }
-            return new SingleKeyManager(a, key, chain);
-        }
-
-        private String ifType(String keyType) {
-            return key.getAlgorithm().equals(keyType) ? alias : null;
-        }
-
-        private String ifAnyType(String[] keyTypes) {
-            if (keyTypes != null) {
-                for (String t : keyTypes) {
-                    if (ifType(t) != null) {
-                        return alias;
-                    }
-                }
-            }
-            return null;
-        }
-
-        @Override
-        public String[] getClientAliases(String keyType, Principal[] issuers) {
-            return ifType(keyType) == null ? null : new String[] {alias};
-        }
-
-        @Override
-        public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
-            return ifAnyType(keyType);
-        }
-
-        @Override
-        public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
-            return ifAnyType(keyType);
-        }
-
-        @Override
-        public String[] getServerAliases(String keyType, Principal[] issuers) {
-            return getClientAliases(keyType, issuers);
-        }
-
-        @Override
-        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-            return ifType(keyType);
-        }
-
-        @Override
-        public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-            return ifType(keyType);
-        }
-
-        @Override
-        public X509Certificate[] getCertificateChain(String a) {
-            return alias.equals(a) ? chain.clone() : null;
-        }
-
-        @Override
-        public PrivateKey getPrivateKey(String a) {
-            return alias.equals(a) ? key : null;
         }
     }
 }
