@@ -1,3 +1,5 @@
+// Over 500 lines on purpose: this is QEMU's MemoryRegion API (its getters, setters and subregion list) in one
+// type, as emulator developers know it; its rendering lives in Renderer and its memory in RamBacking.
 package dev.mmiomediator.memory;
 
 import java.util.ArrayDeque;
