@@ -22,13 +22,13 @@ import java.util.Objects;
  * QEMU's VFIO BARs ({@code 0000:01:00.0 BAR 0}, see {@link VfioRegionName}) are tagged as passthrough BARs, so
  * their subtrees are P2P space; {@link MtreeImport#passthroughBars()} lists them.
  *
- * <p>IMPLEMENTATION NOTES: an import is a pipeline of steps sharing one {@link ImportContext} (the source's
- * name, the notes, the catalogue, the limits): {@link BlockParser} reads the lines into blocks of
- * {@link DumpNode}s ({@link RegionLineParser} one region line, {@link HiddenRegions} the placement and the
- * placeholders for unprinted disabled regions); {@link RegionKinds} decides kinds and sizes; {@link RepeatedBlocks}
- * merges memory-region blocks that repeat a printed region; {@link AliasTargets} chooses each alias's target;
- * {@link RenderDepth} checks the depth the renderer will recurse to; {@link ModelBuilder} builds the model and
- * {@link PassthroughBarTagger} tags the VFIO BARs.
+ * <p>IMPLEMENTATION NOTES: an import is a pipeline of steps sharing one {@code ImportContext} (the source's
+ * name, the notes, the catalogue, the limits): {@code BlockParser} reads the lines into blocks of
+ * {@code DumpNode}s ({@code RegionLineParser} one region line, {@code HiddenRegions} the placement and the
+ * placeholders for unprinted disabled regions); {@code RegionKinds} decides kinds and sizes; {@code RepeatedBlocks}
+ * merges memory-region blocks that repeat a printed region; {@code AliasTargets} chooses each alias's target;
+ * {@code RenderDepth} checks the depth the renderer will recurse to; {@code ModelBuilder} builds the model and
+ * {@code PassthroughBarTagger} tags the VFIO BARs.
  *
  * <p><b>Note:</b> not thread-safe; use one importer per thread.
  */
