@@ -99,11 +99,6 @@ public final class FlatRange {
         return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, last) <= 0;
     }
 
-    /** The type QEMU prints for the range in {@code info mtree -f}: {@code rom} when read-only, else the region's. */
-    public String mtreeType() {
-        return readOnly ? "rom" : MemoryRegion.typeOf(region);
-    }
-
     /**
      * QEMU's {@code can_merge}: {@code next} starts right after this range, in the same region, at the offset
      * right after this range's last one. A range that ends at the region's offset 2<sup>64</sup>-1 has no
@@ -133,7 +128,7 @@ public final class FlatRange {
 
     @Override
     public String toString() {
-        return Size.hex16(start) + "-" + Size.hex16(last) + " " + mtreeType() + " " + region.name()
+        return Size.hex16(start) + "-" + Size.hex16(last) + " " + region.kind() + (readOnly ? " ro " : " ") + region.name()
                 + (offsetInRegion != 0 ? " @" + Size.hex16(offsetInRegion) : "");
     }
 }

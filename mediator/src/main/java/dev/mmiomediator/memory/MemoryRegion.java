@@ -276,34 +276,6 @@ public final class MemoryRegion {
         return kind.terminates();
     }
 
-    /**
-     * The type {@code info mtree} prints for this region: {@code ram}, {@code rom}, {@code ramd}, {@code romd}
-     * or {@code i/o}. An alias prints its target's type.
-     */
-    public String mtreeType() {
-        synchronized (system.lock) {
-            return typeOf(this);
-        }
-    }
-
-    static String typeOf(MemoryRegion mr) {
-        while (mr.aliasTarget != null) {
-            mr = mr.aliasTarget;
-        }
-        switch (mr.kind) {
-            case RAM_DEVICE:
-                return "ramd";
-            case ROM_DEVICE:
-                return mr.romdMode ? "romd" : "i/o";
-            case ROM:
-                return "rom";
-            case RAM:
-                return mr.readOnly ? "rom" : "ram";
-            default:
-                return "i/o";
-        }
-    }
-
     /** Places {@code child} at {@code address} inside this region, with priority 0. */
     public MemoryRegion addSubregion(MemoryRegion child, long address) {
         return addSubregion(child, address, 0);

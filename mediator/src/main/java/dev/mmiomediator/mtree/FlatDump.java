@@ -98,7 +98,7 @@ public record FlatDump(String source, List<View> views) {
      * @throws MtreeFormatException naming the source, line and what was expected
      */
     public static FlatDump parse(Reader text, String source) throws IOException {
-        List<String> lines = MtreeImporter.readLines(text, source);
+        List<String> lines = MtreeText.readLines(text, source);
         List<View> views = new ArrayList<>();
         int i = 0;
         while (i < lines.size()) {
@@ -112,7 +112,7 @@ public record FlatDump(String source, List<View> views) {
                     throw new MtreeFormatException(source, i + 1, "this is a tree dump ('info mtree'); expected a flat dump "
                             + "('info mtree -f')");
                 }
-                throw new MtreeFormatException(source, i + 1, "'" + MtreeImporter.abbreviate(l.strip())
+                throw new MtreeFormatException(source, i + 1, "'" + MtreeText.abbreviate(l.strip())
                         + "': expected 'FlatView #N'");
             }
             int viewLine = i + 1;
@@ -120,7 +120,7 @@ public record FlatDump(String source, List<View> views) {
             try {
                 number = Integer.parseInt(l.substring("FlatView #".length()).strip());
             } catch (NumberFormatException e) {
-                throw new MtreeFormatException(source, i + 1, "'" + MtreeImporter.abbreviate(l)
+                throw new MtreeFormatException(source, i + 1, "'" + MtreeText.abbreviate(l)
                         + "': expected 'FlatView #' and a number");
             }
             i++;
@@ -152,13 +152,13 @@ public record FlatDump(String source, List<View> views) {
                 if (!m.matches() && !none) {
                     Matcher loose = LOOSE_RANGE.matcher(r);
                     if (loose.matches()) {
-                        MtreeImporter.hexAddress(loose.group(1), "START", source, i + 1);
-                        MtreeImporter.hexAddress(loose.group(2), "END", source, i + 1);
-                        MtreeImporter.priority(loose.group(3), source, i + 1);
+                        MtreeText.hexAddress(loose.group(1), "START", source, i + 1);
+                        MtreeText.hexAddress(loose.group(2), "END", source, i + 1);
+                        MtreeText.priority(loose.group(3), source, i + 1);
                     }
                 }
                 if (!m.matches() || none) {
-                    throw new MtreeFormatException(source, i + 1, "'" + MtreeImporter.abbreviate(r.strip())
+                    throw new MtreeFormatException(source, i + 1, "'" + MtreeText.abbreviate(r.strip())
                             + "': expected a range line "
                             + "'  START-END (prio P, TYPE): NAME[ @OFFSET]'");
                 }
@@ -169,7 +169,7 @@ public record FlatDump(String source, List<View> views) {
                             + ": expected START <= END");
                 }
                 long off = m.group(8) == null ? 0 : Long.parseUnsignedLong(m.group(8), 16);
-                ranges.add(new Range(i + 1, start, last, MtreeImporter.priority(m.group(3), source, i + 1), m.group(4) != null, m.group(5),
+                ranges.add(new Range(i + 1, start, last, MtreeText.priority(m.group(3), source, i + 1), m.group(4) != null, m.group(5),
                         m.group(6), off, m.group(9).strip()));
                 i++;
             }

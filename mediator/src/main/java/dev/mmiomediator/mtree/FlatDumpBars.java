@@ -118,7 +118,7 @@ public final class FlatDumpBars {
                 continue;
             }
             if (Long.compareUnsigned(r.offset(), r.start()) > 0) {
-                throw new MtreeFormatException(source, r.line(), "'" + MtreeImporter.abbreviate(r.name()) + "' at " + Size.hex(r.start()) + " @"
+                throw new MtreeFormatException(source, r.line(), "'" + MtreeText.abbreviate(r.name()) + "' at " + Size.hex(r.start()) + " @"
                         + Size.hex(r.offset()) + ": the offset exceeds the start, so its region would start below "
                         + "address 0");
             }

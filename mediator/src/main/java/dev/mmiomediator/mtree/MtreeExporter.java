@@ -127,7 +127,7 @@ public final class MtreeExporter {
                 out.append(INDENT.repeat(level));
                 out.append(Size.hex16(curStart)).append('-').append(Size.hex16(curEnd))
                         .append(" (prio ").append(mr.priority()).append(", ")
-                        .append(mr.isNonVolatile() ? "nv-" : "").append(mr.mtreeType()).append("): ");
+                        .append(mr.isNonVolatile() ? "nv-" : "").append(MtreeTypes.of(mr)).append("): ");
                 if (mr.aliasTarget() != null) {
                     long off = mr.aliasOffset();
                     out.append("alias ").append(mr.name()).append(" @").append(mr.aliasTarget().name()).append(' ')
@@ -183,7 +183,7 @@ public final class MtreeExporter {
             for (FlatRange r : view.ranges()) {
                 out.append(INDENT).append(Size.hex16(r.start())).append('-').append(Size.hex16(r.last()))
                         .append(" (prio ").append(r.region().priority()).append(", ")
-                        .append(r.nonVolatile() ? "nv-" : "").append(r.mtreeType()).append("): ")
+                        .append(r.nonVolatile() ? "nv-" : "").append(MtreeTypes.of(r)).append("): ")
                         .append(r.region().name());
                 if (r.offsetInRegion() != 0) {
                     out.append(" @").append(Size.hex16(r.offsetInRegion()));

@@ -126,7 +126,7 @@ public final class RegionCatalogue {
     public RegionCatalogue plus(Reader text, String source) throws IOException {
         List<Rule> all = new ArrayList<>(rules);
         int n = 0;
-        for (String line : MtreeImporter.readLines(text, source)) {
+        for (String line : MtreeText.readLines(text, source)) {
             n++;
             String t = stripComment(line).strip();
             if (t.isEmpty()) {
@@ -173,23 +173,23 @@ public final class RegionCatalogue {
         String what = sp < 0 ? "" : t.substring(sp + 1).strip();
         Hint hint = Hint.parse(word);
         if (hint == null) {
-            throw new MtreeFormatException(source, line, "catalogue rule '" + MtreeImporter.abbreviate(t)
+            throw new MtreeFormatException(source, line, "catalogue rule '" + MtreeText.abbreviate(t)
                     + "': expected a hint (mmio, container, readonly, zero-size) then a name or /regex/");
         }
         if (what.isEmpty()) {
-            throw new MtreeFormatException(source, line, "catalogue rule '" + MtreeImporter.abbreviate(t)
-                    + "': expected a region name or /regex/ after '" + MtreeImporter.abbreviate(word) + "'");
+            throw new MtreeFormatException(source, line, "catalogue rule '" + MtreeText.abbreviate(t)
+                    + "': expected a region name or /regex/ after '" + MtreeText.abbreviate(word) + "'");
         }
         String origin = source + (line > 0 ? ":" + line : "");
         if (what.length() >= 2 && what.startsWith("/") && what.endsWith("/")) {
             try {
                 return new Rule(hint, null, Pattern.compile(what.substring(1, what.length() - 1)), origin);
             } catch (PatternSyntaxException e) {
-                throw new MtreeFormatException(source, line, "catalogue rule '" + MtreeImporter.abbreviate(t)
+                throw new MtreeFormatException(source, line, "catalogue rule '" + MtreeText.abbreviate(t)
                         + "': bad regex: " + e.getDescription());
             } catch (StackOverflowError e) {
                 // java.util.regex compiles groups recursively
-                throw new MtreeFormatException(source, line, "catalogue rule '" + MtreeImporter.abbreviate(t)
+                throw new MtreeFormatException(source, line, "catalogue rule '" + MtreeText.abbreviate(t)
                         + "': regex nested too deeply to compile: expected a simpler regex");
             }
         }

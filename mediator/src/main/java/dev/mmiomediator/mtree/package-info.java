@@ -20,6 +20,9 @@
  *       their extents in a flat dump from the BARs' pieces.</li>
  * </ul>
  *
+ * <p>The print format is this package's alone: {@link dev.mmiomediator.mtree.MtreeTypes} maps region kinds to
+ * the types {@code info mtree} prints and back, and the memory model knows nothing of it.
+ *
  * <p>{@link dev.mmiomediator.mtree.PassthroughAudit} reports, for a tree or flat dump, which DMA initiators'
  * (non-vCPU, see {@link dev.mmiomediator.mtree.VcpuSpaces}) address spaces reach which passthrough BARs.
  *

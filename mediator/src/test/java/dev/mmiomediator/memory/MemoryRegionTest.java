@@ -258,7 +258,6 @@ class MemoryRegionTest {
     @Test
     void romIsReadOnlyFromCreation() {
         assertTrue(sys.rom("bios", Size.of(0x100)).isReadOnly());
-        assertEquals("rom", sys.rom("bios2", Size.of(0x100)).mtreeType());
     }
 
     // --- Size -------------------------------------------------------------------------------------------

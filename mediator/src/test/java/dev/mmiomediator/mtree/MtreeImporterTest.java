@@ -290,7 +290,7 @@ class MtreeImporterTest {
                 + line(4, "00000000000c0000", "00000000000c3fff", 1, "ram", "alias pam-rom @pc.ram 00000000000c0000-00000000000c3fff")
                 + "\n" + "memory-region: pc.ram\n" + line(2, Z, "000000001fffffff", 0, "ram", "pc.ram") + "\n");
         FlatRange r = imp.addressSpaces().get(0).flatView().rangeAt(0xc0000);
-        assertEquals("rom", r.mtreeType());
+        assertEquals("rom", MtreeTypes.of(r));
         assertEquals(0xc0000L, r.offsetInRegion());
         assertEquals(List.of(), imp.hiddenPlaceholders());
     }

@@ -1,0 +1,68 @@
+package dev.mmiomediator.mtree;
+
+import dev.mmiomediator.input.MtreeFormatException;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one import of a tree dump carries through its steps: the dump's name for messages, the notes on what was
+ * inferred, the catalogue of facts the dump does not print, whether the dump is a {@code -D} dump, and the limits.
+ *
+ * <p><b>Note:</b> not thread-safe; one per import.
+ */
+final class ImportContext {
+    private final String source;
+    private final RegionCatalogue catalogue;
+    private final boolean showsDisabled;
+    private final List<String> notes = new ArrayList<>();
+
+    ImportContext(String source, RegionCatalogue catalogue, boolean showsDisabled) {
+        this.source = source;
+        this.catalogue = catalogue;
+        this.showsDisabled = showsDisabled;
+    }
+
+    /** The name of the dump, used in messages and notes. */
+    String source() {
+        return source;
+    }
+
+    /** The catalogue consulted for the facts the dump does not print. */
+    RegionCatalogue catalogue() {
+        return catalogue;
+    }
+
+    /**
+     * Whether the dump prints disabled regions ({@code info mtree -D}): then every region is printed and the
+     * structure must be exact; without {@code -D} hidden disabled regions are inferred.
+     */
+    boolean showsDisabled() {
+        return showsDisabled;
+    }
+
+    /** The deepest region tree imported (see {@link MtreeImporter#MAX_DEPTH}). */
+    int maxDepth() {
+        return MtreeImporter.MAX_DEPTH;
+    }
+
+    /** Records what was inferred at {@code line} of the dump. */
+    void note(int line, String text) {
+        notes.add(source + ":" + line + ": " + text);
+    }
+
+    /** Records what was inferred about the dump as a whole. */
+    void note(String text) {
+        notes.add(source + ": " + text);
+    }
+
+    /** The notes recorded so far, in the order they were recorded. */
+    List<String> notes() {
+        return notes;
+    }
+
+    /** The error for {@code line} of the dump (0 for the dump as a whole). */
+    MtreeFormatException error(int line, String detail) {
+        return new MtreeFormatException(source, line, detail);
+    }
+}
