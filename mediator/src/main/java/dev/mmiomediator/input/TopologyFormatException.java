@@ -1,8 +1,8 @@
 package dev.mmiomediator.input;
 
 /**
- * A topology file that does not follow the format of {@link TopologyParser}. The message is
- * {@code SOURCE:LINE: what is wrong, expected ...}.
+ * A topology file that does not follow the format of {@link dev.mmiomediator.migration.plan.TopologyParser}.
+ * The message is {@code SOURCE:LINE: what is wrong, expected ...}.
  */
 public final class TopologyFormatException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
