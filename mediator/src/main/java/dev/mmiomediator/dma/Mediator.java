@@ -17,8 +17,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *
  * <pre>{@code
  * Mediator mediator = new Mediator(memory);                 // memory: the AddressSpace of guest physical memory
- * DmaPort nic = mediator.port(Initiator.softwareDevice("virtio-net"));
- * long v = nic.readLong(0x1000, 8);  int r = nic.result();  // MemTxResult bits
+ * DmaPort virtioNet = mediator.port(Initiator.softwareDevice("virtio-net")); // one port per initiator thread
+ * long v = virtioNet.read(0x1000, 8);  int r = virtioNet.result();  // value reads: MemTxResult bits from result()
+ * r = virtioNet.write(0x1008, 4, 0xcafe);                            // writes return them
  * }</pre>
  *
  * <p><b>Note:</b> thread-safe. Views are immutable and published with one volatile store each; the P2P handler

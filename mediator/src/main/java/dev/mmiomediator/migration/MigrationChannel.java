@@ -16,7 +16,7 @@ import java.util.Objects;
 /**
  * A two-way byte channel between a migration source and destination: the source writes the migration stream and
  * reads one reply line; the destination reads the stream and writes the reply. Over TCP ({@link #connect},
- * {@link #accept}) or in memory ({@link #inMemoryPair}).
+ * {@link #of} for an accepted socket) or in memory ({@link #inMemoryPair}).
  *
  * <p>The reply is one line of UTF-8: {@code OK crc32c=XXXXXXXX bytes=N} when the destination has loaded and
  * started everything, naming the {@linkplain dev.mmiomediator.migration.stream.StreamDigest digest} of the stream it

@@ -1,7 +1,7 @@
 package dev.mmiomediator.policy;
 
 /**
- * What a {@link P2pPolicy} decides for one P2P access (DESIGN section 5). Immutable and thread-safe.
+ * What a {@link P2pPolicy} decides for one P2P access (docs/policies.md). Immutable and thread-safe.
  */
 public enum Decision {
     /** The target accepts the access: perform it on the device. */

@@ -1,6 +1,6 @@
 /**
- * The P2P policy engine: what happens to a non-vCPU access that hits a passthrough device's BAR (DESIGN
- * section 5).
+ * The P2P policy engine: what happens to a non-vCPU access that hits a passthrough device's BAR (the contract,
+ * with the built-ins, in docs/policies.md).
  *
  * <h2>For policy authors</h2>
  * A {@link dev.mmiomediator.policy.P2pPolicy} turns a {@link dev.mmiomediator.policy.P2pRequest} (the access,

@@ -35,7 +35,7 @@ public final class MigrationFsm {
     private static final MigrationState[][] NEXT = new MigrationState[8][8];
 
     static {
-        // columns in DESIGN section 4's order:
+        // columns in the order of docs/vfio-migration.md's table:
         //     cur           STOP         RUNNING      PRE_COPY     PRE_COPY_P2P  STOP_COPY     RESUMING  RUNNING_P2P
         row(STOP,         STOP,        RUNNING_P2P, RUNNING_P2P, RUNNING_P2P,  STOP_COPY,    RESUMING, RUNNING_P2P);
         row(RUNNING,      RUNNING_P2P, RUNNING,     PRE_COPY,    RUNNING_P2P,  RUNNING_P2P,  RUNNING_P2P, RUNNING_P2P);

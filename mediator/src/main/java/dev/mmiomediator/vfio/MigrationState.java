@@ -9,7 +9,7 @@ import java.util.stream.Collectors;
  * A VFIO device migration state ({@code enum vfio_device_mig_state}, migration protocol v2), declared in
  * uapi order so that {@link #ordinal()} equals {@link #uapi()}.
  *
- * <p>What each state allows (DESIGN section 4):
+ * <p>What each state allows (the uapi's FSM comment; docs/vfio-migration.md):
  * <pre>
  *                 accepts inbound MMIO  may initiate DMA  must not be touched  saving  resuming
  *   ERROR                                                  yes

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Rendering rules of the memory model, one behaviour per test (QEMU semantics, DESIGN section 2). */
+/** Rendering rules of the memory model, one behaviour per test (QEMU semantics, docs/memory-model.md). */
 class RenderTest {
     private static final MemoryRegionOps OPS = MemoryRegionOps.UNASSIGNED;
 
@@ -31,7 +31,7 @@ class RenderTest {
         return ranges(sys.addressSpace("as", root).flatView());
     }
 
-    // --- DESIGN's worked example -------------------------------------------------------------------------
+    // --- memory.rst's worked example (docs/memory-model.md) ------------------------------------------------
 
     private MemoryRegion workedExample(boolean bIsMmio) {
         MemoryRegion a = sys.container("A", Size.of(0x8000));

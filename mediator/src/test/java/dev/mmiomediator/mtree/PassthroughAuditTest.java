@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PassthroughAuditTest {
     static final PassthroughBar BAR0 = new PassthroughBar(PciAddress.parse("0000:01:00.0"), 0);
-    /** The issue's vCPU names, written independently of {@link VcpuSpaces}. */
+    /** The x86 vCPU address-space names the README's audit section lists, written apart from {@link VcpuSpaces}. */
     static final Pattern ISSUE_VCPU = Pattern.compile("memory|I/O|cpu-memory-.*|cpu-smm-.*|KVM-SMRAM");
 
     static PassthroughAudit memflow() {

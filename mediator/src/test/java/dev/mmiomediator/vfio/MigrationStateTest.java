@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The states: uapi numbers, names and what each allows (DESIGN section 4). */
+/** The states: uapi numbers, names and what each allows (docs/vfio-migration.md, "States and flags"). */
 class MigrationStateTest {
     @Test
     void uapiNumbersAreTheKernels() {
@@ -41,7 +41,7 @@ class MigrationStateTest {
                 + "PRE_COPY, PRE_COPY_P2P", e.getMessage());
     }
 
-    /** state: acceptsInboundMmio mayInitiateDma mustNotBeTouched isSaving isResuming (DESIGN 4 and the issue). */
+    /** state: acceptsInboundMmio mayInitiateDma mustNotBeTouched isSaving isResuming (docs/vfio-migration.md). */
     private static final String[] PREDICATES = {
         "ERROR        - - X - -",
         "STOP         - - X - -",

@@ -36,11 +36,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Every built-in policy, found by name, in every target state, for a read and a write, through the engine and a
  * simulated device: the result bits, the bytes, the device's memory, and every counter, against the contracts
- * written out here from the issue (not from the policies' code). Where the migration is aborted, the control
+ * written out here from docs/policies.md (not from the policies' code). Where the migration is aborted, the control
  * brings the device back to RUNNING on another thread, as a migration driver would.
  */
 class BuiltinContractTest {
-    /** The states whose device accepts inbound MMIO, per the uapi (DESIGN section 4), written out. */
+    /** The states whose device accepts inbound MMIO, per the uapi (docs/vfio-migration.md), written out. */
     private static final Set<MigrationState> ACCEPTS = EnumSet.of(MigrationState.RUNNING,
             MigrationState.RUNNING_P2P, MigrationState.PRE_COPY, MigrationState.PRE_COPY_P2P);
     private static final int VALUE = 0x5aa5c33c;
