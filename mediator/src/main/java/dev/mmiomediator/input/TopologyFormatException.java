@@ -1,7 +1,7 @@
 package dev.mmiomediator.input;
 
 /**
- * A topology file that does not follow the format of {@link dev.mmiomediator.migration.plan.TopologyParser}. The message is
+ * A topology file that does not follow the format of {@code migration.plan.TopologyParser}. The message is
  * {@code SOURCE:LINE: what is wrong, expected ...}.
  */
 public final class TopologyFormatException extends InputFormatException {
