@@ -1,5 +1,6 @@
 package dev.mmiomediator.cli;
 
+import dev.mmiomediator.vfio.sim.SimulatedP2pTarget;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -126,7 +127,7 @@ class PoliciesCommandTest {
                     new PciBar(0, 0x1000));
             List<String> aborts = new CopyOnWriteArrayList<>();
             PolicyEngine engine = new PolicyEngine(policy, aborts::add);
-            engine.register(sim.device(), P2pTarget.simulated(sim));
+            engine.register(sim.device(), SimulatedP2pTarget.of(sim));
             Initiator nic = Initiator.softwareDevice("virtio-net");
 
             P2pAccess w = new P2pAccess(nic, new PassthroughBar(gpu, 0), 0x10, 4, true, new byte[] {1, 2, 3, 4});

@@ -1,5 +1,6 @@
 package dev.mmiomediator.policy;
 
+import dev.mmiomediator.vfio.sim.SimulatedP2pTarget;
 import static dev.mmiomediator.policy.Requests.GPU;
 import static dev.mmiomediator.policy.Requests.NIC;
 import static dev.mmiomediator.policy.Requests.VIRTIO;
@@ -55,8 +56,8 @@ class PolicyEngineLoggingTest {
                 new PciBar(0, 0x1000));
         PolicyEngine e = new PolicyEngine(RulePolicy.builder("f").otherwise(Decision.FAIL).build(),
                 MigrationControl.NONE);
-        e.register(gpu.device(), P2pTarget.simulated(gpu));
-        e.register(nic.device(), P2pTarget.simulated(nic));
+        e.register(gpu.device(), SimulatedP2pTarget.of(gpu));
+        e.register(nic.device(), SimulatedP2pTarget.of(nic));
         List<String> lines = warnings("lacks P2P migration states");
         assertEquals(1, lines.size(), captured.toString(StandardCharsets.UTF_8));
         assertEquals(true, lines.get(0).contains("device 0000:02:00.0 lacks P2P migration states: "), lines.get(0));
@@ -68,7 +69,7 @@ class PolicyEngineLoggingTest {
                 new PciBar(0, 0x1000), new PciBar(2, 0x1000));
         PolicyEngine e = new PolicyEngine(RulePolicy.builder("f").otherwise(Decision.FAIL).build(),
                 MigrationControl.NONE);
-        e.register(nic.device(), P2pTarget.simulated(nic));
+        e.register(nic.device(), SimulatedP2pTarget.of(nic));
         Initiator nvme = Initiator.softwareDevice("nvme");
         for (int i = 0; i < 100; i++) {
             e.handle(write(VIRTIO, NIC, 0, 8L * i, 8));
@@ -91,7 +92,7 @@ class PolicyEngineLoggingTest {
         nic.device().transition(MigrationState.STOP);
         PolicyEngine e = new PolicyEngine(RulePolicy.builder("q").otherwise(Decision.QUEUE).build(),
                 MigrationControl.NONE, new PolicyEngine.Settings(2, Duration.ofMillis(1)));
-        e.register(nic.device(), P2pTarget.simulated(nic));
+        e.register(nic.device(), SimulatedP2pTarget.of(nic));
         for (int i = 0; i < 10; i++) {
             e.handle(write(VIRTIO, NIC, 0, 0, 4));
         }

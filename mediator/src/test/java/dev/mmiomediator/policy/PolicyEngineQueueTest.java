@@ -1,5 +1,6 @@
 package dev.mmiomediator.policy;
 
+import dev.mmiomediator.vfio.sim.SimulatedP2pTarget;
 import static dev.mmiomediator.policy.PolicyCounters.Counter.ABORTS;
 import static dev.mmiomediator.policy.PolicyCounters.Counter.CARRIED;
 import static dev.mmiomediator.policy.PolicyCounters.Counter.ERRORS;
@@ -61,7 +62,7 @@ class PolicyEngineQueueTest {
 
     private PolicyEngine engine(P2pPolicy policy, int capacity, Duration maxWait, MigrationControl control) {
         PolicyEngine e = new PolicyEngine(policy, control, new PolicyEngine.Settings(capacity, maxWait));
-        e.register(nic.device(), P2pTarget.simulated(nic));
+        e.register(nic.device(), SimulatedP2pTarget.of(nic));
         return e;
     }
 
@@ -144,7 +145,7 @@ class PolicyEngineQueueTest {
         nic.device().transition(MigrationState.STOP);
         AtomicInteger refusals = new AtomicInteger(1);
         P2pTarget flaky = new P2pTarget() {
-            private final P2pTarget real = P2pTarget.simulated(nic);
+            private final P2pTarget real = SimulatedP2pTarget.of(nic);
 
             @Override
             public void read(int bar, long offset, byte[] dst, int length) {
@@ -271,7 +272,7 @@ class PolicyEngineQueueTest {
         twin.device().transition(MigrationState.STOP);
         twin.device().transition(MigrationState.RESUMING).sink().orElseThrow().write(state);
         PolicyEngine destination = new PolicyEngine(QUEUE_WRITES, aborts::add);
-        destination.register(twin.device(), P2pTarget.simulated(twin));
+        destination.register(twin.device(), SimulatedP2pTarget.of(twin));
         P2pAccess early = writeOf(0xb1, 1, 0);
         assertEquals(MemTxResult.P2P_QUEUED, destination.handle(early), "destination write to a RESUMING target");
         destination.importHeld(stream);

@@ -1,5 +1,6 @@
 package dev.mmiomediator.policy;
 
+import dev.mmiomediator.vfio.sim.SimulatedP2pTarget;
 import static dev.mmiomediator.policy.PolicyCounters.Counter.ABORTS;
 import static dev.mmiomediator.policy.PolicyCounters.Counter.ERRORS;
 import static dev.mmiomediator.policy.PolicyCounters.Counter.FAILED;
@@ -37,7 +38,7 @@ class PolicyEngineTest {
 
     private PolicyEngine engine(P2pPolicy policy) {
         PolicyEngine e = new PolicyEngine(policy, aborts::add);
-        e.register(nic.device(), P2pTarget.simulated(nic));
+        e.register(nic.device(), SimulatedP2pTarget.of(nic));
         return e;
     }
 
@@ -143,7 +144,7 @@ class PolicyEngineTest {
     void registeringTwiceIsRefusedNamingTheDevice() {
         PolicyEngine e = engine(FORWARD_IF_ACCEPTS);
         IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
-                () -> e.register(nic.device(), P2pTarget.simulated(nic)));
+                () -> e.register(nic.device(), SimulatedP2pTarget.of(nic)));
         assertEquals("device 0000:01:00.0 is already registered with the policy engine", x.getMessage());
     }
 

@@ -1,5 +1,6 @@
 package dev.mmiomediator.policies;
 
+import dev.mmiomediator.vfio.sim.SimulatedP2pTarget;
 import static dev.mmiomediator.policy.PolicyCounters.Counter.ABORTS;
 import static dev.mmiomediator.policy.PolicyCounters.Counter.FAILED;
 import static dev.mmiomediator.policy.PolicyCounters.Counter.FAULTS;
@@ -117,7 +118,7 @@ class BuiltinContractTest {
                 : Map.of(parts[1].split("=")[0], parts[1].split("=")[1]);
         PolicyEngine engine = new PolicyEngine(Policies.create(parts[0], options, getClass().getClassLoader()),
                 control, new PolicyEngine.Settings(16, Duration.ofSeconds(20)));
-        engine.register(sim.device(), P2pTarget.simulated(sim));
+        engine.register(sim.device(), SimulatedP2pTarget.of(sim));
 
         P2pAccess access = write ? Devices.write(VALUE) : Devices.read();
         int result = engine.handle(access);

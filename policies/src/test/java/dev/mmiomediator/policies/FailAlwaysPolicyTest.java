@@ -1,5 +1,6 @@
 package dev.mmiomediator.policies;
 
+import dev.mmiomediator.vfio.sim.SimulatedP2pTarget;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,7 +20,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class FailAlwaysPolicyTest {
     private static PolicyEngine engine(SimulatedPassthroughDevice sim) {
         PolicyEngine e = new PolicyEngine(new FailAlwaysPolicy(), MigrationControl.NONE);
-        e.register(sim.device(), P2pTarget.simulated(sim));
+        e.register(sim.device(), SimulatedP2pTarget.of(sim));
         return e;
     }
 

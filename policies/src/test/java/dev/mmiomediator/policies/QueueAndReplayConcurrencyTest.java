@@ -1,5 +1,6 @@
 package dev.mmiomediator.policies;
 
+import dev.mmiomediator.vfio.sim.SimulatedP2pTarget;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -80,7 +81,7 @@ class QueueAndReplayConcurrencyTest {
         AtomicInteger abortRequests = new AtomicInteger();
         PolicyEngine engine = new PolicyEngine(new QueueAndReplayPolicy(), reason -> abortRequests.incrementAndGet(),
                 new PolicyEngine.Settings(64, Duration.ofSeconds(30)));
-        engine.register(nic.device(), recording(P2pTarget.simulated(nic), landed));
+        engine.register(nic.device(), recording(SimulatedP2pTarget.of(nic), landed));
         Mediator mediator = new Mediator(memory);
         mediator.setP2pHandler(engine);
 
@@ -159,7 +160,7 @@ class QueueAndReplayConcurrencyTest {
             reasons.add(reason);
             abortAsked.release();
         }, new PolicyEngine.Settings(capacity, Duration.ofSeconds(30)));
-        engine.register(nic.device(), recording(P2pTarget.simulated(nic), landed));
+        engine.register(nic.device(), recording(SimulatedP2pTarget.of(nic), landed));
 
         AtomicBoolean done = new AtomicBoolean();
         AtomicLong stoppedPhases = new AtomicLong();

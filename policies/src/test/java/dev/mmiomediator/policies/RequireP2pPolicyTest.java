@@ -1,5 +1,6 @@
 package dev.mmiomediator.policies;
 
+import dev.mmiomediator.vfio.sim.SimulatedP2pTarget;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,7 +27,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class RequireP2pPolicyTest {
     private static PolicyEngine engine(SimulatedPassthroughDevice sim) {
         PolicyEngine e = new PolicyEngine(new RequireP2pPolicy(), MigrationControl.NONE);
-        e.register(sim.device(), P2pTarget.simulated(sim));
+        e.register(sim.device(), SimulatedP2pTarget.of(sim));
         return e;
     }
 

@@ -1,5 +1,6 @@
 package dev.mmiomediator.migration.sim;
 
+import dev.mmiomediator.vfio.sim.SimulatedP2pTarget;
 import dev.mmiomediator.dma.Mediator;
 import dev.mmiomediator.dma.Passthrough;
 import dev.mmiomediator.memory.AddressSpace;
@@ -121,7 +122,7 @@ public final class SimulatedVm {
                 devices.put(spec.address(), sim);
                 barAddresses.put(spec.address(), Collections.unmodifiableMap(addresses));
                 declare.add(() -> Passthrough.declare(sim.device(), regions));
-                engine.register(sim.device(), P2pTarget.simulated(sim));
+                engine.register(sim.device(), SimulatedP2pTarget.of(sim));
             }
         }
         declare.forEach(Runnable::run);

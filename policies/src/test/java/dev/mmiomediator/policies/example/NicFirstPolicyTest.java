@@ -1,5 +1,6 @@
 package dev.mmiomediator.policies.example;
 
+import dev.mmiomediator.vfio.sim.SimulatedP2pTarget;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -93,7 +94,7 @@ class NicFirstPolicyTest {
         SimulatedPassthroughDevice sim = new SimulatedPassthroughDevice(NIC, MigrationFlags.ALL,
                 new PciBar(0, 0x1000), new PciBar(2, 0x2000));
         PolicyEngine e = new PolicyEngine(NicFirstPolicy.create(), MigrationControl.NONE);
-        e.register(sim.device(), P2pTarget.simulated(sim));
+        e.register(sim.device(), SimulatedP2pTarget.of(sim));
         P2pAccess w = new P2pAccess(VIRTIO, new PassthroughBar(NIC, 2), 0x40, 4, true, new byte[] {1, 2, 3, 4});
         assertEquals(MemTxResult.P2P_FORWARDED, e.handle(w));
         assertEquals(0x04030201L, sim.mmioRead("test", 2, 0x40, 4));
