@@ -4,6 +4,7 @@ import dev.mmiomediator.migration.AbortSwitch;
 import dev.mmiomediator.migration.DestinationMigration;
 import dev.mmiomediator.migration.MigrationChannel;
 import dev.mmiomediator.migration.MigrationListener;
+import dev.mmiomediator.migration.MigrationOutcome;
 import dev.mmiomediator.migration.MigrationTls;
 import dev.mmiomediator.migration.MigrationResult;
 import dev.mmiomediator.migration.SourceMigration;
@@ -168,7 +169,7 @@ final class MigrateCommand implements Callable<Integer> {
         report.put("side", role.listen != null ? "destination" : "source");
         report.put("policy", policy);
         if (plan.verdict() == Verdict.BLOCKED) {
-            report.put("outcome", "blocked");
+            report.put("outcome", MigrationOutcome.BLOCKED.word());
             report.put("reason", String.join("; ", plan.reasons()));
         } else if (role.listen != null) {
             destination(topology, p, plan, report);
@@ -319,7 +320,7 @@ final class MigrateCommand implements Callable<Integer> {
     }
 
     private static void result(Map<String, Object> report, MigrationResult r) {
-        report.put("outcome", r.outcome());
+        report.put("outcome", r.outcome().word());
         report.put("reason", r.reason());
         report.put("downtimeMillis", r.downtimeMillis());
         report.put("streamBytes", r.streamBytes());

@@ -1,5 +1,6 @@
 package dev.mmiomediator.cli;
 
+import dev.mmiomediator.migration.MigrationOutcome;
 import dev.mmiomediator.migration.plan.Topology;
 import dev.mmiomediator.migration.plan.TopologyParser;
 import dev.mmiomediator.migration.sim.Simulation;
@@ -121,12 +122,12 @@ final class SimulateCommand implements Callable<Integer> {
                 .append(topology.passthrough().size()).append(" passthrough devices, ")
                 .append(topology.softwareDevices().size()).append(" software devices, over loopback TCP\n");
         for (Simulation.Run r : runs) {
-            sb.append('\n').append(r.policy()).append(": ").append(r.outcome());
+            sb.append('\n').append(r.policy()).append(": ").append(r.outcome().word());
             if (!r.reason().isEmpty()) {
                 sb.append(" (").append(r.reason()).append(')');
             }
             sb.append('\n');
-            if (r.outcome().equals("blocked")) {
+            if (r.outcome() == MigrationOutcome.BLOCKED) {
                 continue;
             }
             sb.append("  P2P writes ").append(r.p2pAccesses()).append(": forwarded ").append(r.forwarded())
@@ -136,7 +137,8 @@ final class SimulateCommand implements Callable<Integer> {
                     .append('\n');
             sb.append("  integrity: lost ").append(r.lost()).append(", duplicated ").append(r.duplicated())
                     .append(r.unrecorded() == 0 ? "" : ", " + r.unrecorded() + " writes not recorded (ledger full)")
-                    .append(" (per write, of ").append(r.taken()).append(" taken), ").append(r.outcome().equals("completed") ? "destination" : "source")
+                    .append(" (per write, of ").append(r.taken()).append(" taken), ")
+                    .append(r.outcome() == MigrationOutcome.COMPLETED ? "destination" : "source")
                     .append(" RAM and BARs ").append(r.imagesMatch() ? "equal" : "DIFFER FROM")
                     .append(" the expected image; downtime ").append(r.downtimeMillis()).append(" ms\n");
             paths(sb, "source", r.sourcePaths());
@@ -166,7 +168,7 @@ final class SimulateCommand implements Callable<Integer> {
             sb.append(sep).append("{\"policy\":");
             AuditCommand.string(sb, r.policy());
             sb.append(",\"outcome\":");
-            AuditCommand.string(sb, r.outcome());
+            AuditCommand.string(sb, r.outcome().word());
             sb.append(",\"reason\":");
             AuditCommand.string(sb, r.reason());
             sb.append(",\"p2pAccesses\":").append(r.p2pAccesses())
