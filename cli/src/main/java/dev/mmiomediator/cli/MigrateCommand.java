@@ -390,35 +390,11 @@ final class MigrateCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    /**
+     * The report as one line of JSON. Gson writes each value by its runtime type, so counts stay integers and the
+     * identity lists (fastutil {@code LongList}s) become arrays of integers.
+     */
     static String json(Map<String, Object> report) {
-        StringBuilder sb = new StringBuilder();
-        value(sb, report);
-        return sb.append('\n').toString();
-    }
-
-    private static void value(StringBuilder sb, Object v) {
-        if (v instanceof Map<?, ?> m) {
-            sb.append('{');
-            String sep = "";
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                sb.append(sep);
-                AuditCommand.string(sb, e.getKey().toString());
-                sb.append(':');
-                value(sb, e.getValue());
-                sep = ",";
-            }
-            sb.append('}');
-        } else if (v instanceof List<?> l) {
-            sb.append('[');
-            for (int i = 0; i < l.size(); i++) {
-                sb.append(i == 0 ? "" : ",");
-                value(sb, l.get(i));
-            }
-            sb.append(']');
-        } else if (v instanceof Number || v instanceof Boolean) {
-            sb.append(v);
-        } else {
-            AuditCommand.string(sb, String.valueOf(v));
-        }
+        return JsonReports.line(report);
     }
 }
