@@ -38,7 +38,7 @@ import java.util.stream.Collectors;
 
 /**
  * {@code mmio-mediator plan}: the {@link MigrationPlanner}'s plan for a topology file, one per policy, in text or
- * as one JSON object (written by hand, with {@link AuditCommand}'s string escaping).
+ * as one JSON object.
  */
 @Command(name = "plan",
         mixinStandardHelpOptions = true,
