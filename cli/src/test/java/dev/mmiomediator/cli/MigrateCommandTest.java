@@ -107,19 +107,25 @@ class MigrateCommandTest {
     }
 
     @Test
-    void aBadOrClosedAddressIsBadInputInOneLine() throws IOException {
+    void aMalformedAddressIsBadInputInOneLine() {
         PoliciesCommandTest.assertBadInput(CliRun.of("migrate", "--to", "localhost"),
                 "--to localhost: expected HOST:PORT with PORT 1 to 65535");
         PoliciesCommandTest.assertBadInput(CliRun.of("migrate", "--to", "127.0.0.1:70000"),
                 "--to 127.0.0.1:70000: expected HOST:PORT with PORT 1 to 65535");
+    }
+
+    /** Nobody listens on the port: the network failed, the arguments were fine. */
+    @Test
+    void aClosedPortIsATransportFailureInOneLine() throws IOException {
         int closed;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closed = s.getLocalPort();
         }
         CliRun r = CliRun.of("migrate", "--to", "127.0.0.1:" + closed);
-        assertEquals(2, r.code(), r.err());
+        assertEquals(Main.EXIT_TRANSPORT, r.code(), r.err());
         assertTrue(r.err().startsWith("mmio-mediator: --to 127.0.0.1:" + closed + ": cannot connect: "), r.err());
         assertEquals(1, r.err().lines().count(), r.err());
+        assertEquals("", r.out());
     }
 
     /**
