@@ -6,10 +6,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Properties;
 
 /**
  * The {@code mmio-mediator} command-line tool.
@@ -167,12 +169,31 @@ public final class Main implements Runnable {
         return EXIT_INTERNAL;
     }
 
-    /** Prints the version from the jar's manifest. */
+    /**
+     * Prints the project version: from {@value #VERSION_FILE}, which Maven filters at build time, so that it is
+     * right when running from classes as well as from the jar; else the jar manifest's Implementation-Version.
+     */
     static final class Version implements CommandLine.IVersionProvider {
+        static final String VERSION_FILE = "mmio-mediator-version.properties";
+
         @Override
-        public String[] getVersion() {
+        public String[] getVersion() throws IOException {
+            return new String[] {"mmio-mediator " + version()};
+        }
+
+        static String version() throws IOException {
+            try (InputStream in = Main.class.getResourceAsStream(VERSION_FILE)) {
+                if (in != null) {
+                    Properties p = new Properties();
+                    p.load(in);
+                    String v = p.getProperty("version");
+                    if (v != null && !v.isBlank() && !v.startsWith("${")) {
+                        return v;
+                    }
+                }
+            }
             String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"mmio-mediator " + (v == null ? "(development build)" : v)};
+            return v == null ? "(development build)" : v;
         }
     }
 }
