@@ -1,5 +1,7 @@
 package dev.mmiomediator.cli;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.mtree.FlatDump;
@@ -19,8 +21,7 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code mmio-mediator mtree audit}: which DMA initiators reach which passthrough (VFIO) BARs in a VM's memory
- * map today. Text for a person, or with {@code --json} exactly one JSON object (written by hand: the tool has no
- * JSON dependency).
+ * map today. Text for a person, or with {@code --json} exactly one JSON object.
  */
 @Command(name = "audit", mixinStandardHelpOptions = true,
         description = {"List the passthrough (VFIO) devices of a dump and their BARs with their extents (in the vCPU "
@@ -92,59 +93,28 @@ final class AuditCommand implements Callable<Integer> {
 
     /** The audit as one JSON object on one line, ending with a newline. */
     static String json(PassthroughAudit audit) {
-        StringBuilder sb = new StringBuilder("{\"passthrough\":[");
-        String sep = "";
+        JsonArray passthrough = new JsonArray();
         for (PassthroughAudit.Placement p : audit.placements()) {
-            sb.append(sep).append("{\"device\":");
-            string(sb, p.bar().device().toString());
-            sb.append(",\"bar\":").append(p.bar().bar()).append(",\"addressSpace\":");
-            if (p.mapped()) {
-                string(sb, p.addressSpace());
-                sb.append(",\"start\":");
-                string(sb, Size.hex(p.start()));
-                sb.append(",\"end\":");
-                string(sb, Size.hex(p.last()));
-            } else {
-                sb.append("null,\"start\":null,\"end\":null");
-            }
-            sb.append('}');
-            sep = ",";
+            JsonObject placement = new JsonObject();
+            placement.addProperty("device", p.bar().device().toString());
+            placement.addProperty("bar", p.bar().bar());
+            placement.addProperty("addressSpace", p.mapped() ? p.addressSpace() : null);
+            placement.addProperty("start", p.mapped() ? Size.hex(p.start()) : null);
+            placement.addProperty("end", p.mapped() ? Size.hex(p.last()) : null);
+            passthrough.add(placement);
         }
-        sb.append("],\"exposures\":[");
-        sep = "";
+        JsonArray exposures = new JsonArray();
         for (PassthroughAudit.Exposure e : audit.exposures()) {
-            sb.append(sep).append("{\"addressSpace\":");
-            string(sb, e.addressSpace());
-            sb.append(",\"device\":");
-            string(sb, e.bar().device().toString());
-            sb.append(",\"bar\":").append(e.bar().bar()).append('}');
-            sep = ",";
+            JsonObject exposure = new JsonObject();
+            exposure.addProperty("addressSpace", e.addressSpace());
+            exposure.addProperty("device", e.bar().device().toString());
+            exposure.addProperty("bar", e.bar().bar());
+            exposures.add(exposure);
         }
-        return sb.append("]}\n").toString();
-    }
-
-    /** Appends {@code s} as a JSON string (RFC 8259: quote, backslash and control characters escaped). */
-    static void string(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"': sb.append("\\\""); break;
-                case '\\': sb.append("\\\\"); break;
-                case '\n': sb.append("\\n"); break;
-                case '\r': sb.append("\\r"); break;
-                case '\t': sb.append("\\t"); break;
-                case '\b': sb.append("\\b"); break;
-                case '\f': sb.append("\\f"); break;
-                default:
-                    if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029') {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-            }
-        }
-        sb.append('"');
+        JsonObject report = new JsonObject();
+        report.add("passthrough", passthrough);
+        report.add("exposures", exposures);
+        return JsonReports.line(report);
     }
 
     // ---------------------------------------------------------------- text

@@ -4,6 +4,7 @@ import dev.mmiomediator.migration.AbortSwitch;
 import dev.mmiomediator.migration.DestinationMigration;
 import dev.mmiomediator.migration.MigrationChannel;
 import dev.mmiomediator.migration.MigrationListener;
+import dev.mmiomediator.migration.MigrationOutcome;
 import dev.mmiomediator.migration.MigrationTls;
 import dev.mmiomediator.migration.MigrationResult;
 import dev.mmiomediator.migration.SourceMigration;
@@ -37,6 +38,7 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -68,7 +70,9 @@ import javax.net.ssl.SSLSocket;
                         + "'acceptedIdentities' of both sides (per target device) against the destination's "
                         + "'takenIdentities' (its devices' write ledgers, the source's part carried in their state); "
                         + "a source that resumed reports its own 'takenIdentities', 'lost' and 'duplicated'.",
-                "Exit code 0 when the side finished (completed, aborted or refused are all answers), 2 on bad input."})
+                "Exit code 0 when the side finished with its integrity kept (completed, aborted or refused are all "
+                        + "answers), 1 when its integrity check failed, 2 on bad input, 4 when the network failed "
+                        + "before the migration started (the source could not connect or its TLS handshake failed)."})
 final class MigrateCommand implements Callable<Integer> {
     static final class Role {
         @Option(names = "--listen", paramLabel = "PORT", required = true, description = "Be the destination.")
@@ -168,7 +172,7 @@ final class MigrateCommand implements Callable<Integer> {
         report.put("side", role.listen != null ? "destination" : "source");
         report.put("policy", policy);
         if (plan.verdict() == Verdict.BLOCKED) {
-            report.put("outcome", "blocked");
+            report.put("outcome", MigrationOutcome.BLOCKED.word());
             report.put("reason", String.join("; ", plan.reasons()));
         } else if (role.listen != null) {
             destination(topology, p, plan, report);
@@ -179,7 +183,28 @@ final class MigrateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? json(report) : text(report));
         out.flush();
-        return 0;
+        return integrityKept(report) ? Main.EXIT_OK : Main.EXIT_CHECK_FAILED;
+    }
+
+    /**
+     * Whether this side's own integrity check held, by the evidence it reports: a source that resumed, its image
+     * and every P2P write (none lost, duplicated or unrecorded); a destination that completed, the memory its own
+     * devices wrote; either side, no write its ledgers could not record. Evidence this side does not report passes.
+     * A refusing destination's {@code unchanged} is not part of it: its own devices may have written its memory
+     * before it refused (with {@code --hold-resuming-ms}), which is no loss.
+     */
+    static boolean integrityKept(Map<String, Object> report) {
+        for (String flag : List.of("imagesMatch", "ownWindowsMatch")) {
+            if (Boolean.FALSE.equals(report.get(flag))) {
+                return false;
+            }
+        }
+        for (String count : List.of("lost", "duplicated", "unrecorded")) {
+            if (report.get(count) instanceof Number n && n.longValue() != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The most heap this process has used, summed over the heap's pools (their peaks may differ in time). */
@@ -212,15 +237,17 @@ final class MigrateCommand implements Callable<Integer> {
         if (colon <= 0 || port <= 0) {
             throw new BadInputException("--to " + role.to + ": expected HOST:PORT with PORT 1 to 65535");
         }
-        MigrationChannel channel; // before the VM is built, so that a bad address is one line and nothing else
+        MigrationChannel channel; // before the VM is built, so that an unreachable peer is one line and nothing else
+        MigrationTls secure = tls.tls(); // outside the try: an unreadable key store is bad input, not the network's
         try {
-            MigrationTls secure = tls.tls();
             channel = secure == null
                     ? MigrationChannel.connect(role.to.substring(0, colon), port, Duration.ofSeconds(timeoutSeconds))
                     : MigrationChannel.of(secure.connect(role.to.substring(0, colon), port,
                             Duration.ofSeconds(timeoutSeconds)));
+        } catch (UnknownHostException e) {
+            throw new BadInputException("--to " + role.to + ": unknown host " + e.getMessage());
         } catch (IOException e) {
-            throw new BadInputException("--to " + role.to + ": cannot connect: " + e.getMessage());
+            throw new TransportException("--to " + role.to + ": cannot connect: " + e.getMessage(), e);
         }
         if (paceBytesPerSecond > 0) {
             channel = PacedChannel.of(channel, paceBytesPerSecond);
@@ -319,7 +346,7 @@ final class MigrateCommand implements Callable<Integer> {
     }
 
     private static void result(Map<String, Object> report, MigrationResult r) {
-        report.put("outcome", r.outcome());
+        report.put("outcome", r.outcome().word());
         report.put("reason", r.reason());
         report.put("downtimeMillis", r.downtimeMillis());
         report.put("streamBytes", r.streamBytes());
@@ -389,35 +416,11 @@ final class MigrateCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    /**
+     * The report as one line of JSON. Gson writes each value by its runtime type, so counts stay integers and the
+     * identity lists (fastutil {@code LongList}s) become arrays of integers.
+     */
     static String json(Map<String, Object> report) {
-        StringBuilder sb = new StringBuilder();
-        value(sb, report);
-        return sb.append('\n').toString();
-    }
-
-    private static void value(StringBuilder sb, Object v) {
-        if (v instanceof Map<?, ?> m) {
-            sb.append('{');
-            String sep = "";
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                sb.append(sep);
-                AuditCommand.string(sb, e.getKey().toString());
-                sb.append(':');
-                value(sb, e.getValue());
-                sep = ",";
-            }
-            sb.append('}');
-        } else if (v instanceof List<?> l) {
-            sb.append('[');
-            for (int i = 0; i < l.size(); i++) {
-                sb.append(i == 0 ? "" : ",");
-                value(sb, l.get(i));
-            }
-            sb.append(']');
-        } else if (v instanceof Number || v instanceof Boolean) {
-            sb.append(v);
-        } else {
-            AuditCommand.string(sb, String.valueOf(v));
-        }
+        return JsonReports.line(report);
     }
 }

@@ -1,5 +1,7 @@
 package dev.mmiomediator.cli;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.migration.plan.DeviceHandling;
 import dev.mmiomediator.migration.plan.MigrationPlan;
@@ -36,7 +38,7 @@ import java.util.stream.Collectors;
 
 /**
  * {@code mmio-mediator plan}: the {@link MigrationPlanner}'s plan for a topology file, one per policy, in text or
- * as one JSON object (written by hand, with {@link AuditCommand}'s string escaping).
+ * as one JSON object.
  */
 @Command(name = "plan",
         mixinStandardHelpOptions = true,
@@ -230,117 +232,79 @@ final class PlanCommand implements Callable<Integer> {
     // ---------------------------------------------------------------- JSON
 
     static String json(Topology topology, List<MigrationPlan> plans) {
-        StringBuilder sb = new StringBuilder("{\"topology\":{\"vm\":");
-        AuditCommand.string(sb, topology.vm());
-        sb.append(",\"passthrough\":[");
-        String sep = "";
+        JsonArray passthrough = new JsonArray();
         for (PassthroughSpec p : topology.passthrough()) {
-            sb.append(sep).append("{\"name\":");
-            AuditCommand.string(sb, p.name());
-            sb.append(",\"address\":");
-            AuditCommand.string(sb, p.address().toString());
-            sb.append(",\"flags\":");
-            strings(sb, p.declaredFlags().stream().map(Enum::name).toList());
-            sb.append(",\"migratable\":").append(p.migratable()).append(",\"p2p\":").append(p.supportsP2p())
-                    .append(",\"bars\":[");
-            String bsep = "";
+            JsonObject device = new JsonObject();
+            device.addProperty("name", p.name());
+            device.addProperty("address", p.address().toString());
+            device.add("flags", JsonReports.strings(p.declaredFlags().stream().map(Enum::name).toList()));
+            device.addProperty("migratable", p.migratable());
+            device.addProperty("p2p", p.supportsP2p());
+            JsonArray bars = new JsonArray();
             for (PciBar b : p.bars()) {
-                sb.append(bsep).append("{\"index\":").append(b.index()).append(",\"size\":");
-                AuditCommand.string(sb, Size.hex(b.size()));
-                sb.append('}');
-                bsep = ",";
+                JsonObject bar = new JsonObject();
+                bar.addProperty("index", b.index());
+                bar.addProperty("size", Size.hex(b.size()));
+                bars.add(bar);
             }
-            sb.append("]}");
-            sep = ",";
+            device.add("bars", bars);
+            passthrough.add(device);
         }
-        sb.append("],\"software\":");
-        strings(sb, topology.softwareDevices());
+        JsonObject vm = new JsonObject();
+        vm.addProperty("vm", topology.vm());
+        vm.add("passthrough", passthrough);
+        vm.add("software", JsonReports.strings(topology.softwareDevices()));
         QemuVerdict qemu = QemuVerdict.of(topology);
-        sb.append("},\"qemu\":{\"allowed\":").append(qemu.allowed()).append(",\"message\":");
-        AuditCommand.string(sb, qemu.message());
-        sb.append(",\"blockers\":");
-        strings(sb, qemu.blockers());
-        sb.append("},\"plans\":[");
-        sep = "";
+        JsonObject qemuVerdict = new JsonObject();
+        qemuVerdict.addProperty("allowed", qemu.allowed());
+        qemuVerdict.addProperty("message", qemu.message());
+        qemuVerdict.add("blockers", JsonReports.strings(qemu.blockers()));
+        JsonArray planList = new JsonArray();
         for (MigrationPlan plan : plans) {
-            sb.append(sep).append("{\"policy\":");
-            AuditCommand.string(sb, plan.policy());
-            sb.append(",\"options\":{");
-            String osep = "";
-            for (Map.Entry<String, String> e : plan.topology().policyOptions().entrySet()) {
-                sb.append(osep);
-                AuditCommand.string(sb, e.getKey());
-                sb.append(':');
-                AuditCommand.string(sb, e.getValue());
-                osep = ",";
-            }
-            sb.append("},\"verdict\":");
-            AuditCommand.string(sb, plan.verdict().name().toLowerCase(Locale.ROOT));
-            sb.append(",\"reasons\":");
-            strings(sb, plan.reasons());
-            sb.append(",\"source\":");
-            steps(sb, plan.source());
-            sb.append(",\"destination\":");
-            steps(sb, plan.destination());
-            sb.append(",\"handling\":[");
-            String hsep = "";
+            JsonObject entry = new JsonObject();
+            entry.addProperty("policy", plan.policy());
+            JsonObject options = new JsonObject();
+            plan.topology().policyOptions().forEach(options::addProperty);
+            entry.add("options", options);
+            entry.addProperty("verdict", plan.verdict().name().toLowerCase(Locale.ROOT));
+            entry.add("reasons", JsonReports.strings(plan.reasons()));
+            entry.add("source", steps(plan.source()));
+            entry.add("destination", steps(plan.destination()));
+            JsonArray handling = new JsonArray();
             for (DeviceHandling h : plan.handling()) {
-                sb.append(hsep).append("{\"device\":");
-                AuditCommand.string(sb, h.device().toString());
-                sb.append(",\"summary\":");
-                AuditCommand.string(sb, h.summary());
-                sb.append(",\"whileStopped\":");
-                decisions(sb, h.whileStopped());
-                sb.append(",\"whileResuming\":");
-                decisions(sb, h.whileResuming());
-                sb.append('}');
-                hsep = ",";
+                JsonObject device = new JsonObject();
+                device.addProperty("device", h.device().toString());
+                device.addProperty("summary", h.summary());
+                device.add("whileStopped", decisions(h.whileStopped()));
+                device.add("whileResuming", decisions(h.whileResuming()));
+                handling.add(device);
             }
-            sb.append("]}");
-            sep = ",";
+            entry.add("handling", handling);
+            planList.add(entry);
         }
-        return sb.append("]}\n").toString();
+        JsonObject report = new JsonObject();
+        report.add("topology", vm);
+        report.add("qemu", qemuVerdict);
+        report.add("plans", planList);
+        return JsonReports.line(report);
     }
 
-    private static void steps(StringBuilder sb, List<Step> steps) {
-        sb.append('[');
-        String sep = "";
+    private static JsonArray steps(List<Step> steps) {
+        JsonArray array = new JsonArray();
         for (Step s : steps) {
-            sb.append(sep).append("{\"phase\":");
-            AuditCommand.string(sb, s.phase().name());
-            sb.append(",\"device\":");
-            AuditCommand.string(sb, s.device().toString());
-            sb.append(",\"target\":");
-            AuditCommand.string(sb, s.target().name());
-            sb.append(",\"path\":");
-            strings(sb, s.path().stream().map(MigrationState::name).toList());
-            sb.append('}');
-            sep = ",";
+            JsonObject step = new JsonObject();
+            step.addProperty("phase", s.phase().name());
+            step.addProperty("device", s.device().toString());
+            step.addProperty("target", s.target().name());
+            step.add("path", JsonReports.strings(s.path().stream().map(MigrationState::name).toList()));
+            array.add(step);
         }
-        sb.append(']');
+        return array;
     }
 
-    private static void decisions(StringBuilder sb, Map<String, Decision> decisions) {
-        sb.append('{');
-        String sep = "";
-        for (Map.Entry<String, Decision> e : decisions.entrySet()) {
-            sb.append(sep);
-            AuditCommand.string(sb, e.getKey());
-            sb.append(':');
-            AuditCommand.string(sb, e.getValue().name());
-            sep = ",";
-        }
-        sb.append('}');
-    }
-
-    private static void strings(StringBuilder sb, List<String> values) {
-        sb.append('[');
-        String sep = "";
-        for (String v : values) {
-            sb.append(sep);
-            AuditCommand.string(sb, v);
-            sep = ",";
-        }
-        sb.append(']');
+    private static JsonObject decisions(Map<String, Decision> decisions) {
+        JsonObject object = new JsonObject();
+        decisions.forEach((initiator, decision) -> object.addProperty(initiator, decision.name()));
+        return object;
     }
 }

@@ -1,5 +1,8 @@
 package dev.mmiomediator.cli;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.mmiomediator.migration.MigrationOutcome;
 import dev.mmiomediator.migration.plan.Topology;
 import dev.mmiomediator.migration.plan.TopologyParser;
 import dev.mmiomediator.migration.sim.Simulation;
@@ -121,12 +124,12 @@ final class SimulateCommand implements Callable<Integer> {
                 .append(topology.passthrough().size()).append(" passthrough devices, ")
                 .append(topology.softwareDevices().size()).append(" software devices, over loopback TCP\n");
         for (Simulation.Run r : runs) {
-            sb.append('\n').append(r.policy()).append(": ").append(r.outcome());
+            sb.append('\n').append(r.policy()).append(": ").append(r.outcome().word());
             if (!r.reason().isEmpty()) {
                 sb.append(" (").append(r.reason()).append(')');
             }
             sb.append('\n');
-            if (r.outcome().equals("blocked")) {
+            if (r.outcome() == MigrationOutcome.BLOCKED) {
                 continue;
             }
             sb.append("  P2P writes ").append(r.p2pAccesses()).append(": forwarded ").append(r.forwarded())
@@ -136,7 +139,8 @@ final class SimulateCommand implements Callable<Integer> {
                     .append('\n');
             sb.append("  integrity: lost ").append(r.lost()).append(", duplicated ").append(r.duplicated())
                     .append(r.unrecorded() == 0 ? "" : ", " + r.unrecorded() + " writes not recorded (ledger full)")
-                    .append(" (per write, of ").append(r.taken()).append(" taken), ").append(r.outcome().equals("completed") ? "destination" : "source")
+                    .append(" (per write, of ").append(r.taken()).append(" taken), ")
+                    .append(r.outcome() == MigrationOutcome.COMPLETED ? "destination" : "source")
                     .append(" RAM and BARs ").append(r.imagesMatch() ? "equal" : "DIFFER FROM")
                     .append(" the expected image; downtime ").append(r.downtimeMillis()).append(" ms\n");
             paths(sb, "source", r.sourcePaths());
@@ -160,31 +164,29 @@ final class SimulateCommand implements Callable<Integer> {
     }
 
     static String json(List<Simulation.Run> runs) {
-        StringBuilder sb = new StringBuilder("{\"runs\":[");
-        String sep = "";
+        JsonArray array = new JsonArray();
         for (Simulation.Run r : runs) {
-            sb.append(sep).append("{\"policy\":");
-            AuditCommand.string(sb, r.policy());
-            sb.append(",\"outcome\":");
-            AuditCommand.string(sb, r.outcome());
-            sb.append(",\"reason\":");
-            AuditCommand.string(sb, r.reason());
-            sb.append(",\"p2pAccesses\":").append(r.p2pAccesses())
-                    .append(",\"forwarded\":").append(r.forwarded())
-                    .append(",\"failed\":").append(r.failed())
-                    .append(",\"queued\":").append(r.queued())
-                    .append(",\"replayed\":").append(r.replayed())
-                    .append(",\"carried\":").append(r.carried())
-                    .append(",\"aborts\":").append(r.aborts())
-                    .append(",\"taken\":").append(r.taken())
-                    .append(",\"lost\":").append(r.lost())
-                    .append(",\"duplicated\":").append(r.duplicated())
-                    .append(",\"unrecorded\":").append(r.unrecorded())
-                    .append(",\"downtimeMillis\":").append(r.downtimeMillis())
-                    .append(",\"imagesMatch\":").append(r.imagesMatch())
-                    .append('}');
-            sep = ",";
+            JsonObject run = new JsonObject();
+            run.addProperty("policy", r.policy());
+            run.addProperty("outcome", r.outcome().word());
+            run.addProperty("reason", r.reason());
+            run.addProperty("p2pAccesses", r.p2pAccesses());
+            run.addProperty("forwarded", r.forwarded());
+            run.addProperty("failed", r.failed());
+            run.addProperty("queued", r.queued());
+            run.addProperty("replayed", r.replayed());
+            run.addProperty("carried", r.carried());
+            run.addProperty("aborts", r.aborts());
+            run.addProperty("taken", r.taken());
+            run.addProperty("lost", r.lost());
+            run.addProperty("duplicated", r.duplicated());
+            run.addProperty("unrecorded", r.unrecorded());
+            run.addProperty("downtimeMillis", r.downtimeMillis());
+            run.addProperty("imagesMatch", r.imagesMatch());
+            array.add(run);
         }
-        return sb.append("]}\n").toString();
+        JsonObject report = new JsonObject();
+        report.add("runs", array);
+        return JsonReports.line(report);
     }
 }

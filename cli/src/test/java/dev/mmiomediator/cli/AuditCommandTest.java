@@ -1,5 +1,7 @@
 package dev.mmiomediator.cli;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import dev.mmiomediator.fixtures.QemuDumps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,9 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -104,15 +104,16 @@ class AuditCommandTest {
     void memflowJsonParsesWithNinePlacementsAndAnExposurePerAddressSpaceAndBar() throws Exception {
         CliRun r = run("mtree", "audit", "--json", fixture("memflow-vfio5.flat.txt").toString());
         assertEquals(0, r.code(), r.err());
-        Map<String, Object> json = Json.object(r.out());
+        JsonObject json = JsonReport.of(r.out());
         assertEquals(List.of("passthrough", "exposures"), new ArrayList<>(json.keySet()));
-        List<?> pt = (List<?>) json.get("passthrough");
+        JsonArray pt = json.getAsJsonArray("passthrough");
         assertEquals(9, pt.size());
-        assertEquals(Map.of("device", "0000:0c:00.0", "bar", 5L, "addressSpace", "I/O", "start", "0xe000",
-                "end", "0xe07f"), pt.get(3));
-        List<?> ex = (List<?>) json.get("exposures");
+        // compared as printed, so that a bar printed as 5.0 fails
+        assertEquals("{\"device\":\"0000:0c:00.0\",\"bar\":5,\"addressSpace\":\"I/O\",\"start\":\"0xe000\","
+                + "\"end\":\"0xe07f\"}", pt.get(3).toString());
+        JsonArray ex = json.getAsJsonArray("exposures");
         assertEquals(240, ex.size());
-        assertEquals(Map.of("addressSpace", "mch", "device", "0000:0c:00.0", "bar", 0L), ex.get(0));
+        assertEquals("{\"addressSpace\":\"mch\",\"device\":\"0000:0c:00.0\",\"bar\":0}", ex.get(0).toString());
     }
 
     @Test
@@ -148,7 +149,7 @@ class AuditCommandTest {
         try {
             CliRun r = run("mtree", "audit", "--json", "-");
             assertEquals(0, r.code(), r.err());
-            assertTrue(r.out().contains("\"addressSpace\":\"virtio-net-pci\""), r.out());
+            assertEquals("virtio-net-pci", exposedIn(r.out(), 0), r.out());
         } finally {
             System.setIn(old);
         }
@@ -158,20 +159,21 @@ class AuditCommandTest {
     void vcpuSpaceOptionTakesAnAddressSpaceOutOfTheList() throws Exception {
         CliRun r = run("mtree", "audit", "--json", "--vcpu-space", "virtio-net-pci", file("one-bar.txt", ONE_BAR).toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().endsWith("\"exposures\":[]}\n"), r.out());
+        assertEquals(0, JsonReport.of(r.out()).getAsJsonArray("exposures").size(), r.out());
     }
 
     @Test
     void withoutDefaultVcpuRulesTheSystemSpaceIsListed() throws Exception {
         CliRun r = run("mtree", "audit", "--json", "--no-default-vcpu-spaces", file("one-bar.txt", ONE_BAR).toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("\"exposures\":[{\"addressSpace\":\"memory\""), r.out());
+        assertEquals("memory", exposedIn(r.out(), 0), r.out());
     }
 
     @Test
     void vcpuPatternOptionMatchesWholeNames() throws Exception {
         CliRun r = run("mtree", "audit", "--json", "--vcpu-pattern", "virtio-.*", file("one-bar.txt", ONE_BAR).toString());
-        assertTrue(r.out().endsWith("\"exposures\":[]}\n"), r.out());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(0, JsonReport.of(r.out()).getAsJsonArray("exposures").size(), r.out());
     }
 
     @Test
@@ -180,8 +182,23 @@ class AuditCommandTest {
         String dump = ONE_BAR.replace("address-space: virtio-net-pci\n", "address-space: " + name + "\n");
         CliRun r = run("mtree", "audit", "--json", file("odd.txt", dump).toString());
         assertEquals(0, r.code(), r.err());
-        List<?> ex = (List<?>) Json.object(r.out()).get("exposures");
-        assertEquals(name, ((Map<?, ?>) ex.get(0)).get("addressSpace"));
+        assertEquals(name, exposedIn(r.out(), 0));
+    }
+
+    @Test
+    void htmlCharactersInNamesPrintAsThemselves() throws Exception {
+        String name = "nic<a>&b='c'";
+        String dump = ONE_BAR.replace("address-space: virtio-net-pci\n", "address-space: " + name + "\n");
+        CliRun r = run("mtree", "audit", "--json", file("html.txt", dump).toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"addressSpace\":\"" + name + "\""), r.out());
+        assertEquals(name, exposedIn(r.out(), 0));
+    }
+
+    /** The address space of the {@code index}th exposure in the JSON report {@code out}. */
+    private static String exposedIn(String out, int index) {
+        return JsonReport.of(out).getAsJsonArray("exposures").get(index).getAsJsonObject().get("addressSpace")
+                .getAsString();
     }
 
     @Test
@@ -230,142 +247,5 @@ class AuditCommandTest {
         assertEquals(0, r.code());
         assertTrue(r.err().contains("passthrough device 0000:01:00.0"), r.err());
         assertFalse(r.out().contains("note:"), r.out());
-    }
-
-    /** A minimal JSON reader (objects, arrays, strings, integers, null, booleans), strict enough to check output. */
-    static final class Json {
-        private final String s;
-        private int i;
-
-        private Json(String s) {
-            this.s = s;
-        }
-
-        @SuppressWarnings("unchecked")
-        static Map<String, Object> object(String text) {
-            Json j = new Json(text);
-            Object v = j.value();
-            j.ws();
-            if (j.i != text.length()) {
-                throw new AssertionError("text after the JSON value at " + j.i);
-            }
-            return (Map<String, Object>) v;
-        }
-
-        private void ws() {
-            while (i < s.length() && " \t\r\n".indexOf(s.charAt(i)) >= 0) {
-                i++;
-            }
-        }
-
-        private void expect(char c) {
-            ws();
-            if (i >= s.length() || s.charAt(i) != c) {
-                throw new AssertionError("expected '" + c + "' at " + i + " in " + s);
-            }
-            i++;
-        }
-
-        private Object value() {
-            ws();
-            char c = s.charAt(i);
-            if (c == '{') {
-                Map<String, Object> m = new LinkedHashMap<>();
-                i++;
-                ws();
-                if (s.charAt(i) == '}') {
-                    i++;
-                    return m;
-                }
-                do {
-                    ws();
-                    String k = string();
-                    expect(':');
-                    if (m.put(k, value()) != null) {
-                        throw new AssertionError("duplicate key " + k);
-                    }
-                    ws();
-                } while (s.charAt(i++) == ',');
-                if (s.charAt(i - 1) != '}') {
-                    throw new AssertionError("expected '}' at " + (i - 1));
-                }
-                return m;
-            }
-            if (c == '[') {
-                List<Object> l = new ArrayList<>();
-                i++;
-                ws();
-                if (s.charAt(i) == ']') {
-                    i++;
-                    return l;
-                }
-                do {
-                    l.add(value());
-                    ws();
-                } while (s.charAt(i++) == ',');
-                if (s.charAt(i - 1) != ']') {
-                    throw new AssertionError("expected ']' at " + (i - 1));
-                }
-                return l;
-            }
-            if (c == '"') {
-                return string();
-            }
-            for (String lit : new String[] {"null", "true", "false"}) {
-                if (s.startsWith(lit, i)) {
-                    i += lit.length();
-                    return lit.equals("null") ? null : Boolean.valueOf(lit);
-                }
-            }
-            int start = i;
-            if (c == '-') {
-                i++;
-            }
-            while (i < s.length() && Character.isDigit(s.charAt(i))) {
-                i++;
-            }
-            if (i == start) {
-                throw new AssertionError("unexpected '" + c + "' at " + i);
-            }
-            return Long.parseLong(s.substring(start, i));
-        }
-
-        private String string() {
-            if (s.charAt(i) != '"') {
-                throw new AssertionError("expected a string at " + i);
-            }
-            i++;
-            StringBuilder sb = new StringBuilder();
-            while (true) {
-                char c = s.charAt(i++);
-                if (c == '"') {
-                    return sb.toString();
-                }
-                if (c < 0x20) {
-                    throw new AssertionError("raw control character in a string at " + (i - 1));
-                }
-                if (c != '\\') {
-                    sb.append(c);
-                    continue;
-                }
-                char e = s.charAt(i++);
-                switch (e) {
-                    case '"': sb.append('"'); break;
-                    case '\\': sb.append('\\'); break;
-                    case '/': sb.append('/'); break;
-                    case 'b': sb.append('\b'); break;
-                    case 'f': sb.append('\f'); break;
-                    case 'n': sb.append('\n'); break;
-                    case 'r': sb.append('\r'); break;
-                    case 't': sb.append('\t'); break;
-                    case 'u':
-                        sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                        i += 4;
-                        break;
-                    default:
-                        throw new AssertionError("bad escape \\" + e + " at " + (i - 1));
-                }
-            }
-        }
     }
 }

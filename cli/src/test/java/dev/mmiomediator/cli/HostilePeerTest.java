@@ -19,8 +19,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,12 +77,9 @@ class HostilePeerTest {
                 + Files.readString(tmp.resolve(name + ".err"));
     }
 
-    private static String field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":(\"(?:[^\"\\\\]|\\\\.)*\"|[^,}]+)").matcher(json);
-        if (!m.find()) {
-            throw new AssertionError("no " + name + " in " + json);
-        }
-        return m.group(1).replace("\"", "");
+    /** A top-level field of the JSON report that {@link #output} starts with, as printed. */
+    private static String field(String output, String name) {
+        return JsonReport.field(output, name);
     }
 
     private int waitForPort(String name, Process p) throws Exception {

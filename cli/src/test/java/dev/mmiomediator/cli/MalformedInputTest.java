@@ -116,7 +116,7 @@ class MalformedInputTest {
     }
 
     @Test
-    void anInternalFailureIsOneLineWithExitOne() {
+    void anInternalFailureIsOneLineWithExitThree() {
         StringWriter err = new StringWriter();
         int code = Main.internalFailure(new NullPointerException("Cannot read field \"children\"\nbecause n is null"),
                 new PrintWriter(err));
@@ -124,6 +124,6 @@ class MalformedInputTest {
         assertEquals(1, err.toString().lines().count(), err.toString());
         assertTrue(err.toString().startsWith("mmio-mediator: internal error, please report it with the input that "
                 + "caused it: java.lang.NullPointerException: Cannot read field \"children\" because n is null (at "
-                + MalformedInputTest.class.getName() + ".anInternalFailureIsOneLineWithExitOne:"), err.toString());
+                + MalformedInputTest.class.getName() + ".anInternalFailureIsOneLineWithExitThree:"), err.toString());
     }
 }

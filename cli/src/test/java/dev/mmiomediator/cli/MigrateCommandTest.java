@@ -12,13 +12,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -49,32 +46,12 @@ class MigrateCommandTest {
     }
 
     private static String field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":(\"[^\"]*\"|[^,}]+)").matcher(json);
-        if (!m.find()) {
-            throw new AssertionError("no " + name + " in " + json);
-        }
-        return m.group(1).replace("\"", "");
+        return JsonReport.field(json, name);
     }
 
-    /** The {@code "name":{"device":[n,...],...}} object of a report: per device, its numbers in order. */
+    /** The {@code "name":{"device":[n,...],...}} member of a report: per device, its numbers in order. */
     static Map<String, List<Long>> identities(String json, String name) {
-        int at = json.indexOf("\"" + name + "\":{");
-        if (at < 0) {
-            throw new AssertionError("no " + name + " in " + json.substring(0, Math.min(json.length(), 2000)));
-        }
-        String object = json.substring(at, json.indexOf('}', at));
-        Map<String, List<Long>> out = new LinkedHashMap<>();
-        Matcher m = Pattern.compile("\"([^\"]+)\":\\[([^\\]]*)\\]").matcher(object);
-        while (m.find()) {
-            List<Long> ids = new ArrayList<>();
-            for (String n : m.group(2).split(",")) {
-                if (!n.isEmpty()) {
-                    ids.add(Long.parseLong(n));
-                }
-            }
-            out.put(m.group(1), ids);
-        }
-        return out;
+        return JsonReport.integerLists(JsonReport.of(json), name);
     }
 
     /**
@@ -130,19 +107,25 @@ class MigrateCommandTest {
     }
 
     @Test
-    void aBadOrClosedAddressIsBadInputInOneLine() throws IOException {
+    void aMalformedAddressIsBadInputInOneLine() {
         PoliciesCommandTest.assertBadInput(CliRun.of("migrate", "--to", "localhost"),
                 "--to localhost: expected HOST:PORT with PORT 1 to 65535");
         PoliciesCommandTest.assertBadInput(CliRun.of("migrate", "--to", "127.0.0.1:70000"),
                 "--to 127.0.0.1:70000: expected HOST:PORT with PORT 1 to 65535");
+    }
+
+    /** Nobody listens on the port: the network failed, the arguments were fine. */
+    @Test
+    void aClosedPortIsATransportFailureInOneLine() throws IOException {
         int closed;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closed = s.getLocalPort();
         }
         CliRun r = CliRun.of("migrate", "--to", "127.0.0.1:" + closed);
-        assertEquals(2, r.code(), r.err());
+        assertEquals(Main.EXIT_TRANSPORT, r.code(), r.err());
         assertTrue(r.err().startsWith("mmio-mediator: --to 127.0.0.1:" + closed + ": cannot connect: "), r.err());
         assertEquals(1, r.err().lines().count(), r.err());
+        assertEquals("", r.out());
     }
 
     /**

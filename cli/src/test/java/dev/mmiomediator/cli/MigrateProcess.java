@@ -1,5 +1,6 @@
 package dev.mmiomediator.cli;
 
+import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -7,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +22,6 @@ import java.util.regex.Pattern;
  * <p><b>Note:</b> not thread-safe; one test thread.
  */
 final class MigrateProcess {
-    private static final Pattern PATH = Pattern.compile("\"([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7])\":\\[([^\\]]*)\\]");
 
     final String name;
     final Process process;
@@ -151,37 +150,27 @@ final class MigrateProcess {
         process.destroyForcibly();
     }
 
-    /** A top-level field of the JSON report, as text (strings without their quotes). */
+    /** A top-level field of the JSON report, as printed (strings without their quotes). */
     String field(String field) {
-        String json = stdout();
-        Matcher m = Pattern.compile("\"" + field + "\":(\"[^\"]*\"|[^,}]+)").matcher(json);
-        if (!m.find()) {
-            throw new AssertionError("no " + field + " in " + name + "'s report '" + json + "'");
-        }
-        return m.group(1).replace("\"", "");
+        return JsonReport.field(report(), field);
     }
 
+    /** A top-level integer of the JSON report. */
     long number(String field) {
-        return Long.parseLong(field(field));
+        return JsonReport.integer(report(), field);
     }
 
     /** Each device's path in the report: the states it went through, in order. */
     Map<String, List<String>> paths() {
-        Map<String, List<String>> paths = new LinkedHashMap<>();
-        String out = stdout();
-        int at = out.indexOf("\"paths\":{");
-        if (at < 0) {
-            throw new AssertionError("no paths in " + out);
+        return JsonReport.stringLists(report(), "paths");
+    }
+
+    private JsonObject report() {
+        String json = stdout();
+        try {
+            return JsonReport.of(json);
+        } catch (AssertionError e) {
+            throw new AssertionError(name + "'s report: " + e.getMessage(), e);
         }
-        // only the paths object: the identity maps that follow are keyed by device too
-        Matcher m = PATH.matcher(out.substring(at, out.indexOf('}', at) + 1));
-        while (m.find()) {
-            List<String> states = new ArrayList<>();
-            for (String s : m.group(2).split(",")) {
-                states.add(s.replace("\"", ""));
-            }
-            paths.put(m.group(1), states);
-        }
-        return paths;
     }
 }

@@ -3,10 +3,19 @@ package dev.mmiomediator.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 import dev.mmiomediator.policies.RequireP2pPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,18 +59,33 @@ class PlanCommandTest {
         CliRun r = CliRun.of("plan", "--json");
         assertEquals(0, r.code(), r.err());
         String out = r.out();
-        assertTrue(out.startsWith("{\"topology\":{\"vm\":\"demo-q35\",\"passthrough\":[{\"name\":\"nic\","
-                + "\"address\":\"0000:01:00.0\",\"flags\":[\"STOP_COPY\",\"P2P\",\"PRE_COPY\"],\"migratable\":true,"
-                + "\"p2p\":true,\"bars\":[{\"index\":0,\"size\":\"0x4000\"},{\"index\":2,\"size\":\"0x1000\"}]}"),
-                out);
-        assertTrue(out.contains("\"qemu\":{\"allowed\":false,\"message\":\"" + RequireP2pPolicy.MULTIPLE_DEVICES_MESSAGE
-                + "\""), out);
-        assertTrue(out.contains("{\"policy\":\"queue-and-replay\",\"options\":{},\"verdict\":\"allowed\",\"reasons\":["),
-                out);
-        assertTrue(out.contains("{\"policy\":\"require-p2p\",\"options\":{},\"verdict\":\"blocked\""), out);
-        assertTrue(out.contains("{\"phase\":\"SOURCE_STOP_COPY\",\"device\":\"0000:03:00.0\",\"target\":\"STOP_COPY\","
-                + "\"path\":[\"RUNNING\",\"STOP\",\"STOP_COPY\"]}"), out);
-        assertTrue(out.contains("\"whileStopped\":{\"write\":\"QUEUE\",\"read\":\"ABORT_MIGRATION\"}"), out);
+        JsonObject json = JsonReport.of(out);
+        assertEquals(List.of("topology", "qemu", "plans"), new ArrayList<>(json.keySet()), out);
+        JsonObject topology = json.getAsJsonObject("topology");
+        assertEquals("demo-q35", JsonReport.field(topology, "vm"));
+        // compared as printed, so that field order and integer indexes are part of the specification
+        assertEquals("{\"name\":\"nic\",\"address\":\"0000:01:00.0\",\"flags\":[\"STOP_COPY\",\"P2P\",\"PRE_COPY\"],"
+                + "\"migratable\":true,\"p2p\":true,\"bars\":[{\"index\":0,\"size\":\"0x4000\"},{\"index\":2,"
+                + "\"size\":\"0x1000\"}]}", topology.getAsJsonArray("passthrough").get(0).toString());
+        JsonObject qemu = json.getAsJsonObject("qemu");
+        assertEquals(new JsonPrimitive(false), qemu.get("allowed"), out);
+        assertEquals(RequireP2pPolicy.MULTIPLE_DEVICES_MESSAGE, JsonReport.field(qemu, "message"));
+        Map<String, JsonObject> plans = new LinkedHashMap<>();
+        json.getAsJsonArray("plans").forEach(p -> plans.put(JsonReport.field(p.getAsJsonObject(), "policy"),
+                p.getAsJsonObject()));
+        JsonObject queueAndReplay = plans.get("queue-and-replay");
+        assertEquals("{}", queueAndReplay.get("options").toString());
+        assertEquals("allowed", JsonReport.field(queueAndReplay, "verdict"));
+        assertTrue(queueAndReplay.get("reasons").isJsonArray(), out);
+        assertEquals("{}", plans.get("require-p2p").get("options").toString());
+        assertEquals("blocked", JsonReport.field(plans.get("require-p2p"), "verdict"));
+        assertTrue(queueAndReplay.getAsJsonArray("source").contains(JsonParser.parseString("{\"phase\":"
+                + "\"SOURCE_STOP_COPY\",\"device\":\"0000:03:00.0\",\"target\":\"STOP_COPY\","
+                + "\"path\":[\"RUNNING\",\"STOP\",\"STOP_COPY\"]}")), out);
+        JsonObject fpga = StreamSupport.stream(queueAndReplay.getAsJsonArray("handling").spliterator(), false)
+                .map(JsonElement::getAsJsonObject)
+                .filter(h -> JsonReport.field(h, "device").equals("0000:03:00.0")).findFirst().orElseThrow();
+        assertEquals("{\"write\":\"QUEUE\",\"read\":\"ABORT_MIGRATION\"}", fpga.get("whileStopped").toString());
         assertTrue(out.endsWith("]}" + "\n"), out);
         assertEquals(1, out.split("\n").length);
     }

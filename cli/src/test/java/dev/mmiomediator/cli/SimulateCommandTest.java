@@ -3,47 +3,42 @@ package dev.mmiomediator.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code mmio-mediator simulate}: the main job, its JSON report per policy, and bad input. */
 class SimulateCommandTest {
-    private static long number(String run, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":(\\d+)[,}]").matcher(run);
-        assertTrue(m.find(), name + " in " + run);
-        return Long.parseLong(m.group(1));
-    }
-
-    private static String text(String run, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":\"([^\"]*)\"").matcher(run);
-        assertTrue(m.find(), name + " in " + run);
-        return m.group(1);
-    }
-
     @Test
     void everyBuiltinRunsOnTheDefaultVmWithItsIntegrityKept() {
         CliRun r = CliRun.of("simulate", "--json", "--seed", "3");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().startsWith("{\"runs\":[") && r.out().endsWith("]}\n"), r.out());
+        assertTrue(r.out().endsWith("}\n") && r.out().indexOf('\n') == r.out().length() - 1, r.out());
+        JsonObject report = JsonReport.of(r.out());
+        assertEquals(List.of("runs"), new ArrayList<>(report.keySet()), r.out());
         StringBuilder outcomes = new StringBuilder();
-        for (String run : r.out().substring(9, r.out().length() - 3).split("\\},\\{")) {
-            String policy = text(run, "policy");
-            outcomes.append(policy).append('=').append(text(run, "outcome")).append(' ');
-            assertEquals(number(run, "p2pAccesses"),
-                    number(run, "forwarded") + number(run, "failed") + number(run, "queued"), run);
-            assertEquals(0, number(run, "lost"), run);
-            assertEquals(0, number(run, "duplicated"), run);
-            assertEquals(0, number(run, "unrecorded"), run);
-            assertTrue(run.contains("\"imagesMatch\":true"), run);
+        for (JsonElement element : report.getAsJsonArray("runs")) {
+            JsonObject run = element.getAsJsonObject();
+            String policy = JsonReport.field(run, "policy");
+            outcomes.append(policy).append('=').append(JsonReport.field(run, "outcome")).append(' ');
+            assertEquals(JsonReport.integer(run, "p2pAccesses"), JsonReport.integer(run, "forwarded")
+                    + JsonReport.integer(run, "failed") + JsonReport.integer(run, "queued"), run.toString());
+            assertEquals(0, JsonReport.integer(run, "lost"), run.toString());
+            assertEquals(0, JsonReport.integer(run, "duplicated"), run.toString());
+            assertEquals(0, JsonReport.integer(run, "unrecorded"), run.toString());
+            assertEquals(new JsonPrimitive(true), run.get("imagesMatch"), run.toString());
             if (policy.equals("queue-and-replay")) {
-                assertEquals(number(run, "queued"), number(run, "replayed"), run);
-                assertTrue(number(run, "queued") > 0, run);
-                assertEquals(number(run, "forwarded") + number(run, "queued"), number(run, "taken"), run);
+                assertEquals(JsonReport.integer(run, "queued"), JsonReport.integer(run, "replayed"), run.toString());
+                assertTrue(JsonReport.integer(run, "queued") > 0, run.toString());
+                assertEquals(JsonReport.integer(run, "forwarded") + JsonReport.integer(run, "queued"),
+                        JsonReport.integer(run, "taken"), run.toString());
             }
         }
         assertEquals("fail-always=completed abort-migration=aborted queue-and-replay=completed "

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code migrate} over TLS between two processes, each side with its own key, the CA that signs the other's, and the
  * other's name as its only {@code --tls-peer}: a migration completes with the same integrity evidence as over TCP,
  * and a source the destination does not let in (a certificate from a CA it does not trust, or a name it does not
- * accept) is told so at connect in one line, exit 2, while the destination applies nothing and waits on for the
- * real source.
+ * accept) is told so at connect in one line, exit 4 (a transport failure), while the destination applies nothing and
+ * waits on for the real source.
  */
 @Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class TlsMigrationTest {
@@ -121,7 +121,7 @@ class TlsMigrationTest {
         TestPki.Ca rogue = pki.ca("rogue CA");
         MigrateProcess intruder = source("intruder", pki.keyStore("intruder", rogue.issue("intruder",
                 "src.example")), port);
-        assertEnds(intruder, 2, intruder, destination);
+        assertEnds(intruder, Main.EXIT_TRANSPORT, intruder, destination);
         assertRefusedAtConnect(intruder, port, intruder, destination);
         String refusal = destination.awaitStderr("destination: refused a connection from /127.0.0.1:", WAIT, intruder);
         assertTrue(refusal.contains("(CN=intruder) refused: its certificate, issued by CN=rogue CA, is not vouched "
@@ -143,7 +143,7 @@ class TlsMigrationTest {
         int port = destination.awaitPort(WAIT);
         MigrateProcess intruder = source("intruder", pki.keyStore("intruder", ca.issue("intruder",
                 "intruder.example")), port);
-        assertEnds(intruder, 2, intruder, destination);
+        assertEnds(intruder, Main.EXIT_TRANSPORT, intruder, destination);
         assertRefusedAtConnect(intruder, port, intruder, destination);
         assertEnds(destination, 0, intruder, destination);
         long ms = (System.nanoTime() - listening) / 1_000_000;

@@ -178,7 +178,7 @@ public final class DestinationMigration {
             }
             return receive(incoming);
         } catch (IOException e) {
-            return new MigrationResult("refused", "transport failure: " + e.getMessage(), paths.snapshot(), 0, 0, 0);
+            return new MigrationResult(MigrationOutcome.REFUSED, "transport failure: " + e.getMessage(), paths.snapshot(), 0, 0, 0);
         }
     }
 
@@ -251,11 +251,11 @@ public final class DestinationMigration {
                 progress.accept("destination: could not send OK (" + e.getMessage() + "); the VM runs here");
             }
             progress.accept("destination: every device RUNNING; the VM runs here");
-            return new MigrationResult("completed", "", paths.snapshot(), image.queuedWrites().size(), downtime,
+            return new MigrationResult(MigrationOutcome.COMPLETED, "", paths.snapshot(), image.queuedWrites().size(), downtime,
                     received.digest().bytes());
         } catch (IOException e) {
             undo();
-            return new MigrationResult("refused", "transport failure: " + e.getMessage(), paths.snapshot(), 0, 0, 0);
+            return new MigrationResult(MigrationOutcome.REFUSED, "transport failure: " + e.getMessage(), paths.snapshot(), 0, 0, 0);
         }
     }
 
@@ -353,12 +353,12 @@ public final class DestinationMigration {
         } catch (IOException e) {
             progress.accept("destination: could not send the refusal: " + e.getMessage());
         }
-        return new MigrationResult("refused", reason, paths.snapshot(), 0, 0, 0);
+        return new MigrationResult(MigrationOutcome.REFUSED, reason, paths.snapshot(), 0, 0, 0);
     }
 
     /** {@code refused} for {@code reason}, with nothing applied (the listener's answer when no source came). */
     MigrationResult refusal(String reason) {
-        return new MigrationResult("refused", reason, paths.snapshot(), 0, 0, 0);
+        return new MigrationResult(MigrationOutcome.REFUSED, reason, paths.snapshot(), 0, 0, 0);
     }
 
     /**

@@ -9,8 +9,8 @@ import java.util.Map;
 /**
  * What one side of a migration came to.
  *
- * @param outcome        {@code completed}, {@code aborted} (source: cancelled, devices back to RUNNING) or
- *                       {@code refused} (destination: nothing applied, or undone)
+ * @param outcome        {@link MigrationOutcome#COMPLETED}, {@link MigrationOutcome#ABORTED} (source) or
+ *                       {@link MigrationOutcome#REFUSED} (destination)
  * @param reason         why it did not complete; empty when it did
  * @param paths          per device, every state it went through, in order (the kernel's paths, joined)
  * @param queuedCarried  held P2P writes the stream carried (source: sent and confirmed; destination: imported)
@@ -18,10 +18,10 @@ import java.util.Map;
  *                       stream's first byte to every device RUNNING
  * @param streamBytes    the size of the migration stream
  */
-public record MigrationResult(String outcome, String reason, Map<PciAddress, List<MigrationState>> paths,
+public record MigrationResult(MigrationOutcome outcome, String reason, Map<PciAddress, List<MigrationState>> paths,
                               long queuedCarried, long downtimeMillis, long streamBytes) {
     /** Whether the migration completed. */
     public boolean completed() {
-        return outcome.equals("completed");
+        return outcome == MigrationOutcome.COMPLETED;
     }
 }

@@ -217,7 +217,7 @@ public final class SourceMigration {
             engine.setPhase(MigrationPhase.NONE);
             long downtime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopStart);
             progress.accept("source: completed; the destination runs the VM (downtime " + downtime + " ms)");
-            return new MigrationResult("completed", "", paths.snapshot(), carried, downtime, bytes);
+            return new MigrationResult(MigrationOutcome.COMPLETED, "", paths.snapshot(), carried, downtime, bytes);
         } catch (Cancelled e) {
             return cancel(e.getMessage(), stopStart, bytes, vmStopped);
         } catch (IOException e) {
@@ -283,7 +283,7 @@ public final class SourceMigration {
         }
         long downtime = stopStart == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopStart);
         progress.accept("source: cancelled; every device RUNNING, the VM runs on the source");
-        return new MigrationResult("aborted", reason, paths.snapshot(), 0, downtime, bytes);
+        return new MigrationResult(MigrationOutcome.ABORTED, reason, paths.snapshot(), 0, downtime, bytes);
     }
 
     private void back(PassthroughDevice d, MigrationState target) {

@@ -4,6 +4,7 @@ import dev.mmiomediator.migration.AbortSwitch;
 import dev.mmiomediator.migration.DestinationMigration;
 import dev.mmiomediator.migration.MigrationChannel;
 import dev.mmiomediator.migration.MigrationListener;
+import dev.mmiomediator.migration.MigrationOutcome;
 import dev.mmiomediator.migration.MigrationResult;
 import dev.mmiomediator.migration.SourceMigration;
 import dev.mmiomediator.migration.plan.MigrationPlan;
@@ -51,7 +52,8 @@ public final class Simulation {
      * The report of one run.
      *
      * @param policy         the policy's name
-     * @param outcome        completed, aborted or blocked
+     * @param outcome        {@link MigrationOutcome#COMPLETED}, {@link MigrationOutcome#ABORTED} or
+     *                       {@link MigrationOutcome#BLOCKED}
      * @param reason         why not completed, or empty
      * @param p2pAccesses    P2P writes the software devices made (both sides)
      * @param forwarded      of which forwarded to the device at once
@@ -72,7 +74,7 @@ public final class Simulation {
      * @param destinationPaths per device, the states it went through on the destination
      * @param plan           the plan (verdict and reasons)
      */
-    public record Run(String policy, String outcome, String reason, long p2pAccesses, long forwarded, long failed,
+    public record Run(String policy, MigrationOutcome outcome, String reason, long p2pAccesses, long forwarded, long failed,
                       long queued, long replayed, long carried, long aborts, long taken, long lost,
                       long duplicated, long unrecorded, long downtimeMillis, boolean imagesMatch,
                       Map<PciAddress, List<MigrationState>> sourcePaths,
@@ -96,8 +98,8 @@ public final class Simulation {
         MigrationPlan plan = MigrationPlanner.plan(topology, policyName, policy, true);
         if (plan.verdict() == Verdict.BLOCKED) {
             progress.accept(policyName + ": blocked: " + String.join("; ", plan.reasons()));
-            return new Run(policyName, "blocked", String.join("; ", plan.reasons()), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                    0, true, Map.of(), Map.of(), plan);
+            return new Run(policyName, MigrationOutcome.BLOCKED, String.join("; ", plan.reasons()), 0, 0, 0, 0, 0, 0,
+                    0, 0, 0, 0, 0, 0, true, Map.of(), Map.of(), plan);
         }
         AbortSwitch sourceAbort = new AbortSwitch();
         AbortSwitch destinationAbort = new AbortSwitch();
@@ -134,13 +136,13 @@ public final class Simulation {
                 throw new UncheckedIOException("cannot connect to the destination on loopback", e);
             }
             if (!sent.completed()) {
-                listener.stop("the source ended " + sent.outcome() + " (" + sent.reason() + ")");
+                listener.stop("the source ended " + sent.outcome().word() + " (" + sent.reason() + ")");
             }
             MigrationResult got;
             try {
                 got = received.get(60, TimeUnit.SECONDS);
             } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-                got = new MigrationResult("refused", "destination failed: " + e, Map.of(), 0, 0, 0);
+                got = new MigrationResult(MigrationOutcome.REFUSED, "destination failed: " + e, Map.of(), 0, 0, 0);
             }
             TimeUnit.NANOSECONDS.sleep(settings.after().toNanos());
             source.stopSoftware();
@@ -185,7 +187,7 @@ public final class Simulation {
                 tagged.accept("software devices saw " + ramErrors + " failed RAM writes or wrong read-backs");
                 match = false;
             }
-            String outcome = completed ? "completed" : "aborted";
+            MigrationOutcome outcome = completed ? MigrationOutcome.COMPLETED : MigrationOutcome.ABORTED;
             String reason = completed ? "" : !sent.reason().isEmpty() ? sent.reason() : got.reason();
             return new Run(policyName, outcome, reason, p2p, forwarded, failed, queued,
                     sc.total(PolicyCounters.Counter.REPLAYED) + dc.total(PolicyCounters.Counter.REPLAYED),

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mmiomediator.migration.AbortSwitch;
 import dev.mmiomediator.migration.DestinationMigration;
 import dev.mmiomediator.migration.MigrationChannel;
+import dev.mmiomediator.migration.MigrationOutcome;
 import dev.mmiomediator.migration.MigrationResult;
 import dev.mmiomediator.migration.SourceMigration;
 import dev.mmiomediator.migration.plan.MigrationPlan;
@@ -116,10 +117,10 @@ class HostileStreamTest {
 
     /** The stream refused with a reason containing {@code why}, on both sides. */
     private static void assertRefused(Outcome o, String why) {
-        assertEquals("refused", o.destination().outcome(), o.destination().reason());
+        assertEquals(MigrationOutcome.REFUSED, o.destination().outcome(), o.destination().reason());
         assertTrue(o.destination().reason().contains(why), o.destination().reason());
         assertTrue(o.relayed().startsWith("REFUSED "), o.relayed());
-        assertEquals("aborted", o.source().outcome(), o.source().reason());
+        assertEquals(MigrationOutcome.ABORTED, o.source().outcome(), o.source().reason());
         assertTrue(o.source().reason().contains("refused") && o.source().reason().contains(why),
                 o.source().reason());
         assertEquals(0, o.source().queuedCarried(), "nothing counts as carried to a destination that refused");
@@ -142,8 +143,8 @@ class HostileStreamTest {
     @Test
     void anUnchangedRelayCompletes() throws Exception {
         Outcome o = migrate(image -> image);
-        assertEquals("completed", o.destination().outcome(), o.destination().reason());
-        assertEquals("completed", o.source().outcome(), o.source().reason());
+        assertEquals(MigrationOutcome.COMPLETED, o.destination().outcome(), o.destination().reason());
+        assertEquals(MigrationOutcome.COMPLETED, o.source().outcome(), o.source().reason());
         assertTrue(o.relayed().startsWith("OK crc32c="), o.relayed());
     }
 

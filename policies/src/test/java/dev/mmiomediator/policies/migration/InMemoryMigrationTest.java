@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mmiomediator.migration.AbortSwitch;
 import dev.mmiomediator.migration.DestinationMigration;
 import dev.mmiomediator.migration.MigrationChannel;
+import dev.mmiomediator.migration.MigrationOutcome;
 import dev.mmiomediator.migration.MigrationResult;
 import dev.mmiomediator.migration.SourceMigration;
 import dev.mmiomediator.migration.VmHooks;
@@ -106,8 +107,8 @@ class InMemoryMigrationTest {
     @Test
     void aWholeMigrationInMemory() throws Exception {
         Outcome o = migrate(-1, null);
-        assertEquals("completed", o.sent().outcome(), o.sent().reason());
-        assertEquals("completed", o.got().outcome(), o.got().reason());
+        assertEquals(MigrationOutcome.COMPLETED, o.sent().outcome(), o.sent().reason());
+        assertEquals(MigrationOutcome.COMPLETED, o.got().outcome(), o.got().reason());
         assertEquals(o.sent().queuedCarried(), o.got().queuedCarried());
     }
 
@@ -116,9 +117,9 @@ class InMemoryMigrationTest {
     @ValueSource(ints = {0, 1, 2, 3, 4, 5, 6, 7, 8})
     void aUserCancelReturnsEveryDeviceToRunning(int cancelAt) throws Exception {
         Outcome o = migrate(cancelAt, null);
-        assertEquals("aborted", o.sent().outcome(), o.sent().reason());
+        assertEquals(MigrationOutcome.ABORTED, o.sent().outcome(), o.sent().reason());
         assertEquals("the user cancelled", o.sent().reason());
-        assertEquals("refused", o.got().outcome());
+        assertEquals(MigrationOutcome.REFUSED, o.got().outcome());
     }
 
     /**
@@ -133,13 +134,13 @@ class InMemoryMigrationTest {
         Outcome o = migrate(-1, new AbortMigrationPolicy());
         MigrationResult sent = o.sent();
         MigrationResult got = o.got();
-        assertEquals("refused", got.outcome(), got.reason());
+        assertEquals(MigrationOutcome.REFUSED, got.outcome(), got.reason());
         String prefix = "cancelled on the destination: policy 'abort-migration': write ";
         assertTrue(got.reason().startsWith(prefix), got.reason());
         assertTrue(got.reason().matches(".* by (virtio-net|nvme) \\(target RESUMING, .*decided ABORT_MIGRATION"),
                 got.reason());
         assertTrue(o.destination().engine().counters().total(PolicyCounters.Counter.ABORTS) > 0);
-        assertEquals("aborted", sent.outcome(), sent.reason());
+        assertEquals(MigrationOutcome.ABORTED, sent.outcome(), sent.reason());
         assertTrue(sent.reason().endsWith("refused: " + got.reason()), sent.reason());
         assertEquals(0, sent.queuedCarried(), "nothing counts as carried to a destination that refused");
 

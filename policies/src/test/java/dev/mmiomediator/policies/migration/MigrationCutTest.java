@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mmiomediator.migration.AbortSwitch;
 import dev.mmiomediator.migration.DestinationMigration;
 import dev.mmiomediator.migration.MigrationChannel;
+import dev.mmiomediator.migration.MigrationOutcome;
 import dev.mmiomediator.migration.MigrationResult;
 import dev.mmiomediator.migration.SourceMigration;
 import dev.mmiomediator.migration.plan.MigrationPlan;
@@ -179,7 +180,7 @@ class MigrationCutTest {
                 WriteLedger.Check writes = source.checkWrites(source);
                 assertTrue(writes.exact(), "P2P writes the source's devices took, against those accepted, by identity: "
                         + writes);
-                assertEquals("refused", got.outcome(), got.reason());
+                assertEquals(MigrationOutcome.REFUSED, got.outcome(), got.reason());
                 for (SimulatedPassthroughDevice d : destination.devices().values()) {
                     assertEquals(MigrationState.RUNNING, d.device().state(), "destination " + d.device().address());
                     assertTrue(d.accesses().isEmpty(), "the destination's device was touched");
@@ -196,7 +197,7 @@ class MigrationCutTest {
     @Test
     void cuttingTheConnectionAnywhereLosesNothingAndChangesNothing() throws Exception {
         Outcome whole = migrate(Long.MAX_VALUE, -1);
-        assertEquals("completed", whole.source().outcome(), whole.source().reason());
+        assertEquals(MigrationOutcome.COMPLETED, whole.source().outcome(), whole.source().reason());
         byte[] stream = whole.sent();
         TreeMap<Long, String> sections = sections(stream);
         // Header and device sections have the same size every run (fixed VM name and BARs): absolute offsets.
@@ -220,7 +221,7 @@ class MigrationCutTest {
         long replayed = 0;
         for (long cut : cuts) {
             Outcome o = migrate(cut, -1);
-            assertEquals("aborted", o.source().outcome(), "cut at " + cut);
+            assertEquals(MigrationOutcome.ABORTED, o.source().outcome(), "cut at " + cut);
             where.add(o.destination().reason());
             replayed += o.replayed();
         }
@@ -235,8 +236,8 @@ class MigrationCutTest {
     void aCorruptByteOnTheWireIsRefusedAndTheSourceResumes() throws Exception {
         for (long at : List.of(0L, 20L, 100L, 5000L)) {
             Outcome o = migrate(Long.MAX_VALUE, at);
-            assertEquals("aborted", o.source().outcome(), "byte " + at + " flipped");
-            assertEquals("refused", o.destination().outcome());
+            assertEquals(MigrationOutcome.ABORTED, o.source().outcome(), "byte " + at + " flipped");
+            assertEquals(MigrationOutcome.REFUSED, o.destination().outcome());
             assertTrue(o.destination().reason().startsWith("invalid migration stream: "), o.destination().reason());
         }
     }

@@ -7,6 +7,7 @@ import dev.mmiomediator.migration.AbortSwitch;
 import dev.mmiomediator.migration.DestinationMigration;
 import dev.mmiomediator.migration.MigrationChannel;
 import dev.mmiomediator.migration.MigrationListener;
+import dev.mmiomediator.migration.MigrationOutcome;
 import dev.mmiomediator.migration.MigrationResult;
 import dev.mmiomediator.migration.SourceMigration;
 import dev.mmiomediator.migration.plan.MigrationPlan;
@@ -74,9 +75,9 @@ class MigrationListenerTest {
         TimeUnit.MILLISECONDS.sleep(200); // a connection thread that wrongly went on would be loading by now
         source.stopSoftware();
         destination.stopSoftware();
-        assertEquals("refused", got.outcome(), got.reason());
+        assertEquals(MigrationOutcome.REFUSED, got.outcome(), got.reason());
         assertTrue(got.reason().startsWith("no source presented a valid stream header within 1 s"), got.reason());
-        assertEquals("aborted", sent.outcome(), sent.reason());
+        assertEquals(MigrationOutcome.ABORTED, sent.outcome(), sent.reason());
         assertTrue(sent.reason().contains("refused: busy"), sent.reason());
         destination.devices().values().forEach(d -> assertEquals(java.util.List.of(MigrationState.RUNNING),
                 java.util.List.of(d.device().state()), d.device().address().toString()));
@@ -110,7 +111,7 @@ class MigrationListenerTest {
         listener.stop("the source gave up");
         MigrationResult got = served.get(5, TimeUnit.SECONDS);
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "stop did not end the 20 s wait");
-        assertEquals("refused", got.outcome(), got.reason());
+        assertEquals(MigrationOutcome.REFUSED, got.outcome(), got.reason());
         assertTrue(got.reason().startsWith("stopped waiting for a source: the source gave up"), got.reason());
         assertEquals("", destination.actualImage().firstDifference(destination.blankImage()));
     }

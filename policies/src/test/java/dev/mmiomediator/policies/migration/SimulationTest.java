@@ -3,6 +3,7 @@ package dev.mmiomediator.policies.migration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mmiomediator.migration.MigrationOutcome;
 import dev.mmiomediator.migration.plan.Topology;
 import dev.mmiomediator.migration.plan.TopologyParser;
 import dev.mmiomediator.migration.sim.Simulation;
@@ -27,7 +28,7 @@ class SimulationTest {
         System.out.println("SimulationTest " + policy.name() + ": seed " + SEED);
         Simulation.Run r = Simulation.run(topology, policy.name(), policy, Simulation.Settings.defaults(SEED),
                 line -> { });
-        System.out.println("  " + r.outcome() + " " + r.reason() + ": p2p " + r.p2pAccesses() + ", forwarded "
+        System.out.println("  " + r.outcome().word() + " " + r.reason() + ": p2p " + r.p2pAccesses() + ", forwarded "
                 + r.forwarded() + ", failed " + r.failed() + ", queued " + r.queued() + ", replayed " + r.replayed()
                 + ", carried " + r.carried() + ", aborts " + r.aborts() + ", taken " + r.taken() + ", lost "
                 + r.lost() + ", duplicated " + r.duplicated() + ", unrecorded " + r.unrecorded() + ", images match " + r.imagesMatch() + ", downtime " + r.downtimeMillis() + " ms");
@@ -45,7 +46,7 @@ class SimulationTest {
     @Test
     void queueAndReplayCompletesAndEveryQueuedWriteLandsOnce() throws InterruptedException {
         Simulation.Run r = run(TopologyParser.defaultVm(), new QueueAndReplayPolicy());
-        assertEquals("completed", r.outcome(), r.reason());
+        assertEquals(MigrationOutcome.COMPLETED, r.outcome(), r.reason());
         integrity(r);
         assertTrue(r.queued() > 0, "no write met a stopped device: the run tested nothing");
         assertEquals(r.queued(), r.replayed(), "every queued write replayed (on the source side it was carried "
@@ -61,7 +62,7 @@ class SimulationTest {
     @Test
     void abortMigrationCancelsAndTheSourceKeepsEverything() throws InterruptedException {
         Simulation.Run r = run(TopologyParser.defaultVm(), new AbortMigrationPolicy());
-        assertEquals("aborted", r.outcome());
+        assertEquals(MigrationOutcome.ABORTED, r.outcome());
         assertTrue(r.reason().startsWith("policy 'abort-migration'"), r.reason());
         integrity(r);
         assertTrue(r.aborts() > 0);
@@ -71,7 +72,7 @@ class SimulationTest {
     @Test
     void failAlwaysCompletesAndFailedWritesAreNotCountedAsLost() throws InterruptedException {
         Simulation.Run r = run(TopologyParser.defaultVm(), new FailAlwaysPolicy());
-        assertEquals("completed", r.outcome(), r.reason());
+        assertEquals(MigrationOutcome.COMPLETED, r.outcome(), r.reason());
         integrity(r);
         assertEquals(r.p2pAccesses(), r.failed(), "fail-always fails every P2P write");
         assertEquals(0, r.queued());
@@ -80,7 +81,7 @@ class SimulationTest {
     @Test
     void requireP2pBlocksTheDefaultVmWithQemusMessage() throws InterruptedException {
         Simulation.Run r = run(TopologyParser.defaultVm(), new RequireP2pPolicy());
-        assertEquals("blocked", r.outcome());
+        assertEquals(MigrationOutcome.BLOCKED, r.outcome());
         assertTrue(r.reason().contains(RequireP2pPolicy.MULTIPLE_DEVICES_MESSAGE), r.reason());
         assertEquals(0, r.p2pAccesses());
     }
@@ -95,7 +96,7 @@ class SimulationTest {
                 software nvme
                 """, "all-p2p");
         Simulation.Run r = run(all, new RequireP2pPolicy());
-        assertEquals("completed", r.outcome(), r.reason());
+        assertEquals(MigrationOutcome.COMPLETED, r.outcome(), r.reason());
         integrity(r);
     }
 }
