@@ -99,7 +99,7 @@ public final class Main implements Runnable {
         int code;
         try {
             code = cl.execute(args);
-        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+        } catch (RuntimeException | Error e) {
             // picocli hands the handler exceptions only; errors thrown by a command come out here
             code = internalFailure(e, err, verboseIn(args));
         }

@@ -1,0 +1,116 @@
+package dev.mmiomediator.cli;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The shipped {@code cli/target/mmio-mediator.jar}, run as a user runs it ({@code java -jar}), after the shade
+ * plugin has minimized it: what the unit tests prove from the class path must still hold in the jar, whose fastutil
+ * part keeps only the classes the code reaches. Run by failsafe in {@code verify}, after {@code package}.
+ */
+class ShadedJarIT {
+    private static final Path JAR = Path.of(System.getProperty("mmio.cli.jar", "target/mmio-mediator.jar"));
+
+    @TempDir
+    Path tmp;
+
+    private Process start(String name, String... args) throws IOException {
+        assertTrue(Files.isRegularFile(JAR), "no shaded jar at " + JAR.toAbsolutePath());
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-jar", JAR.toString()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectOutput(tmp.resolve(name + ".out").toFile())
+                .redirectError(tmp.resolve(name + ".err").toFile()).start();
+    }
+
+    private String finish(String name, Process p) throws Exception {
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), name + " did not end within 120 s");
+        String out = Files.readString(tmp.resolve(name + ".out"), StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), name + " exit code; stderr: "
+                + Files.readString(tmp.resolve(name + ".err"), StandardCharsets.UTF_8));
+        return out;
+    }
+
+    @Test
+    void versionIsThePomsVersion() throws Exception {
+        String out = finish("version", start("version", "--version"));
+        assertEquals("mmio-mediator " + System.getProperty("project.version"), out.strip());
+    }
+
+    @Test
+    void theBuiltinPoliciesAreFoundInTheJar() throws Exception {
+        String out = finish("policies", start("policies", "policies"));
+        for (String name : List.of("abort-migration", "example-nic-first", "fail-always", "queue-and-replay",
+                "require-p2p")) {
+            assertTrue(out.lines().anyMatch(l -> l.startsWith(name + " ")), name + " missing from:\n" + out);
+        }
+    }
+
+    @Test
+    void theMainJobKeepsIntegrityUnderEveryPolicy() throws Exception {
+        JsonObject report = JsonReport.of(finish("simulate", start("simulate", "simulate", "--json")));
+        List<String> policies = new ArrayList<>();
+        for (JsonElement e : report.getAsJsonArray("runs")) {
+            JsonObject run = e.getAsJsonObject();
+            String policy = run.get("policy").getAsString();
+            policies.add(policy);
+            assertEquals(0, run.get("lost").getAsLong(), policy);
+            assertEquals(0, run.get("duplicated").getAsLong(), policy);
+            assertTrue(run.get("imagesMatch").getAsBoolean(), policy);
+        }
+        assertEquals(List.of("fail-always", "abort-migration", "queue-and-replay", "require-p2p"), policies);
+    }
+
+    @Test
+    void twoProcessesMigrateOverLoopback() throws Exception {
+        Process destination = start("destination", "migrate", "--listen", "0", "--json");
+        try {
+            int port = waitForPort(tmp.resolve("destination.err"), destination);
+            Process source = start("source", "migrate", "--to", "127.0.0.1:" + port, "--json");
+            JsonObject sent = JsonReport.of(finish("source", source));
+            JsonObject got = JsonReport.of(finish("destination", destination));
+            assertEquals("completed", sent.get("outcome").getAsString());
+            assertEquals("completed", got.get("outcome").getAsString());
+            assertEquals(sent.get("expectedDigest").getAsString(), got.get("sourcePartDigest").getAsString());
+        } finally {
+            destination.destroyForcibly();
+        }
+    }
+
+    private static int waitForPort(Path err, Process p) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < end) {
+            if (Files.exists(err)) {
+                for (String line : Files.readAllLines(err, StandardCharsets.UTF_8)) {
+                    if (line.startsWith("listening on 127.0.0.1:")) {
+                        return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+                    }
+                }
+            }
+            assertTrue(p.isAlive(), () -> "destination exited: " + readQuietly(err));
+            Thread.sleep(20);
+        }
+        throw new AssertionError("destination never listened: " + readQuietly(err));
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(" + e + ")";
+        }
+    }
+}
