@@ -278,4 +278,19 @@ class IommuMappingTableTest {
         IommuMappingTable empty = new IommuMappingTable(NIC);
         assertNull(empty.lookup(0));
     }
+
+    @Test
+    void aMapOverlappingTheLastByteOfAMappingIsRecordedAsAProblem() {
+        IommuMappingTable iommu = new IommuMappingTable(NIC);
+        Section low = new Section(0x1000, 0x1fff, Section.Kind.RAM, ram, 0, false, null, null, 0);
+        Section touching = new Section(0x2000, 0x2fff, Section.Kind.RAM, ram, 0, false, null, null, 0);
+        Section overlapping = new Section(0x1fff, 0x2fff, Section.Kind.RAM, ram, 0, false, null, null, 0);
+        iommu.viewChanged(List.of(), List.of(low, touching));
+        assertEquals(List.of(), iommu.problems(), "adjacent ranges do not overlap");
+        iommu.viewChanged(List.of(touching), List.of(overlapping));
+        assertEquals(1, iommu.problems().size(), "0x1fff is mapped already");
+        assertTrue(iommu.problems().get(0).contains("overlaps 0000000000001000-0000000000001fff"),
+                iommu.problems().toString());
+        assertNull(iommu.lookup(0x2000), "the overlapping map was not applied");
+    }
 }

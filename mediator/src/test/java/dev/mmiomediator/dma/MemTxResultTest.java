@@ -89,4 +89,11 @@ class MemTxResultTest {
                 MemTxResult.describe(0xf07));
         assertEquals("ERROR|P2P_ABORT_MIGRATION", MemTxResult.describe(MemTxResult.ERROR | MemTxResult.P2P_ABORT_MIGRATION));
     }
+
+    @Test
+    void describeNamesOnlyTheBitsMemTxResultDefines() {
+        // a result is an int: bits 3 to 7 and from 12 up have no name, and describing them must not break a log line
+        assertEquals("ERROR", MemTxResult.describe(MemTxResult.ERROR | 1 << 3));
+        assertEquals("P2P_ABORT_MIGRATION", MemTxResult.describe(MemTxResult.P2P_ABORT_MIGRATION | 1 << 12));
+    }
 }
