@@ -825,4 +825,29 @@ class DmaPortTest {
         assertTrue(new Mediator(memory, recordingHandler(), true).ramOnly());
         assertTrue(!new Mediator(memory).ramOnly());
     }
+
+    @Test
+    void aValueReadOverTheEndOfRamJustBelowTwoToTheSixtyFourthReadsTheLastByteAsUnassigned() {
+        // RAM of 2^64 - 1 bytes from 0: every address but the very last one; a device model's own huge backing
+        MemorySystem big = new MemorySystem();
+        MemoryRegion root = big.container("system", Size.FULL);
+        MemoryRegion huge = big.ram("huge", Size.of(-1L));
+        huge.setRamBacking(new RamBacking() {
+            @Override public long size() { return -1L; }
+            @Override public long read(long offset, int size) { return 0x5a5a5a5a5a5a5a5aL & (-1L >>> (64 - 8 * size)); }
+            @Override public void write(long offset, int size, long value) { }
+            @Override public void read(long offset, byte[] dst, int dstIndex, int length) {
+                Arrays.fill(dst, dstIndex, dstIndex + length, (byte) 0x5a);
+            }
+            @Override public void write(long offset, byte[] src, int srcIndex, int length) { }
+            @Override public void read(long offset, ByteBuf dst, int dstIndex, int length) { }
+            @Override public void write(long offset, ByteBuf src, int srcIndex, int length) { }
+        });
+        root.addSubregion(huge, 0);
+        DmaPort port = new Mediator(big.addressSpace("memory", root)).port(Initiator.softwareDevice("virtio-net"));
+        assertEquals(0x5a5a5a5a5a5a5aL, port.read(-8L, 8), "seven bytes of RAM, then an unassigned byte reading 0");
+        assertEquals(MemTxResult.DECODE_ERROR, port.result());
+        assertEquals(0x5a5a5a5a5a5a5a5aL, port.read(-9L, 8), "eight bytes of RAM end at its last byte");
+        assertEquals(MemTxResult.OK, port.result());
+    }
 }
