@@ -760,4 +760,94 @@ class DmaPortTest {
         port.read(0x50000, 1);
         assertEquals(0x208L, p2p.get(p2p.size() - 1).barOffset());
     }
+
+    // ---- found unasserted by mutation testing
+
+    @Test
+    void aByteBufReadOfUnassignedSpaceZeroesExactlyTheBytesRead() {
+        DmaPort port = nic(mediator());
+        ByteBuf dst = Unpooled.buffer(8, 8);
+        dst.setBytes(0, bytes(0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa));
+        dst.writerIndex(2);
+        assertEquals(MemTxResult.DECODE_ERROR, port.read(0x70000, dst, 4));
+        assertEquals(6, dst.writerIndex());
+        byte[] all = new byte[8];
+        dst.getBytes(0, all);
+        assertArrayEquals(bytes(0xaa, 0xaa, 0, 0, 0, 0, 0xaa, 0xaa), all, "the bytes after the read are untouched");
+    }
+
+    @Test
+    void aByteBufReadOfRamOnlyFaultSpaceFillsExactlyTheBytesReadWithOnes() {
+        device(1, 8);
+        DmaPort port = new Mediator(memory, recordingHandler(), true).port(Initiator.softwareDevice("virtio-net"));
+        ByteBuf dst = Unpooled.buffer(4, 4); // no room for a byte more
+        assertEquals(MemTxResult.ACCESS_ERROR, port.read(0x40000, dst, 4));
+        assertEquals(0xffffffff, dst.getInt(0));
+    }
+
+    @Test
+    void aWriteToARomDeviceWhoseOpsThrowIsADeviceError() {
+        MemoryRegion flash = sys.romDevice("flash", Size.of(0x1000), new MemoryRegionOps() {
+            @Override
+            public long read(long offset, int size) {
+                throw new AssertionError("a ROM device in ROMD mode is read from memory");
+            }
+
+            @Override
+            public void write(long offset, long value, int size) {
+                throw new IllegalStateException("flash is locked");
+            }
+
+            @Override
+            public int minAccessSize() {
+                return 1;
+            }
+
+            @Override
+            public int maxAccessSize() {
+                return 8;
+            }
+        });
+        system.addSubregion(flash, 0x60000);
+        DmaPort port = nic(mediator());
+        assertEquals(MemTxResult.ERROR, port.write(0x60000, 4, 0x11));
+        assertEquals(MemTxResult.OK, port.write(0x10, 4, 0x11), "RAM is unaffected");
+    }
+
+    @Test
+    void aPortPrintsItsInitiatorAndAddressSpace() {
+        assertEquals("DmaPort(virtio-net on memory)", nic(mediator()).toString());
+        assertEquals("DmaPort(vcpu on memory)", vcpu(mediator()).toString());
+    }
+
+    @Test
+    void aMediatorSaysWhetherItIsRamOnly() {
+        assertTrue(new Mediator(memory, recordingHandler(), true).ramOnly());
+        assertTrue(!new Mediator(memory).ramOnly());
+    }
+
+    @Test
+    void aValueReadOverTheEndOfRamJustBelowTwoToTheSixtyFourthReadsTheLastByteAsUnassigned() {
+        // RAM of 2^64 - 1 bytes from 0: every address but the very last one; a device model's own huge backing
+        MemorySystem big = new MemorySystem();
+        MemoryRegion root = big.container("system", Size.FULL);
+        MemoryRegion huge = big.ram("huge", Size.of(-1L));
+        huge.setRamBacking(new RamBacking() {
+            @Override public long size() { return -1L; }
+            @Override public long read(long offset, int size) { return 0x5a5a5a5a5a5a5a5aL & (-1L >>> (64 - 8 * size)); }
+            @Override public void write(long offset, int size, long value) { }
+            @Override public void read(long offset, byte[] dst, int dstIndex, int length) {
+                Arrays.fill(dst, dstIndex, dstIndex + length, (byte) 0x5a);
+            }
+            @Override public void write(long offset, byte[] src, int srcIndex, int length) { }
+            @Override public void read(long offset, ByteBuf dst, int dstIndex, int length) { }
+            @Override public void write(long offset, ByteBuf src, int srcIndex, int length) { }
+        });
+        root.addSubregion(huge, 0);
+        DmaPort port = new Mediator(big.addressSpace("memory", root)).port(Initiator.softwareDevice("virtio-net"));
+        assertEquals(0x5a5a5a5a5a5a5aL, port.read(-8L, 8), "seven bytes of RAM, then an unassigned byte reading 0");
+        assertEquals(MemTxResult.DECODE_ERROR, port.result());
+        assertEquals(0x5a5a5a5a5a5a5a5aL, port.read(-9L, 8), "eight bytes of RAM end at its last byte");
+        assertEquals(MemTxResult.OK, port.result());
+    }
 }

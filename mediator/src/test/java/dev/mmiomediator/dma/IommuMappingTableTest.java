@@ -1,6 +1,7 @@
 package dev.mmiomediator.dma;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -169,5 +170,127 @@ class IommuMappingTableTest {
         fedTheVcpuView.viewChanged(List.of(), mediator.view(Initiator.vcpu()).sections()); // the wrong feed
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> IommuAssertions.assertNoPassthroughBar(fedTheVcpuView));
         assertTrue(e.getMessage().contains("inside " + NIC + " BAR 0"), e.getMessage());
+    }
+
+    @Test
+    void attachingCountsOneMapPerRamSectionAndNoUnmap() {
+        // the machine has three RAM sections in the device view: pc.ram below the BIOS, the BIOS ROM, the ivshmem BAR
+        IommuMappingTable iommu = IommuMappingTable.attach(mediator, NIC);
+        assertEquals(3, iommu.mapCount());
+        assertEquals(0, iommu.unmapCount());
+    }
+
+    @Test
+    void aMoveCountsOneUnmapAndOneMap() {
+        IommuMappingTable iommu = IommuMappingTable.attach(mediator, NIC);
+        shmem.setAddress(0xfd100000L);
+        assertEquals(4, iommu.mapCount());
+        assertEquals(1, iommu.unmapCount());
+    }
+
+    @Test
+    void refusedMapsAndUnmapsAreNotCounted() {
+        IommuMappingTable iommu = IommuMappingTable.attach(mediator, NIC);
+        MediatedView view = mediator.view(Initiator.passthroughDevice(NIC));
+        Section pcRam = view.section(view.indexOf(0));
+        iommu.viewChanged(List.of(), List.of(pcRam)); // already mapped: overlaps
+        assertEquals(3, iommu.mapCount());
+        IommuMappingTable empty = new IommuMappingTable(NIC);
+        empty.viewChanged(List.of(pcRam), List.of()); // never mapped
+        assertEquals(0, empty.unmapCount());
+        assertEquals(1, empty.problems().size());
+    }
+
+    @Test
+    void onlyRamSectionsOfAChangeAreUnmappedAndMapped() {
+        IommuMappingTable iommu = new IommuMappingTable(NIC);
+        MediatedView view = mediator.view(Initiator.passthroughDevice(NIC));
+        iommu.viewChanged(List.of(), view.sections());
+        assertEquals(3, iommu.mapCount());
+        iommu.viewChanged(view.sections(), List.of());
+        assertEquals(3, iommu.unmapCount());
+        assertEquals(List.of(), iommu.mappings());
+        assertEquals(List.of(), iommu.problems(), "MMIO, ROM device and P2P sections were never mapped, so never "
+                + "unmapped either");
+    }
+
+    @Test
+    void aMappingContainsExactlyItsInclusiveRange() {
+        IommuMappingTable.Mapping m = mapping(0x1000, 0x1fff, ram, 0, false);
+        assertFalse(m.contains(0xfff));
+        assertTrue(m.contains(0x1000));
+        assertTrue(m.contains(0x1fff));
+        assertFalse(m.contains(0x2000));
+        assertEquals(Size.of(0x1000), m.size());
+    }
+
+    @Test
+    void aMappingAtTheTopComparesAddressesUnsigned() {
+        IommuMappingTable.Mapping top = mapping(0xfffffffffffff000L, -1L, ram, 0, false);
+        assertTrue(top.contains(-1L));
+        assertTrue(top.contains(0xfffffffffffff000L));
+        assertFalse(top.contains(0));
+        assertFalse(top.contains(0x7fffffffffffffffL));
+        assertEquals(Size.of(0x1000), top.size());
+        assertTrue(mapping(0, -1L, ram, 0, false).size().isFull(), "the whole 2^64 range");
+    }
+
+    @Test
+    void aMappingThatEndsBeforeItStartsIsRefusedNamingIt() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> mapping(0x2000, 0x1fff, ram, 0, false));
+        assertTrue(e.getMessage().contains("0x2000-0x1fff"), e.getMessage());
+        // unsigned: a mapping from below 2^63 to above it is fine
+        assertEquals(0x7fffffffffffffffL, mapping(0x7fffffffffffffffL, 0x8000000000000000L, ram, 0, false).iova());
+    }
+
+    @Test
+    void aMappingTranslatesFromItsOffsetInTheRegion() {
+        IommuMappingTable.Mapping m = mapping(0x10000, 0x1ffff, ram, 0x8000, false);
+        assertEquals(0x8000, m.translate(0x10000));
+        assertEquals(0x8123, m.translate(0x10123));
+    }
+
+    @Test
+    void aMappingPrintsItsRangeRegionOffsetAndAccess() {
+        assertEquals("0000000000010000-000000000001ffff -> 'pc.ram' @0x8000 rw",
+                mapping(0x10000, 0x1ffff, ram, 0x8000, false).toString());
+        assertEquals("00000000000f0000-00000000000fffff -> 'bios' @0x0 ro",
+                mapping(0xf0000, 0xfffff, bios, 0, true).toString());
+    }
+
+    @Test
+    void theTablePrintsItsDeviceAndOneMappingPerLine() {
+        IommuMappingTable iommu = IommuMappingTable.attach(mediator, NIC);
+        assertEquals(NIC, iommu.device());
+        assertEquals("IommuMappingTable(0000:01:00.0)"
+                + "\n  0000000000000000-00000000000effff -> 'pc.ram' @0x0 rw"
+                + "\n  00000000000f0000-00000000000fffff -> 'bios' @0x0 ro"
+                + "\n  00000000fd000000-00000000fd00ffff -> '0000:00:05.0 BAR 2' @0x0 rw", iommu.toString());
+    }
+
+    @Test
+    void lookupBelowTheFirstMappingAndInAGapFaults() {
+        IommuMappingTable iommu = IommuMappingTable.attach(mediator, NIC);
+        shmem.setAddress(0xfd100000L);
+        assertNull(iommu.lookup(0xfd0fffffL), "below the moved BAR, above the BIOS");
+        assertEquals(0x100, iommu.lookup(0xfd100100L).translate(0xfd100100L));
+        IommuMappingTable empty = new IommuMappingTable(NIC);
+        assertNull(empty.lookup(0));
+    }
+
+    @Test
+    void aMapOverlappingTheLastByteOfAMappingIsRecordedAsAProblem() {
+        IommuMappingTable iommu = new IommuMappingTable(NIC);
+        Section low = new Section(0x1000, 0x1fff, Section.Kind.RAM, ram, 0, false, null, null, 0);
+        Section touching = new Section(0x2000, 0x2fff, Section.Kind.RAM, ram, 0, false, null, null, 0);
+        Section overlapping = new Section(0x1fff, 0x2fff, Section.Kind.RAM, ram, 0, false, null, null, 0);
+        iommu.viewChanged(List.of(), List.of(low, touching));
+        assertEquals(List.of(), iommu.problems(), "adjacent ranges do not overlap");
+        iommu.viewChanged(List.of(touching), List.of(overlapping));
+        assertEquals(1, iommu.problems().size(), "0x1fff is mapped already");
+        assertTrue(iommu.problems().get(0).contains("overlaps 0000000000001000-0000000000001fff"),
+                iommu.problems().toString());
+        assertNull(iommu.lookup(0x2000), "the overlapping map was not applied");
     }
 }

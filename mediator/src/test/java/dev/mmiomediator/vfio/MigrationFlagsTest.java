@@ -83,4 +83,21 @@ class MigrationFlagsTest {
             assertFalse(f.supports(MigrationState.ERROR), f.toString());
         }
     }
+
+    @Test
+    void flagSetsAreEqualExactlyWhenTheirBitsAre() {
+        for (MigrationFlags a : MigrationFlags.uapiFlagSets()) {
+            for (MigrationFlags b : MigrationFlags.uapiFlagSets()) {
+                assertEquals(a.bits() == b.bits(), a.equals(b), a + " vs " + b);
+            }
+        }
+        assertFalse(MigrationFlags.ALL.equals(MigrationFlags.ALL.bits()), "an int is not a flag set");
+        assertFalse(MigrationFlags.ALL.equals(null));
+    }
+
+    @Test
+    void theFourFlagSetsHashApartSoTheyCanKeyAHashMap() {
+        assertEquals(4, MigrationFlags.uapiFlagSets().stream().mapToInt(MigrationFlags::hashCode).distinct().count());
+        assertEquals(MigrationFlags.parse("P2P,STOP_COPY").hashCode(), MigrationFlags.WITH_P2P.hashCode());
+    }
 }

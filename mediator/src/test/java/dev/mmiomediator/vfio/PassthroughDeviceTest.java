@@ -213,4 +213,34 @@ class PassthroughDeviceTest {
         d.reset();
         assertSame(RUNNING, d.state());
     }
+
+    @Test
+    void checkStateAsksTheDriverAndNamesTheDeviceInARefusal() throws MigrationStreamException {
+        List<String> checked = new ArrayList<>();
+        MigrationDriver picky = new MigrationDriver() {
+            @Override
+            public MigrationData arc(MigrationState from, MigrationState to) {
+                throw new AssertionError("checking must not move the device");
+            }
+
+            @Override
+            public void reset() {
+                throw new AssertionError("checking must not reset the device");
+            }
+
+            @Override
+            public void checkState(byte[] state) throws MigrationStreamException {
+                checked.add(new String(state, java.nio.charset.StandardCharsets.US_ASCII));
+                if (state.length == 0) {
+                    throw new MigrationStreamException("empty state");
+                }
+            }
+        };
+        PassthroughDevice d = new PassthroughDevice(ADDR, MigrationFlags.STOP_COPY_ONLY, List.of(), picky);
+        d.checkState("ok".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals(List.of("ok"), checked, "the driver saw the bytes");
+        MigrationStreamException e = assertThrows(MigrationStreamException.class, () -> d.checkState(new byte[0]));
+        assertEquals("0000:01:00.0: empty state", e.getMessage());
+        assertEquals(RUNNING, d.state(), "checking touches no device");
+    }
 }
