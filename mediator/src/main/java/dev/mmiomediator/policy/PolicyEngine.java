@@ -232,14 +232,14 @@ public final class PolicyEngine implements P2pHandler {
         long deadline = 0;
         while (true) {
             long seen = t.version();
-            Step step = t.attempt(access, count);
-            if (step.abortReason != null && abortBit == 0) {
+            Verdict verdict = t.attempt(access, count);
+            if (verdict.abortReason != null && abortBit == 0) {
                 abortBit = MemTxResult.P2P_ABORT_MIGRATION;
                 count[ABORTS].increment();
-                migration.requestAbort("policy '" + policy.name() + "': " + step.abortReason);
+                migration.requestAbort("policy '" + policy.name() + "': " + verdict.abortReason);
             }
-            if (step.result >= 0) {
-                return step.result | abortBit;
+            if (verdict.result >= 0) {
+                return verdict.result | abortBit;
             }
             if (deadline == 0) {
                 deadline = System.nanoTime() + maxWaitNanos;
@@ -247,22 +247,23 @@ public final class PolicyEngine implements P2pHandler {
             if (!t.await(seen, deadline)) {
                 count[ERRORS].increment();
                 return abortBit | MemTxResult.ERROR | fail(access, count, "waited " + settings.maxWait().toMillis()
-                        + " ms: " + step.waitReason);
+                        + " ms: " + verdict.waitReason);
             }
         }
     }
 
     /**
-     * What one attempt came to: a result (>= 0) or a reason to wait (result -1), and a reason to ask for an abort
-     * (null if none), which the engine does after the attempt has released the device's inbound lock.
+     * What one attempt at an access came to: a result (>= 0) or a reason to wait (result -1), and a reason to ask
+     * for an abort (null if none), which the engine does after the attempt has released the device's inbound
+     * lock. Not a migration-plan step ({@code migration.plan.Step}): one decision carried out, or deferred.
      */
-    private record Step(int result, String waitReason, String abortReason) {
-        static Step done(int result) {
-            return new Step(result, null, null);
+    private record Verdict(int result, String waitReason, String abortReason) {
+        static Verdict done(int result) {
+            return new Verdict(result, null, null);
         }
 
-        static Step waitFor(String why, String abortReason) {
-            return new Step(-1, why, abortReason);
+        static Verdict waitFor(String why, String abortReason) {
+            return new Verdict(-1, why, abortReason);
         }
     }
 
@@ -416,12 +417,13 @@ public final class PolicyEngine implements P2pHandler {
         }
 
         /** One try at the access under the shared inbound lock. */
-        Step attempt(P2pAccess access, LongAdder[] count) {
+        Verdict attempt(P2pAccess access, LongAdder[] count) {
             Lock lock = device.inboundLock();
             lock.lock();
             try {
                 if (!registered) {
-                    return Step.done(fail(access, count, "the target device is not registered with the policy engine"));
+                    return Verdict.done(fail(access, count,
+                            "the target device is not registered with the policy engine"));
                 }
                 MigrationState state = device.state();
                 P2pRequest request = new P2pRequest(access, state, supportsP2p, phase);
@@ -431,12 +433,12 @@ public final class PolicyEngine implements P2pHandler {
                 } catch (RuntimeException e) {
                     // A policy from a third-party jar must not throw into the device model's DMA path.
                     count[ERRORS].increment();
-                    return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name() + "' threw "
+                    return Verdict.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name() + "' threw "
                             + e + "; not forwarded"));
                 }
                 if (decision == null) {
                     count[ERRORS].increment();
-                    return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
+                    return Verdict.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
                             + "' returned no decision; not forwarded"));
                 }
                 boolean free = request.targetAccepts() && held.get() == 0;
@@ -444,25 +446,26 @@ public final class PolicyEngine implements P2pHandler {
                     case FORWARD:
                         if (!request.targetAccepts()) {
                             count[ERRORS].increment();
-                            return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
+                            return Verdict.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
                                     + "' decided FORWARD but the target is " + state
                                     + ", which does not accept inbound MMIO; not forwarded"));
                         }
-                        return free ? Step.done(forward(access, count)) : behindHeld(request, count, null);
+                        return free ? Verdict.done(forward(access, count)) : behindHeld(request, count, null);
                     case FAIL:
-                        return Step.done(fail(access, count, "policy '" + policy.name() + "' decided FAIL (target "
+                        return Verdict.done(fail(access, count, "policy '" + policy.name() + "' decided FAIL (target "
                                 + state + ")"));
                     case QUEUE:
                         if (!access.write()) {
                             count[ERRORS].increment();
-                            return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
+                            return Verdict.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
                                     + "' decided QUEUE for a read; only posted writes can be queued"));
                         }
-                        return free ? Step.done(forward(access, count)) : behindHeld(request, count, null);
+                        return free ? Verdict.done(forward(access, count)) : behindHeld(request, count, null);
                     case ABORT_MIGRATION:
                     default:
                         String abort = request + ": decided ABORT_MIGRATION";
-                        return free ? new Step(forward(access, count), null, abort) : behindHeld(request, count, abort);
+                        return free ? new Verdict(forward(access, count), null, abort)
+                                : behindHeld(request, count, abort);
                 }
             } finally {
                 lock.unlock();
@@ -470,11 +473,11 @@ public final class PolicyEngine implements P2pHandler {
         }
 
         /** The target does not accept, or writes are held for it: queue a write, make a read wait. */
-        private Step behindHeld(P2pRequest request, LongAdder[] count, String abortReason) {
+        private Verdict behindHeld(P2pRequest request, LongAdder[] count, String abortReason) {
             P2pAccess access = request.access();
             String target = device.address() + " (" + request.targetState() + ", " + held.get() + " writes held)";
             if (!access.write()) {
-                return Step.waitFor("the read waited for " + target + " to accept it", abortReason);
+                return Verdict.waitFor("the read waited for " + target + " to accept it", abortReason);
             }
             if (!reserve()) {
                 if (!fullWarned) {
@@ -482,7 +485,7 @@ public final class PolicyEngine implements P2pHandler {
                     LOG.warn("P2P write queue of {} is full ({} writes): asking to abort the migration; writes wait "
                             + "for room (logged once per device)", device.address(), settings.queueCapacity());
                 }
-                return Step.waitFor("the write waited for room in the full queue of " + target,
+                return Verdict.waitFor("the write waited for room in the full queue of " + target,
                         abortReason != null ? abortReason : request + ": the queue of " + settings.queueCapacity()
                                 + " writes is full");
             }
@@ -492,7 +495,7 @@ public final class PolicyEngine implements P2pHandler {
                 throw new IllegalStateException("P2P queue of " + device.address() + " refused a reserved slot");
             }
             count[QUEUED].increment();
-            return new Step(MemTxResult.P2P_QUEUED, null, abortReason);
+            return new Verdict(MemTxResult.P2P_QUEUED, null, abortReason);
         }
 
         private boolean reserve() {
