@@ -29,7 +29,7 @@ final class EngineWarnings {
     /** {@code access} was master-aborted because of {@code why}: logged the first time for its initiator and BAR. */
     void masterAbort(P2pAccess access, String why) {
         if (masterAborted.computeIfAbsent(access.initiator().id(), k -> ConcurrentHashMap.newKeySet())
-                .add(access.target())) {
+                .add(access.bar())) {
             LOG.warn("P2P access master-aborted: {}: {} (reads return all-ones, writes are dropped; logged once per "
                     + "initiator and BAR)", access, why);
         }

@@ -212,7 +212,7 @@ public final class PolicyEngine implements P2pHandler {
 
     @Override
     public int handle(P2pAccess access) {
-        PassthroughBar bar = access.target();
+        PassthroughBar bar = access.bar();
         CounterTable.Row count = counters.row(access.initiator().id(), bar.device());
         count.increment(FAULTS);
         HeldWrites t = targets.get(bar.device());
@@ -328,7 +328,7 @@ public final class PolicyEngine implements P2pHandler {
                             + " writes is full");
         }
         t.offer(new QueuedWrite(sequence.getAndIncrement(), access.initiator().id(), t.device().address(),
-                access.target().bar(), access.barOffset(), Arrays.copyOf(access.data(), access.length())));
+                access.bar().bar(), access.barOffset(), Arrays.copyOf(access.data(), access.length())));
         count.increment(QUEUED);
         return new Verdict(MemTxResult.P2P_QUEUED, null, abortReason);
     }
@@ -337,9 +337,9 @@ public final class PolicyEngine implements P2pHandler {
     private int forward(HeldWrites t, P2pAccess a, CounterTable.Row count) {
         try {
             if (a.write()) {
-                t.port().write(a.target().bar(), a.barOffset(), a.data(), a.length());
+                t.port().write(a.bar().bar(), a.barOffset(), a.data(), a.length());
             } else {
-                t.port().read(a.target().bar(), a.barOffset(), a.data(), a.length());
+                t.port().read(a.bar().bar(), a.barOffset(), a.data(), a.length());
             }
         } catch (RuntimeException e) {
             count.increment(ERRORS);
