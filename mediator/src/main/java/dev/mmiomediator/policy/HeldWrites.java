@@ -138,7 +138,7 @@ final class HeldWrites implements StateListener {
      * The capacity does not limit them: they were accepted on the source.
      */
     void importAhead(List<QueuedWrite> carried) {
-        drainQueue();
+        // no need to drain first: the front list is always ahead of the queue
         for (int i = carried.size() - 1; i >= 0; i--) {
             front.addFirst(carried.get(i));
         }
