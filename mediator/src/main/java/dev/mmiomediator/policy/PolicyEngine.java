@@ -229,7 +229,7 @@ public final class PolicyEngine implements P2pHandler {
                 count.increment(ABORTS);
                 migration.requestAbort("policy '" + policy.name() + "': " + verdict.abortReason);
             }
-            if (verdict.result >= 0) {
+            if (verdict.result != Verdict.WAIT) {
                 return verdict.result | abortBit;
             }
             if (deadline == 0) {
@@ -244,17 +244,21 @@ public final class PolicyEngine implements P2pHandler {
     }
 
     /**
-     * What one attempt at an access came to: a result (>= 0) or a reason to wait (result -1), and a reason to ask
-     * for an abort (null if none), which the engine does after the attempt has released the device's inbound
-     * lock. Not a migration-plan step ({@code migration.plan.Step}): one decision carried out, or deferred.
+     * What one attempt at an access came to: a result ({@link MemTxResult} bits) or a reason to wait (result
+     * {@link #WAIT}), and a reason to ask for an abort (null if none), which the engine does after the attempt has
+     * released the device's inbound lock. Not a migration-plan step ({@code migration.plan.Step}): one decision
+     * carried out, or deferred.
      */
     private record Verdict(int result, String waitReason, String abortReason) {
+        /** No result yet: never a {@link MemTxResult}, whose bits are never all set. */
+        static final int WAIT = -1;
+
         static Verdict done(int result) {
             return new Verdict(result, null, null);
         }
 
         static Verdict waitFor(String why, String abortReason) {
-            return new Verdict(-1, why, abortReason);
+            return new Verdict(WAIT, why, abortReason);
         }
     }
 

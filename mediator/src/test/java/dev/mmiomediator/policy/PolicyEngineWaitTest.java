@@ -10,6 +10,7 @@ import static dev.mmiomediator.policy.Requests.read;
 import static dev.mmiomediator.policy.Requests.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -300,5 +301,36 @@ class PolicyEngineWaitTest {
             }
             assertEquals(next, device.device().state(), ending.name());
         }
+    }
+
+    @Test
+    void anErrorThrownByThePolicyPropagatesAndLeavesTheTargetUsable() throws Exception {
+        PolicyEngine e = new PolicyEngine(new P2pPolicy() {
+            @Override
+            public String name() {
+                return "erring";
+            }
+
+            @Override
+            public String description() {
+                return "throws an Error, which the engine does not catch";
+            }
+
+            @Override
+            public Decision decide(P2pRequest request) {
+                throw new AssertionError("policy invariant broken");
+            }
+        }, aborts::add);
+        e.register(nic.device(), SimulatedP2pTarget.of(nic));
+        AssertionError x = assertThrows(AssertionError.class, () -> e.handle(writeOf(1, 0)));
+        assertEquals("policy invariant broken", x.getMessage());
+        CompletableFuture<?> transition = CompletableFuture.runAsync(
+                () -> nic.device().transition(MigrationState.RUNNING_P2P));
+        try {
+            transition.get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException timeout) {
+            fail("the inbound lock stayed held after the Error");
+        }
+        assertEquals(MigrationState.RUNNING_P2P, nic.device().state());
     }
 }
