@@ -416,4 +416,14 @@ class PolicyEngineQueueTest {
         assertEquals(2, count(e, CARRIED));
         assertEquals(List.of(), e.heldWrites(NIC));
     }
+
+    @Test
+    void confirmingNoCarriedWriteChangesNothing() {
+        nic.device().transition(MigrationState.STOP);
+        PolicyEngine e = engine(QUEUE_WRITES);
+        e.handle(writeOf(1, 1, 0));
+        e.confirmCarried(NIC, 0);
+        assertEquals(1, e.heldCount(NIC));
+        assertEquals(0, count(e, CARRIED));
+    }
 }

@@ -333,4 +333,24 @@ class PolicyEngineWaitTest {
         }
         assertEquals(MigrationState.RUNNING_P2P, nic.device().state());
     }
+
+    @Test
+    void anAccessThatFindsItsTargetUnregisteredWhileWaitingReleasesTheLock() throws Exception {
+        nic.device().transition(MigrationState.STOP);
+        AtomicInteger asked = new AtomicInteger();
+        PolicyEngine e = new PolicyEngine(counting(QUEUE_WRITES, asked), aborts::add,
+                new PolicyEngine.Settings(16, LONG_WAIT));
+        e.register(nic.device(), SimulatedP2pTarget.of(nic));
+        CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> e.handle(read(VIRTIO, NIC, 0, 0, 1)));
+        until(asked, 1);
+        assertTrue(e.unregister(NIC));
+        assertEquals(MemTxResult.P2P_ABORT_MIGRATION | MemTxResult.P2P_FAILED, within10s(waiting));
+        CompletableFuture<?> transition = CompletableFuture.runAsync(
+                () -> nic.device().transition(MigrationState.RUNNING));
+        try {
+            transition.get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException timeout) {
+            fail("the access that found its target unregistered kept the inbound lock");
+        }
+    }
 }
