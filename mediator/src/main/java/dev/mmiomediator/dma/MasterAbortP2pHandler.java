@@ -26,7 +26,7 @@ public final class MasterAbortP2pHandler implements P2pHandler {
         if (!access.write()) {
             Arrays.fill(access.data(), 0, access.length(), (byte) 0xff);
         }
-        if (logged.add(new Pair(access.initiator().id(), access.target()))) {
+        if (logged.add(new Pair(access.initiator().id(), access.bar()))) {
             LOG.warn("P2P access master-aborted: {} (reads return all-ones, writes are dropped; logged once per "
                     + "initiator and BAR)", access);
         }

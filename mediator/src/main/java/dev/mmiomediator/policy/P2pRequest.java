@@ -27,12 +27,12 @@ public record P2pRequest(P2pAccess access, MigrationState targetState, boolean t
 
     /** The target device. */
     public PciAddress device() {
-        return access.target().device();
+        return access.bar().device();
     }
 
     /** The target BAR index. */
     public int bar() {
-        return access.target().bar();
+        return access.bar().bar();
     }
 
     /** Whether the access is a write (posted). */

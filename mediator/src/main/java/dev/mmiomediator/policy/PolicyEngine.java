@@ -5,33 +5,32 @@ import dev.mmiomediator.dma.P2pAccess;
 import dev.mmiomediator.dma.P2pHandler;
 import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.Size;
+import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.pci.PciBar;
 import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
-import dev.mmiomediator.pci.PciAddress;
-import dev.mmiomediator.pci.PciBar;
 import dev.mmiomediator.vfio.StateListener;
 import org.jctools.queues.MpscArrayQueue;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Lock;
+
+import static dev.mmiomediator.policy.PolicyCounters.Counter.ABORTS;
+import static dev.mmiomediator.policy.PolicyCounters.Counter.ERRORS;
+import static dev.mmiomediator.policy.PolicyCounters.Counter.FAILED;
+import static dev.mmiomediator.policy.PolicyCounters.Counter.FAULTS;
+import static dev.mmiomediator.policy.PolicyCounters.Counter.FORWARDED;
+import static dev.mmiomediator.policy.PolicyCounters.Counter.QUEUED;
 
 /**
  * Carries out a {@link P2pPolicy}'s decisions: the mediator's {@link P2pHandler}
@@ -83,19 +82,12 @@ import java.util.concurrent.locks.Lock;
  * <p><b>Note:</b> thread-safe. {@link #handle} runs on the accessing thread, concurrently; counters are
  * {@link LongAdder}s and targets a concurrent map; {@link #register}, {@link #unregister} and {@link #setPhase}
  * may run at any time, and an access sees either the old or the new value.
+ *
+ * <p>IMPLEMENTATION NOTES: this class is the decision loop ({@link #handle}: attempt under the shared inbound
+ * lock, ask for an abort outside it, wait, retry). Each target's held writes, their replay and the waiting for
+ * the target are a {@code HeldWrites}; the counters a {@code CounterTable}; the WARN lines {@code EngineWarnings}.
  */
 public final class PolicyEngine implements P2pHandler {
-    private static final Logger LOG = LoggerFactory.getLogger(PolicyEngine.class);
-    private static final PolicyCounters.Counter[] COUNTERS = PolicyCounters.Counter.values();
-    private static final int FAULTS = PolicyCounters.Counter.FAULTS.ordinal();
-    private static final int FORWARDED = PolicyCounters.Counter.FORWARDED.ordinal();
-    private static final int FAILED = PolicyCounters.Counter.FAILED.ordinal();
-    private static final int QUEUED = PolicyCounters.Counter.QUEUED.ordinal();
-    private static final int REPLAYED = PolicyCounters.Counter.REPLAYED.ordinal();
-    private static final int CARRIED = PolicyCounters.Counter.CARRIED.ordinal();
-    private static final int ABORTS = PolicyCounters.Counter.ABORTS.ordinal();
-    private static final int ERRORS = PolicyCounters.Counter.ERRORS.ordinal();
-
     /**
      * How much the engine holds and how long an access waits.
      *
@@ -123,9 +115,9 @@ public final class PolicyEngine implements P2pHandler {
     private final MigrationControl migration;
     private final Settings settings;
     private final long maxWaitNanos;
-    private final Map<PciAddress, Target> targets = new ConcurrentHashMap<>();
-    private final Map<String, Map<PciAddress, LongAdder[]>> counters = new ConcurrentHashMap<>();
-    private final Map<String, Set<PassthroughBar>> warned = new ConcurrentHashMap<>();
+    private final Map<PciAddress, HeldWrites> targets = new ConcurrentHashMap<>();
+    private final CounterTable counters = new CounterTable();
+    private final EngineWarnings warnings = new EngineWarnings();
     private final AtomicLong sequence = new AtomicLong();
     private volatile MigrationPhase phase = MigrationPhase.NONE;
 
@@ -174,7 +166,8 @@ public final class PolicyEngine implements P2pHandler {
     public void register(PassthroughDevice device, P2pTarget target) {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(target, "P2P target of " + device.address());
-        Target t = new Target(device, target);
+        HeldWrites t = new HeldWrites(device, target, settings.queueCapacity(), counters, warnings,
+                "policy engine (" + policy.name() + ")");
         // Listen before accesses can find the target, so that no transition between the two misses a replay.
         device.addStateListener(t);
         if (targets.putIfAbsent(device.address(), t) != null) {
@@ -182,11 +175,13 @@ public final class PolicyEngine implements P2pHandler {
             throw new IllegalArgumentException("device " + device.address()
                     + " is already registered with the policy engine");
         }
-        if (!t.supportsP2p) {
-            LOG.warn("device {} lacks P2P migration states: its migration flags are {} (states {}), so it cannot "
-                    + "accept P2P accesses once another device has stopped it; policy '{}' decides what happens "
-                    + "to them", device.address(), device.flags(), device.flags().supportedStates(), policy.name());
+        if (!supportsP2p(device)) {
+            warnings.lacksP2p(device, policy);
         }
+    }
+
+    private static boolean supportsP2p(PassthroughDevice device) {
+        return device.flags().has(MigrationFlag.P2P);
     }
 
     /**
@@ -198,33 +193,29 @@ public final class PolicyEngine implements P2pHandler {
      *                               carry them first (they are never discarded)
      */
     public boolean unregister(PciAddress address) {
-        Target t = targets.get(address);
+        HeldWrites t = targets.get(address);
         if (t == null) {
             return false;
         }
-        int[] held = new int[1];
-        t.device.exclusive(() -> {
-            held[0] = t.held.get();
-            if (held[0] == 0) {
-                targets.remove(address);
-                t.device.removeStateListener(t);
-                t.registered = false;
-                t.signal();
+        t.device().exclusive(() -> {
+            int held = t.held();
+            if (held != 0) {
+                throw new IllegalStateException("device " + address + " has " + held
+                        + " held P2P writes; replay or carry them before unregistering it");
             }
+            targets.remove(address);
+            t.device().removeStateListener(t);
+            t.close();
         });
-        if (held[0] != 0) {
-            throw new IllegalStateException("device " + address + " has " + held[0]
-                    + " held P2P writes; replay or carry them before unregistering it");
-        }
         return true;
     }
 
     @Override
     public int handle(P2pAccess access) {
-        PassthroughBar bar = access.target();
-        LongAdder[] count = counters(access.initiator().id(), bar.device());
-        count[FAULTS].increment();
-        Target t = targets.get(bar.device());
+        PassthroughBar bar = access.bar();
+        CounterTable.Row count = counters.row(access.initiator().id(), bar.device());
+        count.increment(FAULTS);
+        HeldWrites t = targets.get(bar.device());
         if (t == null) {
             return fail(access, count, "the target device is not registered with the policy engine");
         }
@@ -232,38 +223,144 @@ public final class PolicyEngine implements P2pHandler {
         long deadline = 0;
         while (true) {
             long seen = t.version();
-            Step step = t.attempt(access, count);
-            if (step.abortReason != null && abortBit == 0) {
+            Verdict verdict = attempt(t, access, count);
+            if (verdict.abortReason != null && abortBit == 0) {
                 abortBit = MemTxResult.P2P_ABORT_MIGRATION;
-                count[ABORTS].increment();
-                migration.requestAbort("policy '" + policy.name() + "': " + step.abortReason);
+                count.increment(ABORTS);
+                migration.requestAbort("policy '" + policy.name() + "': " + verdict.abortReason);
             }
-            if (step.result >= 0) {
-                return step.result | abortBit;
+            if (verdict.result != Verdict.WAIT) {
+                return verdict.result | abortBit;
             }
             if (deadline == 0) {
                 deadline = System.nanoTime() + maxWaitNanos;
             }
             if (!t.await(seen, deadline)) {
-                count[ERRORS].increment();
+                count.increment(ERRORS);
                 return abortBit | MemTxResult.ERROR | fail(access, count, "waited " + settings.maxWait().toMillis()
-                        + " ms: " + step.waitReason);
+                        + " ms: " + verdict.waitReason);
             }
         }
     }
 
     /**
-     * What one attempt came to: a result (>= 0) or a reason to wait (result -1), and a reason to ask for an abort
-     * (null if none), which the engine does after the attempt has released the device's inbound lock.
+     * What one attempt at an access came to: a result ({@link MemTxResult} bits) or a reason to wait (result
+     * {@link #WAIT}), and a reason to ask for an abort (null if none), which the engine does after the attempt has
+     * released the device's inbound lock. Not a migration-plan step ({@code migration.plan.Step}): one decision
+     * carried out, or deferred.
      */
-    private record Step(int result, String waitReason, String abortReason) {
-        static Step done(int result) {
-            return new Step(result, null, null);
+    private record Verdict(int result, String waitReason, String abortReason) {
+        /** No result yet: never a {@link MemTxResult}, whose bits are never all set. */
+        static final int WAIT = -1;
+
+        static Verdict done(int result) {
+            return new Verdict(result, null, null);
         }
 
-        static Step waitFor(String why, String abortReason) {
-            return new Step(-1, why, abortReason);
+        static Verdict waitFor(String why, String abortReason) {
+            return new Verdict(WAIT, why, abortReason);
         }
+    }
+
+    /** One try at the access under the target's shared inbound lock. */
+    private Verdict attempt(HeldWrites t, P2pAccess access, CounterTable.Row count) {
+        PassthroughDevice device = t.device();
+        Lock lock = device.inboundLock();
+        lock.lock();
+        try {
+            if (!t.isOpen()) {
+                return Verdict.done(fail(access, count, "the target device is not registered with the policy engine"));
+            }
+            MigrationState state = device.state();
+            P2pRequest request = new P2pRequest(access, state, supportsP2p(device), phase);
+            Decision decision;
+            try {
+                decision = policy.decide(request);
+            } catch (RuntimeException e) {
+                // A policy from a third-party jar must not throw into the device model's DMA path.
+                count.increment(ERRORS);
+                return Verdict.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name() + "' threw "
+                        + e + "; not forwarded"));
+            }
+            if (decision == null) {
+                count.increment(ERRORS);
+                return Verdict.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
+                        + "' returned no decision; not forwarded"));
+            }
+            boolean free = request.targetAccepts() && t.held() == 0;
+            switch (decision) {
+                case FORWARD:
+                    if (!request.targetAccepts()) {
+                        count.increment(ERRORS);
+                        return Verdict.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
+                                + "' decided FORWARD but the target is " + state
+                                + ", which does not accept inbound MMIO; not forwarded"));
+                    }
+                    return free ? Verdict.done(forward(t, access, count)) : behindHeld(t, request, count, null);
+                case FAIL:
+                    return Verdict.done(fail(access, count, "policy '" + policy.name() + "' decided FAIL (target "
+                            + state + ")"));
+                case QUEUE:
+                    if (!access.write()) {
+                        count.increment(ERRORS);
+                        return Verdict.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
+                                + "' decided QUEUE for a read; only posted writes can be queued"));
+                    }
+                    return free ? Verdict.done(forward(t, access, count)) : behindHeld(t, request, count, null);
+                case ABORT_MIGRATION:
+                default:
+                    String abort = request + ": decided ABORT_MIGRATION";
+                    return free ? new Verdict(forward(t, access, count), null, abort)
+                            : behindHeld(t, request, count, abort);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The target does not accept, or writes are held for it: queue a write, make a read wait. */
+    private Verdict behindHeld(HeldWrites t, P2pRequest request, CounterTable.Row count, String abortReason) {
+        P2pAccess access = request.access();
+        String target = t.device().address() + " (" + request.targetState() + ", " + t.held() + " writes held)";
+        if (!access.write()) {
+            return Verdict.waitFor("the read waited for " + target + " to accept it", abortReason);
+        }
+        if (!t.reserve()) {
+            warnings.queueFull(t, settings.queueCapacity());
+            return Verdict.waitFor("the write waited for room in the full queue of " + target,
+                    abortReason != null ? abortReason : request + ": the queue of " + settings.queueCapacity()
+                            + " writes is full");
+        }
+        t.offer(new QueuedWrite(sequence.getAndIncrement(), access.initiator().id(), t.device().address(),
+                access.bar().bar(), access.barOffset(), Arrays.copyOf(access.data(), access.length())));
+        count.increment(QUEUED);
+        return new Verdict(MemTxResult.P2P_QUEUED, null, abortReason);
+    }
+
+    /** Performs the access on the target; a target that throws master-aborts it. */
+    private int forward(HeldWrites t, P2pAccess a, CounterTable.Row count) {
+        try {
+            if (a.write()) {
+                t.port().write(a.bar().bar(), a.barOffset(), a.data(), a.length());
+            } else {
+                t.port().read(a.bar().bar(), a.barOffset(), a.data(), a.length());
+            }
+        } catch (RuntimeException e) {
+            count.increment(ERRORS);
+            return MemTxResult.ERROR | fail(a, count, "the forward failed (" + e.getMessage() + ")");
+        }
+        count.increment(FORWARDED);
+        return MemTxResult.P2P_FORWARDED;
+    }
+
+    /** Master-aborts {@code access}: a read gets all-ones, a write is dropped. */
+    private int fail(P2pAccess access, CounterTable.Row count, String why) {
+        if (!access.write()) {
+            Arrays.fill(access.data(), 0, access.length(), (byte) 0xff);
+        }
+        count.increment(FAILED);
+        warnings.masterAbort(access, why);
+        return MemTxResult.P2P_FAILED;
     }
 
     /**
@@ -274,20 +371,17 @@ public final class PolicyEngine implements P2pHandler {
      * @throws IllegalArgumentException naming the address if it is not registered
      */
     public int replay(PciAddress device) {
-        Target t = target(device);
-        int[] n = new int[1];
-        t.device.exclusive(() -> {
-            if (t.device.state().acceptsInboundMmio()) {
-                n[0] = t.replayHeld();
-            }
+        HeldWrites t = target(device);
+        return t.device().exclusive(() -> {
+            int n = t.device().state().acceptsInboundMmio() ? t.replay() : 0;
             t.signal();
+            return n;
         });
-        return n[0];
     }
 
     /** The number of writes held for {@code device} (queued, not yet replayed or carried). */
     public int heldCount(PciAddress device) {
-        return target(device).held.get();
+        return target(device).held();
     }
 
     /**
@@ -296,13 +390,8 @@ public final class PolicyEngine implements P2pHandler {
      * @throws IllegalArgumentException naming the address if it is not registered
      */
     public List<QueuedWrite> heldWrites(PciAddress device) {
-        Target t = target(device);
-        List<QueuedWrite> copy = new ArrayList<>();
-        t.device.exclusive(() -> {
-            t.drainQueue();
-            copy.addAll(t.front);
-        });
-        return copy;
+        HeldWrites t = target(device);
+        return t.device().exclusive(t::copy);
     }
 
     /**
@@ -312,25 +401,8 @@ public final class PolicyEngine implements P2pHandler {
      * @throws IllegalArgumentException naming the values if the device is not registered or fewer writes are held
      */
     public void confirmCarried(PciAddress device, int count) {
-        Target t = target(device);
-        RuntimeException[] error = new RuntimeException[1];
-        t.device.exclusive(() -> {
-            t.drainQueue();
-            if (count < 0 || count > t.front.size()) {
-                error[0] = new IllegalArgumentException("cannot confirm " + count + " carried writes to " + device
-                        + ": " + t.front.size() + " are held");
-                return;
-            }
-            for (int i = 0; i < count; i++) {
-                QueuedWrite w = t.front.pollFirst();
-                t.held.decrementAndGet();
-                counters(w.initiator(), device)[CARRIED].increment();
-            }
-            t.signal();
-        });
-        if (error[0] != null) {
-            throw error[0];
-        }
+        HeldWrites t = target(device);
+        t.device().exclusive(() -> t.confirmCarried(count));
     }
 
     /**
@@ -344,300 +416,38 @@ public final class PolicyEngine implements P2pHandler {
      *                                  checks this itself, so a target never sees a write outside its BARs)
      */
     public void importHeld(List<QueuedWrite> writes) {
-        Map<PciAddress, List<QueuedWrite>> byTarget = new LinkedHashMap<>();
+        Map<HeldWrites, List<QueuedWrite>> byTarget = new LinkedHashMap<>();
         for (QueuedWrite w : writes) {
-            Target target = targets.get(w.device());
+            HeldWrites target = targets.get(w.device());
             if (target == null) {
                 throw new IllegalArgumentException("carried write " + w + ": device " + w.device()
                         + " is not registered with the policy engine; nothing imported");
             }
-            PciBar bar = target.device.bar(w.bar()).orElseThrow(() -> new IllegalArgumentException("carried write "
-                    + w + ": " + w.device() + " has no BAR " + w.bar() + " (it has " + target.device.bars()
+            PassthroughDevice device = target.device();
+            PciBar bar = device.bar(w.bar()).orElseThrow(() -> new IllegalArgumentException("carried write "
+                    + w + ": " + w.device() + " has no BAR " + w.bar() + " (it has " + device.bars()
                     + "); nothing imported"));
             if (w.offset() > bar.size() - w.length()) {
                 throw new IllegalArgumentException("carried write " + w + ": ends past its " + bar + " of "
                         + w.device() + ", expected offset + length at most " + Size.hex(bar.size())
                         + "; nothing imported");
             }
-            byTarget.computeIfAbsent(w.device(), k -> new ArrayList<>()).add(w);
+            byTarget.computeIfAbsent(target, k -> new ArrayList<>()).add(w);
         }
-        byTarget.forEach((device, list) -> {
-            Target t = targets.get(device);
-            t.device.exclusive(() -> {
-                t.drainQueue();
-                for (int i = list.size() - 1; i >= 0; i--) {
-                    t.front.addFirst(list.get(i));
-                }
-                t.held.addAndGet(list.size());
-                for (QueuedWrite w : list) {
-                    counters(w.initiator(), device)[QUEUED].increment();
-                }
-                if (t.device.state().acceptsInboundMmio()) {
-                    t.replayHeld();
-                }
-                t.signal();
-            });
-        });
+        byTarget.forEach((t, carried) -> t.device().exclusive(() -> t.importAhead(carried)));
     }
 
-    private Target target(PciAddress device) {
-        Target t = targets.get(Objects.requireNonNull(device, "device"));
+    private HeldWrites target(PciAddress device) {
+        HeldWrites t = targets.get(Objects.requireNonNull(device, "device"));
         if (t == null) {
             throw new IllegalArgumentException("device " + device + " is not registered with the policy engine");
         }
         return t;
     }
 
-    /** One registered device: its queue, and its listener that replays. */
-    private final class Target implements StateListener {
-        final PassthroughDevice device;
-        final P2pTarget port;
-        final boolean supportsP2p;
-        /**
-         * Cleared by {@link #unregister} on the exclusive side, read on the shared side: an access that found the
-         * target just before it was unregistered must not queue a write nobody would replay.
-         */
-        boolean registered = true;
-        /** Filled by accessing threads under the shared inbound lock; drained only under the exclusive side. */
-        final MpscArrayQueue<QueuedWrite> queue;
-        /** Held writes taken out of the queue (or imported), ahead of it; only under the exclusive side. */
-        final ArrayDeque<QueuedWrite> front = new ArrayDeque<>();
-        /** Writes held: reserved before an offer, released when replayed or carried. */
-        final AtomicInteger held = new AtomicInteger();
-        private final Object changed = new Object();
-        private long version;
-        private volatile boolean fullWarned;
-
-        Target(PassthroughDevice device, P2pTarget port) {
-            this.device = device;
-            this.port = port;
-            this.supportsP2p = device.flags().has(MigrationFlag.P2P);
-            this.queue = new MpscArrayQueue<>(Math.max(2, settings.queueCapacity()));
-        }
-
-        /** One try at the access under the shared inbound lock. */
-        Step attempt(P2pAccess access, LongAdder[] count) {
-            Lock lock = device.inboundLock();
-            lock.lock();
-            try {
-                if (!registered) {
-                    return Step.done(fail(access, count, "the target device is not registered with the policy engine"));
-                }
-                MigrationState state = device.state();
-                P2pRequest request = new P2pRequest(access, state, supportsP2p, phase);
-                Decision decision;
-                try {
-                    decision = policy.decide(request);
-                } catch (RuntimeException e) {
-                    // A policy from a third-party jar must not throw into the device model's DMA path.
-                    count[ERRORS].increment();
-                    return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name() + "' threw "
-                            + e + "; not forwarded"));
-                }
-                if (decision == null) {
-                    count[ERRORS].increment();
-                    return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
-                            + "' returned no decision; not forwarded"));
-                }
-                boolean free = request.targetAccepts() && held.get() == 0;
-                switch (decision) {
-                    case FORWARD:
-                        if (!request.targetAccepts()) {
-                            count[ERRORS].increment();
-                            return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
-                                    + "' decided FORWARD but the target is " + state
-                                    + ", which does not accept inbound MMIO; not forwarded"));
-                        }
-                        return free ? Step.done(forward(access, count)) : behindHeld(request, count, null);
-                    case FAIL:
-                        return Step.done(fail(access, count, "policy '" + policy.name() + "' decided FAIL (target "
-                                + state + ")"));
-                    case QUEUE:
-                        if (!access.write()) {
-                            count[ERRORS].increment();
-                            return Step.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
-                                    + "' decided QUEUE for a read; only posted writes can be queued"));
-                        }
-                        return free ? Step.done(forward(access, count)) : behindHeld(request, count, null);
-                    case ABORT_MIGRATION:
-                    default:
-                        String abort = request + ": decided ABORT_MIGRATION";
-                        return free ? new Step(forward(access, count), null, abort) : behindHeld(request, count, abort);
-                }
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        /** The target does not accept, or writes are held for it: queue a write, make a read wait. */
-        private Step behindHeld(P2pRequest request, LongAdder[] count, String abortReason) {
-            P2pAccess access = request.access();
-            String target = device.address() + " (" + request.targetState() + ", " + held.get() + " writes held)";
-            if (!access.write()) {
-                return Step.waitFor("the read waited for " + target + " to accept it", abortReason);
-            }
-            if (!reserve()) {
-                if (!fullWarned) {
-                    fullWarned = true;
-                    LOG.warn("P2P write queue of {} is full ({} writes): asking to abort the migration; writes wait "
-                            + "for room (logged once per device)", device.address(), settings.queueCapacity());
-                }
-                return Step.waitFor("the write waited for room in the full queue of " + target,
-                        abortReason != null ? abortReason : request + ": the queue of " + settings.queueCapacity()
-                                + " writes is full");
-            }
-            QueuedWrite w = new QueuedWrite(sequence.getAndIncrement(), access.initiator().id(), device.address(),
-                    access.target().bar(), access.barOffset(), Arrays.copyOf(access.data(), access.length()));
-            if (!queue.offer(w)) {
-                throw new IllegalStateException("P2P queue of " + device.address() + " refused a reserved slot");
-            }
-            count[QUEUED].increment();
-            return new Step(MemTxResult.P2P_QUEUED, null, abortReason);
-        }
-
-        private boolean reserve() {
-            while (true) {
-                int h = held.get();
-                if (h >= settings.queueCapacity()) {
-                    return false;
-                }
-                if (held.compareAndSet(h, h + 1)) {
-                    return true;
-                }
-            }
-        }
-
-        private int forward(P2pAccess a, LongAdder[] count) {
-            try {
-                if (a.write()) {
-                    port.write(a.target().bar(), a.barOffset(), a.data(), a.length());
-                } else {
-                    port.read(a.target().bar(), a.barOffset(), a.data(), a.length());
-                }
-            } catch (RuntimeException e) {
-                count[ERRORS].increment();
-                return MemTxResult.ERROR | fail(a, count, "the forward failed (" + e.getMessage() + ")");
-            }
-            count[FORWARDED].increment();
-            return MemTxResult.P2P_FORWARDED;
-        }
-
-        @Override
-        public void stateChanged(PassthroughDevice d, MigrationState before, MigrationState now) {
-            if (now.acceptsInboundMmio()) {
-                replayHeld();
-            }
-            signal();
-        }
-
-        /** Moves the queue's writes behind {@link #front}; exclusive side held. */
-        void drainQueue() {
-            QueuedWrite w;
-            while ((w = queue.poll()) != null) {
-                front.addLast(w);
-            }
-        }
-
-        /** Replays every held write in order until one fails; exclusive side held, state accepts. */
-        int replayHeld() {
-            drainQueue();
-            int n = 0;
-            while (!front.isEmpty()) {
-                QueuedWrite w = front.peekFirst();
-                try {
-                    port.write(w.bar(), w.offset(), w.data(), w.length());
-                } catch (RuntimeException e) {
-                    LOG.warn("replaying held write {} to {} failed; it and the {} writes behind it stay held: {}",
-                            w, device, front.size() - 1, e.toString());
-                    break;
-                }
-                front.pollFirst();
-                held.decrementAndGet();
-                counters(w.initiator(), device.address())[REPLAYED].increment();
-                n++;
-            }
-            if (front.isEmpty()) {
-                fullWarned = false;
-            }
-            return n;
-        }
-
-        long version() {
-            synchronized (changed) {
-                return version;
-            }
-        }
-
-        void signal() {
-            synchronized (changed) {
-                version++;
-                changed.notifyAll();
-            }
-        }
-
-        /** Waits until {@link #signal} after {@code seen}; false at the deadline (or if interrupted). */
-        boolean await(long seen, long deadline) {
-            synchronized (changed) {
-                while (version == seen) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        return false;
-                    }
-                    try {
-                        TimeUnit.NANOSECONDS.timedWait(changed, left);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return false;
-                    }
-                }
-                return true;
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "policy engine (" + policy.name() + ") replay of " + device.address();
-        }
-    }
-
-    private int fail(P2pAccess access, LongAdder[] count, String why) {
-        if (!access.write()) {
-            Arrays.fill(access.data(), 0, access.length(), (byte) 0xff);
-        }
-        count[FAILED].increment();
-        if (warned.computeIfAbsent(access.initiator().id(), k -> ConcurrentHashMap.newKeySet()).add(access.target())) {
-            LOG.warn("P2P access master-aborted: {}: {} (reads return all-ones, writes are dropped; logged once per "
-                    + "initiator and BAR)", access, why);
-        }
-        return MemTxResult.P2P_FAILED;
-    }
-
-    private LongAdder[] counters(String initiator, PciAddress target) {
-        Map<PciAddress, LongAdder[]> byTarget = counters.computeIfAbsent(initiator, k -> new ConcurrentHashMap<>());
-        LongAdder[] c = byTarget.get(target);
-        if (c == null) {
-            c = byTarget.computeIfAbsent(target, k -> {
-                LongAdder[] fresh = new LongAdder[COUNTERS.length];
-                for (int i = 0; i < fresh.length; i++) {
-                    fresh[i] = new LongAdder();
-                }
-                return fresh;
-            });
-        }
-        return c;
-    }
-
     /** A snapshot of the counters. */
     public PolicyCounters counters() {
-        Map<PolicyCounters.Key, Map<PolicyCounters.Counter, Long>> rows = new HashMap<>();
-        counters.forEach((initiator, byTarget) -> byTarget.forEach((target, c) -> {
-            Map<PolicyCounters.Counter, Long> row = new EnumMap<>(PolicyCounters.Counter.class);
-            for (PolicyCounters.Counter k : COUNTERS) {
-                row.put(k, c[k.ordinal()].sum());
-            }
-            rows.put(new PolicyCounters.Key(initiator, target), row);
-        }));
-        return new PolicyCounters(rows);
+        return counters.snapshot();
     }
 
     @Override

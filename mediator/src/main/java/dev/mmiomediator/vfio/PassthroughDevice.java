@@ -15,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 
 /**
  * A passthrough (VFIO) PCI function: its address, migration flags, BARs and migration state.
@@ -130,17 +131,28 @@ public final class PassthroughDevice {
      * Runs {@code action} with the state held still and no inbound access in flight (the exclusive side of
      * {@link #inboundLock()}, after any transition in progress), for work that must not interleave with
      * accesses, such as replaying queued writes on demand.
+     *
+     * @return what {@code action} returned; what it throws passes through, with both locks released
      */
-    public void exclusive(Runnable action) {
+    public <T> T exclusive(Supplier<T> action) {
         Objects.requireNonNull(action, "action");
         lock.lock();
         inbound.writeLock().lock();
         try {
-            action.run();
+            return action.get();
         } finally {
             inbound.writeLock().unlock();
             lock.unlock();
         }
+    }
+
+    /** As {@link #exclusive(Supplier)}, for an action that returns nothing. */
+    public void exclusive(Runnable action) {
+        Objects.requireNonNull(action, "action");
+        exclusive(() -> {
+            action.run();
+            return null;
+        });
     }
 
     /**

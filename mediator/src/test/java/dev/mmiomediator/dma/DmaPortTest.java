@@ -491,7 +491,7 @@ class DmaPortTest {
         assertEquals(1, p2p.size());
         P2pAccess a = p2p.get(0);
         assertEquals(Initiator.softwareDevice("virtio-net"), a.initiator());
-        assertEquals(new PassthroughBar(NIC, 0), a.target());
+        assertEquals(new PassthroughBar(NIC, 0), a.bar());
         assertEquals(0x10, a.barOffset());
         assertEquals(4, a.length());
         assertTrue(a.write() && a.posted());
@@ -550,7 +550,7 @@ class DmaPortTest {
         }
         DmaPort port = nic(mediator());
         port.write(0x90000000L + 0x2010, 2, 0xbeef);
-        assertEquals(new PassthroughBar(NIC, 0), p2p.get(0).target());
+        assertEquals(new PassthroughBar(NIC, 0), p2p.get(0).bar());
         assertEquals(0x2010, p2p.get(0).barOffset());
     }
 
@@ -561,7 +561,7 @@ class DmaPortTest {
         assertEquals(42, bar2.ramBacking().read(8, 8));
         assertEquals(MemTxResult.P2P_FORWARDED, nic(m).write(BAR2 + 8, 8, 7));
         assertEquals(42, bar2.ramBacking().read(8, 8));
-        assertEquals(new PassthroughBar(NIC, 2), p2p.get(0).target());
+        assertEquals(new PassthroughBar(NIC, 2), p2p.get(0).bar());
     }
 
     @Test

@@ -348,7 +348,7 @@ final class InstrumentedModel {
 
         @Override
         public int handle(P2pAccess a) {
-            NaiveDma.Tag bar = new NaiveDma.Tag(a.target().device().toString(), a.target().bar());
+            NaiveDma.Tag bar = new NaiveDma.Tag(a.bar().device().toString(), a.bar().bar());
             StringBuilder hex = new StringBuilder();
             for (int i = 0; i < a.length(); i++) {
                 if (a.write()) {

@@ -100,4 +100,51 @@ class PolicyEngineLoggingTest {
         assertEquals(2, e.heldCount(NIC));
         assertEquals(8, e.counters().total(PolicyCounters.Counter.ERRORS), "8 writes timed out waiting for room");
     }
+
+    @Test
+    void aQueueThatDrainedIsReportedFullAgain() {
+        SimulatedPassthroughDevice nic = new SimulatedPassthroughDevice(NIC, MigrationFlags.ALL,
+                new PciBar(0, 0x1000));
+        PolicyEngine e = new PolicyEngine(RulePolicy.builder("q").otherwise(Decision.QUEUE).build(),
+                MigrationControl.NONE, new PolicyEngine.Settings(2, Duration.ofMillis(1)));
+        e.register(nic.device(), SimulatedP2pTarget.of(nic));
+        for (int round = 0; round < 2; round++) {
+            nic.device().transition(MigrationState.STOP);
+            for (int i = 0; i < 3; i++) {
+                e.handle(write(VIRTIO, NIC, 0, 0, 4));
+            }
+            nic.device().transition(MigrationState.RUNNING);
+            assertEquals(0, e.heldCount(NIC));
+        }
+        assertEquals(2, warnings("P2P write queue of 0000:01:00.0 is full").size());
+    }
+
+    @Test
+    void aFailedReplayIsReportedWithTheWriteAndTheNumberBehindIt() {
+        SimulatedPassthroughDevice nic = new SimulatedPassthroughDevice(NIC, MigrationFlags.ALL,
+                new PciBar(0, 0x1000));
+        nic.device().transition(MigrationState.STOP);
+        PolicyEngine e = new PolicyEngine(RulePolicy.builder("q").otherwise(Decision.QUEUE).build(),
+                MigrationControl.NONE);
+        e.register(nic.device(), new P2pTarget() {
+            @Override
+            public void read(int bar, long offset, byte[] dst, int length) {
+            }
+
+            @Override
+            public void write(int bar, long offset, byte[] src, int length) {
+                throw new IllegalStateException("device busy");
+            }
+        });
+        for (int i = 0; i < 3; i++) {
+            e.handle(write(VIRTIO, NIC, 0, 4L * i, 4));
+        }
+        nic.device().transition(MigrationState.RUNNING);
+        List<String> lines = warnings("replaying held write");
+        assertEquals(1, lines.size(), captured.toString(StandardCharsets.UTF_8));
+        assertEquals(true, lines.get(0).contains("replaying held write #0 virtio-net -> 0000:01:00.0 BAR 0+0x0/4 "
+                + "to 0000:01:00.0"), lines.get(0));
+        assertEquals(true, lines.get(0).contains("it and the 2 writes behind it stay held: "
+                + "java.lang.IllegalStateException: device busy"), lines.get(0));
+    }
 }

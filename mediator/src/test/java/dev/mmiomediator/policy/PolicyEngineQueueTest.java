@@ -381,4 +381,49 @@ class PolicyEngineQueueTest {
         data[0] = 9;
         assertEquals(new QueuedWrite(3, "a", NIC, 0, 8, new byte[] {1, 2}), w, "the bytes are copied in");
     }
+
+    @Test
+    void settingsAcceptTheirLimits() {
+        assertEquals(1 << 24, new PolicyEngine.Settings(1 << 24, Duration.ofNanos(1)).queueCapacity());
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
+                () -> new PolicyEngine.Settings((1 << 24) + 1, Duration.ofSeconds(1)));
+        assertEquals("queue capacity 16777217, expected 1 to 16777216", x.getMessage());
+        x = assertThrows(IllegalArgumentException.class, () -> new PolicyEngine.Settings(1, Duration.ofNanos(-1)));
+        assertEquals("max wait PT-0.000000001S, expected a positive duration", x.getMessage());
+    }
+
+    @Test
+    void aQueueOfOneHoldsExactlyOneWrite() {
+        nic.device().transition(MigrationState.STOP);
+        PolicyEngine e = engine(QUEUE_WRITES, 1, Duration.ofMillis(20), aborts::add);
+        assertEquals(MemTxResult.P2P_QUEUED, e.handle(writeOf(1, 4, 0)));
+        assertEquals(MemTxResult.P2P_ABORT_MIGRATION | MemTxResult.ERROR | MemTxResult.P2P_FAILED,
+                e.handle(writeOf(2, 4, 0)), "the second write found the queue full and waited in vain");
+        assertEquals(1, e.heldCount(NIC));
+        assertEquals(1, aborts.size());
+    }
+
+    @Test
+    void everyHeldWriteMayBeConfirmedCarriedButNoNegativeCount() {
+        nic.device().transition(MigrationState.STOP);
+        PolicyEngine e = engine(QUEUE_WRITES);
+        e.handle(writeOf(1, 1, 0));
+        e.handle(writeOf(2, 1, 1));
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> e.confirmCarried(NIC, -1));
+        assertEquals("cannot confirm -1 carried writes to 0000:01:00.0: 2 are held", x.getMessage());
+        e.confirmCarried(NIC, 2);
+        assertEquals(0, e.heldCount(NIC));
+        assertEquals(2, count(e, CARRIED));
+        assertEquals(List.of(), e.heldWrites(NIC));
+    }
+
+    @Test
+    void confirmingNoCarriedWriteChangesNothing() {
+        nic.device().transition(MigrationState.STOP);
+        PolicyEngine e = engine(QUEUE_WRITES);
+        e.handle(writeOf(1, 1, 0));
+        e.confirmCarried(NIC, 0);
+        assertEquals(1, e.heldCount(NIC));
+        assertEquals(0, count(e, CARRIED));
+    }
 }

@@ -13,6 +13,8 @@ import static dev.mmiomediator.policy.Requests.read;
 import static dev.mmiomediator.policy.Requests.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -240,5 +242,44 @@ class PolicyEngineTest {
         assertTrue(nic.accesses().isEmpty());
         assertEquals(1, counter(e, ERRORS));
         assertEquals(1, counter(e, FAILED));
+    }
+
+    @Test
+    void theEngineSaysItsPolicySettingsPhaseAndDevices() {
+        PolicyEngine e = engine(FORWARD_IF_ACCEPTS);
+        assertSame(FORWARD_IF_ACCEPTS, e.policy());
+        assertSame(PolicyEngine.Settings.DEFAULT, e.settings());
+        assertEquals(MigrationPhase.NONE, e.phase());
+        assertEquals("policy engine (forward-if-accepts, phase NONE, 1 devices)", e.toString());
+        e.setPhase(MigrationPhase.DESTINATION_STARTING);
+        assertEquals(MigrationPhase.DESTINATION_STARTING, e.phase());
+    }
+
+    @Test
+    void anUnregisteredDeviceIsNoLongerServedAndMayBeRegisteredAgain() {
+        PolicyEngine e = engine(FORWARD_IF_ACCEPTS);
+        assertTrue(e.unregister(NIC));
+        assertFalse(e.unregister(NIC), "unregistered twice");
+        assertEquals(MemTxResult.P2P_FAILED, e.handle(writeOf(1, 4, 0)));
+        assertTrue(nic.accesses().isEmpty());
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> e.heldCount(NIC));
+        assertEquals("device 0000:01:00.0 is not registered with the policy engine", x.getMessage());
+        e.register(nic.device(), SimulatedP2pTarget.of(nic));
+        assertEquals(MemTxResult.P2P_FORWARDED, e.handle(writeOf(1, 4, 0)));
+    }
+
+    @Test
+    void missingArgumentsAreRefusedByName() {
+        assertEquals("policy", assertThrows(NullPointerException.class,
+                () -> new PolicyEngine(null, MigrationControl.NONE)).getMessage());
+        assertEquals("migration control", assertThrows(NullPointerException.class,
+                () -> new PolicyEngine(FORWARD_IF_ACCEPTS, null)).getMessage());
+        assertEquals("settings", assertThrows(NullPointerException.class,
+                () -> new PolicyEngine(FORWARD_IF_ACCEPTS, MigrationControl.NONE, null)).getMessage());
+        PolicyEngine e = new PolicyEngine(FORWARD_IF_ACCEPTS, MigrationControl.NONE);
+        assertEquals("P2P target of 0000:01:00.0", assertThrows(NullPointerException.class,
+                () -> e.register(nic.device(), null)).getMessage());
+        assertEquals("migration phase", assertThrows(NullPointerException.class,
+                () -> e.setPhase(null)).getMessage());
     }
 }

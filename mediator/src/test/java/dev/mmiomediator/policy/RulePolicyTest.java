@@ -138,4 +138,29 @@ class RulePolicyTest {
         assertEquals("device 0000:01:00.0 and writes and target accepts",
                 Rule.device("0000:01:00.0").writes().targetAccepts().toString());
     }
+
+    @Test
+    void aPolicyListsItsRulesInOrderAndItsOtherwiseDecision() {
+        assertEquals(3, policy.entries().size());
+        assertEquals(ABORT_MIGRATION, policy.entries().get(1).decision());
+        assertEquals("device 0000:01:00.0 and writes", policy.entries().get(1).rule().toString());
+        assertEquals(FAIL, policy.otherwise());
+        assertEquals("test", policy.name());
+    }
+
+    @Test
+    void aPolicyReadsAsItsNameAndRules() {
+        RulePolicy p = RulePolicy.builder("p").description("mine").when(Rule.any().reads()).then(FAIL)
+                .otherwise(FORWARD).build();
+        assertEquals("p (when reads then FAIL; otherwise FORWARD)", p.toString());
+        assertEquals("mine", p.description(), "a given description replaces the spelled-out rules");
+    }
+
+    @Test
+    void aNullNameIsRefusedSayingSo() {
+        assertEquals("policy name 'null': expected a non-empty name",
+                assertThrows(IllegalArgumentException.class, () -> RulePolicy.builder(null)).getMessage());
+        assertEquals("policy name '': expected a non-empty name",
+                assertThrows(IllegalArgumentException.class, () -> RulePolicy.builder("")).getMessage());
+    }
 }

@@ -1,0 +1,63 @@
+package dev.mmiomediator.policy;
+
+import dev.mmiomediator.dma.P2pAccess;
+import dev.mmiomediator.memory.PassthroughBar;
+import dev.mmiomediator.vfio.PassthroughDevice;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The {@link PolicyEngine}'s WARN lines, each logged once per thing an operator can act on and never once per
+ * access: a master abort once per (initiator, BAR), a full queue once per target until its held writes drain,
+ * a device without the P2P states once when it is registered, a failed replay once per replay. Logged under
+ * {@code PolicyEngine}'s logger, so a logging configuration names the engine, not its parts.
+ *
+ * <p><b>Note:</b> thread-safe; "once" is exact (a concurrent set decides who logs), not best effort.
+ */
+final class EngineWarnings {
+    private static final Logger LOG = LoggerFactory.getLogger(PolicyEngine.class);
+
+    /** Per initiator id, the BARs a master abort was logged for. */
+    private final Map<String, Set<PassthroughBar>> masterAborted = new ConcurrentHashMap<>();
+    /** The held-write queues whose being full was logged and that have not drained since. */
+    private final Set<HeldWrites> full = ConcurrentHashMap.newKeySet();
+
+    /** {@code access} was master-aborted because of {@code why}: logged the first time for its initiator and BAR. */
+    void masterAbort(P2pAccess access, String why) {
+        if (masterAborted.computeIfAbsent(access.initiator().id(), k -> ConcurrentHashMap.newKeySet())
+                .add(access.bar())) {
+            LOG.warn("P2P access master-aborted: {}: {} (reads return all-ones, writes are dropped; logged once per "
+                    + "initiator and BAR)", access, why);
+        }
+    }
+
+    /** The queue of {@code writes} is full: logged unless it was already and has not drained since. */
+    void queueFull(HeldWrites writes, int capacity) {
+        if (full.add(writes)) {
+            LOG.warn("P2P write queue of {} is full ({} writes): asking to abort the migration; writes wait "
+                    + "for room (logged once per device)", writes.device().address(), capacity);
+        }
+    }
+
+    /** Every write held in {@code writes} was replayed (or it was unregistered): its next full queue is logged. */
+    void queueDrained(HeldWrites writes) {
+        full.remove(writes);
+    }
+
+    /** {@code device}, just registered, lacks the P2P states, so {@code policy} decides for it once it is stopped. */
+    void lacksP2p(PassthroughDevice device, P2pPolicy policy) {
+        LOG.warn("device {} lacks P2P migration states: its migration flags are {} (states {}), so it cannot "
+                + "accept P2P accesses once another device has stopped it; policy '{}' decides what happens "
+                + "to them", device.address(), device.flags(), device.flags().supportedStates(), policy.name());
+    }
+
+    /** Replaying {@code write} failed with {@code e}; it and the {@code behind} writes after it stay held. */
+    void replayFailed(QueuedWrite write, PassthroughDevice device, int behind, RuntimeException e) {
+        LOG.warn("replaying held write {} to {} failed; it and the {} writes behind it stay held: {}",
+                write, device, behind, e.toString());
+    }
+}
