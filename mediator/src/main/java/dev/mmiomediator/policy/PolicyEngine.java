@@ -203,7 +203,7 @@ public final class PolicyEngine implements P2pHandler {
                 throw new IllegalStateException("device " + address + " has " + held
                         + " held P2P writes; replay or carry them before unregistering it");
             }
-            targets.remove(address);
+            targets.remove(address, t); // not a registration made after this one began
             t.device().removeStateListener(t);
             t.close();
         });
