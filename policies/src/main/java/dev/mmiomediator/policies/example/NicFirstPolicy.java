@@ -105,9 +105,9 @@ public final class NicFirstPolicy {
     @PolicyOption(name = "device", description = "the target passthrough device's PCI address",
             defaultValue = DEFAULT_DEVICE)
     @PolicyOption(name = "bar", description = "the target BAR, 0 to 5", defaultValue = "" + DEFAULT_BAR)
-    @PolicyOption(name = "from", description = "the first BAR offset forwarded (decimal or 0x hex)",
+    @PolicyOption(name = "from", description = "the first BAR offset forwarded, decimal or 0x hex",
             defaultValue = "" + DEFAULT_FROM)
-    @PolicyOption(name = "to", description = "the end of the BAR offsets forwarded, exclusive (decimal or 0x hex)",
+    @PolicyOption(name = "to", description = "the end of the BAR offsets forwarded, exclusive, decimal or 0x hex",
             defaultValue = "0x1000")
     public static final class Provider implements PolicyProvider {
         /** For {@link java.util.ServiceLoader}: a provider needs a public no-argument constructor. */
