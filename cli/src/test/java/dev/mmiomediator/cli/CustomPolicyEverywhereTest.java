@@ -82,6 +82,22 @@ class CustomPolicyEverywhereTest {
     }
 
     @Test
+    void aClassDirectoryIsAPolicyPathToo() throws IOException {
+        LabGuardJar.policyDir(tmp);
+        Path classes = tmp.resolve("build").resolve("classes");
+        Files.createDirectories(classes.resolve("META-INF/services"));
+        Files.writeString(classes.resolve(PolicyJar.SERVICE), LabGuardJar.PROVIDER + "\n");
+        CliRun r = CliRun.of("policies", "--policy-path", classes.toString(), "--policy", LabGuardJar.NAME, "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonObject lab = JsonReport.of(r.out()).getAsJsonArray("policies").get(0).getAsJsonObject();
+        assertEquals(classes.toString(), JsonReport.field(lab, "location"));
+        CliRun plan = CliRun.of("plan", "--policy-path", classes.toString(), "--policy", LabGuardJar.NAME, "--json");
+        assertEquals(0, plan.code(), plan.err());
+        assertEquals(LabGuardJar.NAME, JsonReport.field(JsonReport.of(plan.out()).getAsJsonArray("plans").get(0)
+                .getAsJsonObject(), "policy"));
+    }
+
+    @Test
     void policiesTextShowsItsOptions() throws IOException {
         CliRun r = CliRun.of("policies", "--policy-path", LabGuardJar.policyDir(tmp).toString(), "--policy",
                 LabGuardJar.NAME);
