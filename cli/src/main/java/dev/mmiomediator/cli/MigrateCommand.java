@@ -45,6 +45,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -63,6 +64,10 @@ import javax.net.ssl.SSLSocket;
         description = {"One side of a simulated migration over TCP: --listen PORT is the destination (waits for one "
                 + "source, prints 'listening on HOST:PORT' on standard error when ready; PORT 0 picks a free one), "
                 + "--to HOST:PORT the source. Start the destination first, with the same TOPOLOGY.",
+                "Each side uses the policy --policy or its topology's 'policy' line names (with its options and any "
+                        + "--option), else " + MigrateCommand.DEFAULT_POLICY + "; the two sides may differ. A "
+                        + "policy of your own runs with --policy-path DIR on the side that uses it; an unknown name "
+                        + "exits with 2 and lists the names found.",
                 "Both print what happened (text, or one JSON object with --json): outcome, the path of each device, "
                         + "the policy's counts, and the integrity evidence: source 'expectedDigest' (SHA-256 of the "
                         + "image its software devices' records imply) against destination 'sourcePartDigest' (its "
@@ -88,12 +93,11 @@ final class MigrateCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "TOPOLOGY", description = "A topology file; default: the default VM.")
     Path topologyFile;
 
-    @Option(names = "--policy", paramLabel = "NAME", defaultValue = "queue-and-replay",
-            description = "The policy on this side (default ${DEFAULT-VALUE}).")
-    String policy;
+    /** The policy of a side when neither --policy nor the topology names one. */
+    static final String DEFAULT_POLICY = "queue-and-replay";
 
-    @Option(names = "--option", paramLabel = "KEY=VALUE", description = "An option of --policy; repeatable.")
-    Map<String, String> options = new LinkedHashMap<>();
+    @CommandLine.Mixin
+    PolicySelection policies = new PolicySelection();
 
     @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
             description = "Destination: the address to listen on (default ${DEFAULT-VALUE}).")
@@ -166,11 +170,25 @@ final class MigrateCommand implements Callable<Integer> {
         }
         range("--pace-bytes-per-s", paceBytesPerSecond, 0, Long.MAX_VALUE);
         Topology topology = SimulateCommand.topology(topologyFile);
-        P2pPolicy p = SimulateCommand.create(policy, options);
-        MigrationPlan plan = MigrationPlanner.plan(topology, policy, p, true);
+        PolicySelection.Choice choice = policies.choice(topology)
+                .orElseGet(() -> new PolicySelection.Choice(DEFAULT_POLICY, Map.of()));
+        Map<String, Object> report = policies.withLoader(loader -> migrate(topology, choice, loader));
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? json(report) : text(report));
+        out.flush();
+        return integrityKept(report) ? Main.EXIT_OK : Main.EXIT_CHECK_FAILED;
+    }
+
+    /** This side's migration with the chosen policy, created from the providers {@code loader} sees. */
+    private Map<String, Object> migrate(Topology topology, PolicySelection.Choice choice, ClassLoader loader)
+            throws InterruptedException {
+        P2pPolicy p = choice.create(loader);
+        MigrationPlan plan = MigrationPlanner.plan(topology.withPolicy(Optional.of(choice.name()), choice.options()),
+                choice.name(), p, true);
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("side", role.listen != null ? "destination" : "source");
-        report.put("policy", policy);
+        report.put("policy", choice.name());
+        report.put("options", choice.options());
         if (plan.verdict() == Verdict.BLOCKED) {
             report.put("outcome", MigrationOutcome.BLOCKED.word());
             report.put("reason", String.join("; ", plan.reasons()));
@@ -180,10 +198,7 @@ final class MigrateCommand implements Callable<Integer> {
             source(topology, p, plan, report);
         }
         report.put("peakHeapBytes", peakHeap());
-        PrintWriter out = spec.commandLine().getOut();
-        out.print(json ? json(report) : text(report));
-        out.flush();
-        return integrityKept(report) ? Main.EXIT_OK : Main.EXIT_CHECK_FAILED;
+        return report;
     }
 
     /**
@@ -408,7 +423,8 @@ final class MigrateCommand implements Callable<Integer> {
                 sb.append(k).append(":\n");
                 m.forEach((dk, dv) -> sb.append("  ").append(dk).append("  ").append(dv instanceof LongList ids
                         ? ids.size() + " writes (identities with --json)"
-                        : String.join(" -> ", ((List<?>) dv).stream().map(Object::toString).toList())).append('\n'));
+                        : dv instanceof List<?> states ? String.join(" -> ", states.stream().map(Object::toString)
+                        .toList()) : String.valueOf(dv)).append('\n'));
             } else {
                 sb.append(k).append(": ").append(v).append('\n');
             }

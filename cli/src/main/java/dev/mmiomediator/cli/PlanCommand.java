@@ -62,13 +62,8 @@ final class PlanCommand implements Callable<Integer> {
                     + "devices virtio-net and nvme).")
     Path topologyFile;
 
-    @Option(names = "--policy", paramLabel = "NAME",
-            description = "The policy to plan with, instead of the topology's 'policy' line.")
-    String policy;
-
-    @Option(names = "--option", paramLabel = "KEY=VALUE",
-            description = "A policy option, over the topology's; repeatable. Needs a policy.")
-    Map<String, String> options = new LinkedHashMap<>();
+    @CommandLine.Mixin
+    PolicySelection policies = new PolicySelection();
 
     @Option(names = "--pre-copy", description = "Devices with the PRE_COPY flag run pre-copy rounds first.")
     boolean preCopy;
@@ -76,19 +71,15 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
-    @Option(names = "--policy-path", paramLabel = "DIR", description = PolicyPath.OPTION_DESCRIPTION)
-    List<Path> policyPaths = new ArrayList<>();
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, InterruptedException {
         String source = topologyFile == null ? TopologyParser.DEFAULT_VM_SOURCE + " (the default VM)"
                 : topologyFile.toString();
         Topology topology = topologyFile == null ? TopologyParser.defaultVm() : read(topologyFile);
-        List<MigrationPlan> plans = PolicyPath.withLoader(policyPaths, PlanCommand.class.getClassLoader(),
-                loader -> plans(topology, loader));
+        List<MigrationPlan> plans = policies.withLoader(loader -> plans(topology, loader));
         spec.commandLine().getOut().print(json ? json(topology, plans) : text(source, topology, plans));
         return 0;
     }
@@ -107,18 +98,10 @@ final class PlanCommand implements Callable<Integer> {
     /** One plan per selected policy, each created before any is planned, so a bad option prints nothing. */
     private List<MigrationPlan> plans(Topology topology, ClassLoader loader) {
         Map<String, Map<String, String>> selected = new LinkedHashMap<>();
-        Optional<String> own = topology.policy();
-        if (policy != null || own.isPresent()) {
-            String name = policy != null ? policy : own.get();
-            Map<String, String> opts = new LinkedHashMap<>(own.equals(Optional.of(name))
-                    ? topology.policyOptions() : Map.of());
-            opts.putAll(options);
-            selected.put(name, opts);
+        Optional<PolicySelection.Choice> choice = policies.choice(topology);
+        if (choice.isPresent()) {
+            selected.put(choice.get().name(), choice.get().options());
         } else {
-            if (!options.isEmpty()) {
-                throw new BadInputException("--option " + options + " needs --policy NAME (or a 'policy' line in "
-                        + "the topology)");
-            }
             for (PolicyProvider p : Policies.available(loader)) {
                 selected.put(p.name(), Map.of());
             }

@@ -7,7 +7,6 @@ import dev.mmiomediator.migration.plan.Topology;
 import dev.mmiomediator.migration.plan.TopologyParser;
 import dev.mmiomediator.migration.sim.Simulation;
 import dev.mmiomediator.policy.P2pPolicy;
-import dev.mmiomediator.policy.Policies;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.pci.PciAddress;
 import picocli.CommandLine;
@@ -20,22 +19,25 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
  * {@code mmio-mediator simulate}: the project's main job. Migrates a simulated VM (the embedded default, or a
- * topology file) from a source to a destination over a real loopback TCP socket, once per built-in policy or with
- * one policy, while software devices do DMA from their own threads, and reports per run what happened and whether
+ * topology file) from a source to a destination over a real loopback TCP socket, with the policy chosen as every
+ * command chooses it ({@link PolicySelection}) or, when none is named, once per built-in policy, while software
+ * devices do DMA from their own threads, and reports per run what happened and whether
  * every posted write landed exactly once.
  */
 @Command(name = "simulate",
         mixinStandardHelpOptions = true,
         description = {"Migrate a simulated VM from a source to a destination over a loopback TCP socket, while its "
-                + "software devices keep doing DMA (into RAM and into passthrough BARs), once per built-in policy "
-                + "(fail-always, abort-migration, queue-and-replay, require-p2p) or with --policy.",
+                + "software devices keep doing DMA (into RAM and into passthrough BARs), with the policy --policy "
+                + "or the topology's 'policy' line names (with its options and any --option), or, when neither "
+                + "names one, once per built-in policy (fail-always, abort-migration, queue-and-replay, require-p2p).",
+                "A policy of your own runs from its jar (or class directory) with --policy-path DIR --policy NAME; "
+                        + "an unknown name exits with 2 and lists the names found.",
                 "The default VM (no TOPOLOGY): a q35-like map with three passthrough devices, one without P2P "
                         + "migration states, and two software devices (see 'mmio-mediator plan').",
                 "Per run: the path each device took on both sides, the policy's decisions, queued and replayed "
@@ -53,11 +55,8 @@ final class SimulateCommand implements Callable<Integer> {
             description = "A topology file (format: 'mmio-mediator plan --help'); default: the embedded default VM.")
     Path topologyFile;
 
-    @Option(names = "--policy", paramLabel = "NAME", description = "Run with this policy only.")
-    String policy;
-
-    @Option(names = "--option", paramLabel = "KEY=VALUE", description = "An option of --policy; repeatable.")
-    Map<String, String> options = new LinkedHashMap<>();
+    @CommandLine.Mixin
+    PolicySelection policies = new PolicySelection();
 
     @Option(names = "--seed", paramLabel = "N", description = "Seed of the software devices' choices "
             + "(default 1); thread timing still varies from run to run.")
@@ -81,13 +80,18 @@ final class SimulateCommand implements Callable<Integer> {
             throw new BadInputException("--settle-ms " + settleMillis + ": expected 0 to 60000");
         }
         Topology topology = topology(topologyFile);
-        List<String> names = policy != null ? List.of(policy) : BUILTINS;
-        if (policy == null && !options.isEmpty()) {
-            throw new BadInputException("--option needs --policy");
-        }
-        List<P2pPolicy> policies = new ArrayList<>();
-        for (String name : names) {
-            policies.add(create(name, policy != null ? options : Map.of()));
+        List<PolicySelection.Choice> choices = policies.choice(topology).map(List::of).orElseGet(() ->
+                BUILTINS.stream().map(name -> new PolicySelection.Choice(name, Map.of())).toList());
+        return policies.withLoader(loader -> run(topology, choices, loader));
+    }
+
+    /** Creates every chosen policy (so a bad name or option prints nothing), then runs each. */
+    private int run(Topology topology, List<PolicySelection.Choice> choices, ClassLoader loader)
+            throws InterruptedException {
+        List<String> names = choices.stream().map(PolicySelection.Choice::name).toList();
+        List<P2pPolicy> created = new ArrayList<>();
+        for (PolicySelection.Choice c : choices) {
+            created.add(c.create(loader));
         }
         PrintWriter err = spec.commandLine().getErr();
         Simulation.Settings settings = new Simulation.Settings(seed, Duration.ofMillis(100),
@@ -97,7 +101,7 @@ final class SimulateCommand implements Callable<Integer> {
         for (int i = 0; i < names.size(); i++) {
             err.println("simulate: run " + (i + 1) + " of " + names.size() + ": policy " + names.get(i));
             err.flush();
-            runs.add(Simulation.run(topology, names.get(i), policies.get(i), settings, line -> {
+            runs.add(Simulation.run(topology, names.get(i), created.get(i), settings, line -> {
                 err.println("  " + line);
                 err.flush();
             }));
@@ -111,11 +115,6 @@ final class SimulateCommand implements Callable<Integer> {
     /** The topology in {@code file}, or the embedded default VM; bad files are bad input, as for {@code plan}. */
     static Topology topology(Path file) throws IOException {
         return file == null ? TopologyParser.defaultVm() : PlanCommand.read(file);
-    }
-
-    /** The policy {@code name} with {@code options}; an unknown name or option is bad input (Main reports it). */
-    static P2pPolicy create(String name, Map<String, String> options) {
-        return Policies.create(name, options, SimulateCommand.class.getClassLoader());
     }
 
     static String text(Topology topology, List<Simulation.Run> runs) {

@@ -78,10 +78,21 @@ class PoliciesCommandTest {
                     + "access once the target accepts again" + NL
             + "example-nic-first  example for policy authors: forward one software device's writes to one BAR range "
                     + "while the target accepts; fail everything else" + NL
+            + "                   option initiator: the software device whose writes are forwarded (default "
+                    + "virtio-net)" + NL
+            + "                   option device: the target passthrough device's PCI address (default 0000:01:00.0)"
+                    + NL
+            + "                   option bar: the target BAR, 0 to 5 (default 2)" + NL
+            + "                   option from: the first BAR offset forwarded, decimal or 0x hex (default 0)" + NL
+            + "                   option to: the end of the BAR offsets forwarded, exclusive, decimal or 0x hex "
+                    + "(default 0x1000)" + NL
             + "fail-always        every P2P access is a master abort (reads all-ones, writes dropped), whatever the "
                     + "target's state" + NL
             + "queue-and-replay   forward while the target accepts; otherwise queue posted writes and replay them "
                     + "exactly once, in order, when it accepts again (reads: abort the migration, or fail)" + NL
+            + "                   option read-fallback: what a read gets while its target does not accept: abort "
+                    + "cancels the migration and the read waits for the target, fail returns all-ones at once "
+                    + "(default abort; one of abort, fail)" + NL
             + "require-p2p        QEMU 8.2 parity: migrating several devices needs P2P on all; accesses are forwarded "
                     + "when the target accepts and fail otherwise" + NL;
 
@@ -161,6 +172,7 @@ class PoliciesCommandTest {
                 .replace("queue-and-replay   ", "queue-and-replay   " + pad)
                 .replace("fail-always        ", "fail-always        " + pad)
                 .replace("require-p2p        ", "require-p2p        " + pad)
+                .replace(NL + " ".repeat(19) + "option ", NL + " ".repeat(19) + pad + "option ")
                 + "third-party-gpu-guard  forward to the GPU while it accepts, else abort the migration" + NL;
         assertEquals(expected, r.out());
         assertEquals("", r.err());
@@ -178,7 +190,9 @@ class PoliciesCommandTest {
         Path dir = Files.createDirectories(tmp.resolve("empty"));
         Files.writeString(dir.resolve("README.txt"), "not a jar");
         assertBadInput(CliRun.of("policies", "--policy-path", dir.toString()),
-                "--policy-path " + dir + ": holds no *.jar file");
+                "--policy-path " + dir + ": holds no *.jar file and no "
+                        + "META-INF/services/dev.mmiomediator.policy.PolicyProvider, expected a directory of policy "
+                        + "jars or a class directory");
     }
 
     @Test

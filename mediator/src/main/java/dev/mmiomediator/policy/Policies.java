@@ -62,10 +62,12 @@ public final class Policies {
         for (ProviderClass c : ProviderClass.scan(loader)) {
             PolicyEntry e;
             if (c.declared()) {
-                e = new PolicyEntry(c.declaredName(), c.declaredDescription(), c.className(), c.location(), true);
+                e = new PolicyEntry(c.declaredName(), c.declaredDescription(), c.className(), c.location(), true,
+                        c.declaredOptions());
             } else {
                 PolicyProvider p = c.instantiate();
-                e = new PolicyEntry(c.name(p), c.description(p), c.className(), c.location(), false);
+                e = new PolicyEntry(c.name(p), c.description(p), c.className(), c.location(), false,
+                        c.declaredOptions());
             }
             claim(owners, e.name(), c);
             byName.put(e.name(), e);
@@ -83,6 +85,16 @@ public final class Policies {
      *                                  classes if two providers share a name
      */
     public static PolicyProvider find(String name, ClassLoader loader) {
+        Found f = lookup(name, loader);
+        return f.instance() != null ? f.instance() : f.type().instantiate();
+    }
+
+    /** A provider class and, if it had to be instantiated to learn its name, its instance. */
+    private record Found(ProviderClass type, PolicyProvider instance) {
+    }
+
+    /** The provider of {@code name}, instantiated only if it does not declare its name (see {@link #find}). */
+    private static Found lookup(String name, ClassLoader loader) {
         Objects.requireNonNull(name, "policy name");
         List<ProviderClass> all = ProviderClass.scan(loader);
         Map<String, ProviderClass> owners = new TreeMap<>();
@@ -93,16 +105,16 @@ public final class Policies {
         }
         ProviderClass declared = owners.get(name);
         if (declared != null) {
-            return declared.instantiate();
+            return new Found(declared, null);
         }
-        PolicyProvider found = null;
+        Found found = null;
         for (ProviderClass c : all) {
             if (!c.declared()) {
                 PolicyProvider p = c.instantiate();
                 String n = c.name(p);
                 claim(owners, n, c);
                 if (n.equals(name)) {
-                    found = p;
+                    found = new Found(c, p);
                 }
             }
         }
@@ -116,16 +128,39 @@ public final class Policies {
 
     /**
      * {@code find(name, loader).create(options)}, with {@code create}'s failures other than a bad option made a
-     * {@link PolicyLoadException} naming the provider class and jar.
+     * {@link PolicyLoadException} naming the provider class and jar. If the provider declares its options
+     * ({@link PolicyOption}), {@code options} are first checked against that declaration, before any of its code
+     * runs: an option it does not declare, or a value outside an option's allowed values, is refused there.
      *
-     * @throws IllegalArgumentException as {@link #find} does, or from {@code create} for an unknown or invalid
-     *                                  option
+     * @throws IllegalArgumentException as {@link #find} does; naming the option if it is not declared or its value
+     *                                  not allowed; or from {@code create} for an unknown or invalid option
      * @throws PolicyLoadException      as {@link #find} does, or if {@code create} throws anything else or
      *                                  returns null
      */
     public static P2pPolicy create(String name, Map<String, String> options, ClassLoader loader) {
         Objects.requireNonNull(options, "options of policy " + name);
-        return ProviderClass.create(find(name, loader), options);
+        Found f = lookup(name, loader);
+        f.type().declaredOptions().ifPresent(declared -> DeclaredOptions.check(name, declared, options));
+        return ProviderClass.create(f.instance() != null ? f.instance() : f.type().instantiate(), options);
+    }
+
+    /**
+     * For a provider's {@code create}: {@code given} checked against the options {@code provider}'s class declares
+     * with {@link PolicyOption}, with the declared default of each option not given added. Reading options through
+     * this keeps what the provider uses, what {@link #create} accepts and what listings show one declaration.
+     *
+     * @return the options by name, in declaration order; an option without a default that was not given is absent
+     * @throws IllegalArgumentException naming the policy and option if an option is not declared, or its value is
+     *                                  not one of the declared allowed values
+     * @throws IllegalStateException    if {@code provider}'s class declares no options ({@link PolicyOption} or
+     *                                  {@link PolicyOptions})
+     */
+    public static Map<String, String> options(PolicyProvider provider, Map<String, String> given) {
+        Class<?> type = provider.getClass();
+        List<PolicyEntry.Option> declared = DeclaredOptions.of(type).orElseThrow(() -> new IllegalStateException(
+                type.getName() + " declares no @" + PolicyOption.class.getSimpleName() + " nor @"
+                        + PolicyOptions.class.getSimpleName() + ": expected its options declared on the class"));
+        return DeclaredOptions.check(provider.name(), declared, given);
     }
 
     /** Records that {@code c} provides {@code name}, refusing a second provider of it. */

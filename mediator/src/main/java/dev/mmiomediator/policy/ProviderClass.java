@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -42,14 +43,22 @@ final class ProviderClass {
     private final String location;
     /** Declared name and description, or null if the class does not declare them. */
     private final PolicyInfo info;
+    /** Declared options, or empty if the class does not declare them. */
+    private final Optional<List<PolicyEntry.Option>> options;
 
-    private ProviderClass(Class<?> type, String location, PolicyInfo info) {
+    private ProviderClass(Class<?> type, String location, PolicyInfo info,
+                          Optional<List<PolicyEntry.Option>> options) {
         this.type = type;
         this.location = location;
         this.info = info;
+        this.options = options;
     }
 
-    /** Every provider class {@code loader}'s service files list, loaded but not initialized. */
+    /**
+     * Every provider class {@code loader}'s service files list, loaded but not initialized. A class listed by the
+     * service files of two jars (or class directories) is an error naming both: which copy would run depends on
+     * the order of the class path, so it is refused rather than picked silently.
+     */
     static List<ProviderClass> scan(ClassLoader loader) {
         Objects.requireNonNull(loader, "class loader");
         Map<String, URL> listed = new LinkedHashMap<>();
@@ -62,7 +71,12 @@ final class ProviderClass {
         while (files.hasMoreElements()) {
             URL file = files.nextElement();
             for (String name : classNames(file)) {
-                listed.putIfAbsent(name, file);
+                URL first = listed.putIfAbsent(name, file);
+                if (first != null && !location(first).equals(location(file))) {
+                    throw new PolicyLoadException("policy provider " + name + " is listed twice, in "
+                            + location(first) + " and in " + location(file) + ": expected one copy, remove one of "
+                            + "them", name, location(file), null);
+                }
             }
         }
         List<ProviderClass> out = new ArrayList<>(listed.size());
@@ -142,7 +156,15 @@ final class ProviderClass {
             throw PolicyLoadException.provider(name, location, "declares @PolicyInfo(name = \"" + info.name()
                     + "\"): expected lower case letters and digits, words separated by '-'", null);
         }
-        return new ProviderClass(type, location, info);
+        Optional<List<PolicyEntry.Option>> options;
+        try {
+            options = DeclaredOptions.of(type);
+        } catch (IllegalArgumentException e) {
+            throw PolicyLoadException.provider(name, location, e.getMessage(), null);
+        } catch (RuntimeException | LinkageError | java.lang.annotation.AnnotationFormatError e) {
+            throw PolicyLoadException.provider(name, location, "its @PolicyOption cannot be read: " + describe(e), e);
+        }
+        return new ProviderClass(type, location, info, options);
     }
 
     /** The binary name of the class. */
@@ -168,6 +190,11 @@ final class ProviderClass {
     /** The declared description; only if {@link #declared()}. */
     String declaredDescription() {
         return info.description();
+    }
+
+    /** The options the class declares with {@link PolicyOption}; empty if it declares none. */
+    Optional<List<PolicyEntry.Option>> declaredOptions() {
+        return options;
     }
 
     /**

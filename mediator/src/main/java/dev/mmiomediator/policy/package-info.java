@@ -15,8 +15,9 @@
  * }</pre>
  * Ship it as a jar with a {@link dev.mmiomediator.policy.PolicyProvider} listed in
  * {@code META-INF/services/dev.mmiomediator.policy.PolicyProvider} and annotated with
- * {@link dev.mmiomediator.policy.PolicyInfo}; {@link dev.mmiomediator.policy.Policies} finds it by the declared
- * name without initializing any provider class but the one selected.
+ * {@link dev.mmiomediator.policy.PolicyInfo}, its options with {@link dev.mmiomediator.policy.PolicyOption};
+ * {@link dev.mmiomediator.policy.Policies} finds it by the declared name without initializing any provider class
+ * but the one selected, and checks options against the declaration before that one runs.
  *
  * <h2>Trust</h2>
  * A policy jar is a plugin: the provider selected runs its code in the JVM with the user's rights. Load only

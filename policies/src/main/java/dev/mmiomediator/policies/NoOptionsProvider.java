@@ -1,16 +1,17 @@
 package dev.mmiomediator.policies;
 
 import dev.mmiomediator.policy.P2pPolicy;
+import dev.mmiomediator.policy.Policies;
 import dev.mmiomediator.policy.PolicyProvider;
 
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
  * A provider for a built-in policy that takes no options: its name, its description and how to make it.
- * Subclasses add only the public no-argument constructor {@link java.util.ServiceLoader} needs. Thread-safe.
+ * Subclasses add only the public no-argument constructor {@link java.util.ServiceLoader} needs, and declare
+ * {@code @PolicyOptions({})} next to their {@code @PolicyInfo}, so that listings say they take none. Thread-safe.
  */
 abstract class NoOptionsProvider implements PolicyProvider {
     private final String name;
@@ -37,9 +38,7 @@ abstract class NoOptionsProvider implements PolicyProvider {
     @Override
     public final P2pPolicy create(Map<String, String> options) {
         Objects.requireNonNull(options, "options of policy " + name);
-        if (!options.isEmpty()) {
-            throw new IllegalArgumentException("policy '" + name + "' takes no options, got " + new TreeMap<>(options));
-        }
+        Policies.options(this, options);
         return factory.get();
     }
 }

@@ -3,13 +3,14 @@ package dev.mmiomediator.policies;
 import dev.mmiomediator.policy.Decision;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.PolicyInfo;
+import dev.mmiomediator.policy.PolicyOption;
+import dev.mmiomediator.policy.Policies;
 import dev.mmiomediator.policy.P2pRequest;
 import dev.mmiomediator.policy.PolicyProvider;
 
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 
 /**
  * {@code queue-and-replay}: posted writes to a device that cannot take them are kept and replayed later.
@@ -106,6 +107,9 @@ public final class QueueAndReplayPolicy implements P2pPolicy {
 
     /** Finds {@link QueueAndReplayPolicy} by name; option {@code read-fallback=abort|fail}. */
     @PolicyInfo(name = NAME, description = DESCRIPTION)
+    @PolicyOption(name = READ_FALLBACK, description = "what a read gets while its target does not accept: abort "
+            + "cancels the migration and the read waits for the target, fail returns all-ones at once",
+            defaultValue = "abort", allowed = {"abort", "fail"})
     public static final class Provider implements PolicyProvider {
         /** For {@link java.util.ServiceLoader}. */
         public Provider() {
@@ -128,22 +132,14 @@ public final class QueueAndReplayPolicy implements P2pPolicy {
         @Override
         public P2pPolicy create(Map<String, String> options) {
             Objects.requireNonNull(options, "options of policy " + NAME);
-            Map<String, String> rest = new TreeMap<>(options);
-            String value = rest.remove(READ_FALLBACK);
-            if (!rest.isEmpty()) {
-                throw new IllegalArgumentException("policy '" + NAME + "' takes only option '" + READ_FALLBACK
-                        + "', got " + rest);
-            }
-            if (value == null) {
-                return new QueueAndReplayPolicy();
-            }
+            String value = Policies.options(this, options).get(READ_FALLBACK);   // declared: abort or fail
             for (ReadFallback f : ReadFallback.values()) {
                 if (f.optionValue().equals(value)) {
                     return new QueueAndReplayPolicy(f);
                 }
             }
-            throw new IllegalArgumentException("policy '" + NAME + "': " + READ_FALLBACK + "=" + value
-                    + ", expected abort or fail");
+            throw new IllegalStateException("policy '" + NAME + "': " + READ_FALLBACK + "=" + value
+                    + " is declared but has no read fallback");
         }
     }
 }

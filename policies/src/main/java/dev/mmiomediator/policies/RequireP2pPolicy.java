@@ -3,6 +3,7 @@ package dev.mmiomediator.policies;
 import dev.mmiomediator.policy.Decision;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.PolicyInfo;
+import dev.mmiomediator.policy.PolicyOptions;
 import dev.mmiomediator.policy.P2pRequest;
 import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.PassthroughDevice;
@@ -77,6 +78,7 @@ public final class RequireP2pPolicy implements P2pPolicy {
 
     /** Finds {@link RequireP2pPolicy} by name; takes no options. */
     @PolicyInfo(name = NAME, description = DESCRIPTION)
+    @PolicyOptions({})
     public static final class Provider extends NoOptionsProvider {
         /** For {@link java.util.ServiceLoader}. */
         public Provider() {

@@ -4,6 +4,8 @@ import dev.mmiomediator.dma.Initiator;
 import dev.mmiomediator.policy.Decision;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.PolicyInfo;
+import dev.mmiomediator.policy.PolicyOption;
+import dev.mmiomediator.policy.Policies;
 import dev.mmiomediator.policy.PolicyProvider;
 import dev.mmiomediator.policy.Rule;
 import dev.mmiomediator.policy.RulePolicy;
@@ -11,8 +13,6 @@ import dev.mmiomediator.pci.PciAddress;
 
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * {@code example-nic-first}: the example rule class for policy authors. <b>Copy this class</b> to write your own
@@ -35,11 +35,13 @@ import java.util.TreeSet;
  *       on the accessing threads.</li>
  *   <li><b>A {@link PolicyProvider}</b> ({@link Provider}): a public class with a public no-argument
  *       constructor, listed in {@code META-INF/services/dev.mmiomediator.policy.PolicyProvider} of the jar, that
- *       declares its name and description with {@link PolicyInfo} (compile-time constants). From that
+ *       declares its name and description with {@link PolicyInfo} and each option with {@link PolicyOption}
+ *       (compile-time constants). From that
  *       declaration {@link dev.mmiomediator.policy.Policies#find} finds it by {@link #NAME} and
  *       {@code mmio-mediator policies --policy-path DIR} lists it without running any of its code; only when
- *       its policy is the one selected is the class initialized and instantiated. The provider turns options
- *       (strings) into a policy and refuses, naming it, any option it does not know.</li>
+ *       its policy is the one selected is the class initialized and instantiated. The provider reads its options
+ *       (strings) through {@link dev.mmiomediator.policy.Policies#options}, which refuses, naming it, any option
+ *       not declared and adds the declared defaults, then turns them into a policy.</li>
  * </ol>
  *
  * <p>Options (all optional): {@code initiator} (a software device's id), {@code device} (a PCI address such as
@@ -62,8 +64,6 @@ public final class NicFirstPolicy {
     public static final long DEFAULT_FROM = 0;
     /** The end (exclusive) of the offset range unless the {@code to} option says otherwise. */
     public static final long DEFAULT_TO = 0x1000;
-
-    private static final Set<String> OPTIONS = Set.of("initiator", "device", "bar", "from", "to");
 
     private NicFirstPolicy() {
     }
@@ -100,6 +100,15 @@ public final class NicFirstPolicy {
 
     /** Finds {@link NicFirstPolicy} by {@link #NAME}: listed in {@code META-INF/services}. Thread-safe. */
     @PolicyInfo(name = NAME, description = DESCRIPTION)
+    @PolicyOption(name = "initiator", description = "the software device whose writes are forwarded",
+            defaultValue = DEFAULT_INITIATOR)
+    @PolicyOption(name = "device", description = "the target passthrough device's PCI address",
+            defaultValue = DEFAULT_DEVICE)
+    @PolicyOption(name = "bar", description = "the target BAR, 0 to 5", defaultValue = "" + DEFAULT_BAR)
+    @PolicyOption(name = "from", description = "the first BAR offset forwarded, decimal or 0x hex",
+            defaultValue = "" + DEFAULT_FROM)
+    @PolicyOption(name = "to", description = "the end of the BAR offsets forwarded, exclusive, decimal or 0x hex",
+            defaultValue = "0x1000")
     public static final class Provider implements PolicyProvider {
         /** For {@link java.util.ServiceLoader}: a provider needs a public no-argument constructor. */
         public Provider() {
@@ -110,22 +119,16 @@ public final class NicFirstPolicy {
          */
         @Override
         public P2pPolicy create(Map<String, String> options) {
-            Objects.requireNonNull(options, "options of policy " + NAME);
-            Set<String> unknown = new TreeSet<>(options.keySet());
-            unknown.removeAll(OPTIONS);
-            if (!unknown.isEmpty()) {
-                throw new IllegalArgumentException("policy '" + NAME + "': unknown option(s) " + unknown
-                        + ", expected some of " + new TreeSet<>(OPTIONS));
-            }
-            long from = number(options, "from", DEFAULT_FROM);
-            long to = number(options, "to", DEFAULT_TO);
+            // checked against the @PolicyOption declarations above, with their defaults added
+            Map<String, String> declared = Policies.options(this, options);
+            long from = number(declared, "from", DEFAULT_FROM);
+            long to = number(declared, "to", DEFAULT_TO);
             if (from < 0 || to <= from) {
                 throw new IllegalArgumentException("policy '" + NAME + "': options from=" + from + ", to=" + to
                         + ": expected 0 <= from < to");
             }
-            return NicFirstPolicy.create(options.getOrDefault("initiator", DEFAULT_INITIATOR),
-                    device(options.getOrDefault("device", DEFAULT_DEVICE)),
-                    bar(number(options, "bar", DEFAULT_BAR)), from, to);
+            return NicFirstPolicy.create(declared.get("initiator"), device(declared.get("device")),
+                    bar(number(declared, "bar", DEFAULT_BAR)), from, to);
         }
 
         private static PciAddress device(String text) {
