@@ -133,13 +133,15 @@ class PolicyDiscoveryTest {
     }
 
     @Test
-    void aClassListedInTwoServiceFilesIsLoadedOnceFromTheFirst() {
+    void aClassListedInTwoServiceFilesIsAnErrorNamingBoth() {
         Path first = dir("first", names("Alpha"));
         Path second = dir("second", names("Alpha"));
-        List<PolicyEntry> entries = Policies.describe(ServiceFiles.isolated(first, second));
-        assertEquals(1, entries.size(), entries.toString());
-        assertEquals(first.toString(), entries.get(0).location());
-        assertEquals(1, Policies.available(ServiceFiles.isolated(first, second)).size());
+        String expected = "policy provider " + provider("Alpha") + " is listed twice, in " + first + " and in "
+                + second + ": expected one copy, remove one of them";
+        assertEquals(expected, assertThrows(PolicyLoadException.class,
+                () -> Policies.describe(ServiceFiles.isolated(first, second))).getMessage());
+        assertEquals(expected, assertThrows(PolicyLoadException.class,
+                () -> Policies.available(ServiceFiles.isolated(first, second))).getMessage());
     }
 
     @Test
