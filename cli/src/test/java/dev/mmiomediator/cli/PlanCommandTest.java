@@ -49,8 +49,10 @@ class PlanCommandTest {
                 + "queued and replayed exactly once"), out);
         assertTrue(out.contains("== Policy require-p2p: BLOCKED"), out);
         assertTrue(out.contains("0000:03:00.0 fpga STOP_COPY no 0: 64 KiB, 2: 2 MiB"), out);
-        assertTrue(out.contains("1. SOURCE_STOPPING 0000:01:00.0 nic RUNNING -> RUNNING_P2P"), out);
-        assertTrue(out.contains("5. SOURCE_STOP_COPY 0000:03:00.0 fpga RUNNING -> STOP -> STOP_COPY"), out);
+        assertTrue(out.contains("1. SOURCE_PRE_COPY 0000:01:00.0 nic RUNNING -> PRE_COPY"), out);
+        assertTrue(out.contains("2. SOURCE_STOPPING 0000:01:00.0 nic PRE_COPY -> PRE_COPY_P2P"), out);
+        assertTrue(out.contains("4. SOURCE_STOP_COPY 0000:01:00.0 nic PRE_COPY_P2P -> STOP_COPY"), out);
+        assertTrue(out.contains("6. SOURCE_STOP_COPY 0000:03:00.0 fpga RUNNING -> STOP -> STOP_COPY"), out);
         assertTrue(out.contains("8. DESTINATION_STARTING 0000:03:00.0 fpga RESUMING -> STOP -> RUNNING"), out);
     }
 

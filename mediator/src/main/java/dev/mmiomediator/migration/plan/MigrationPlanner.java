@@ -53,7 +53,8 @@ public final class MigrationPlanner {
     /** The policy that enforces QEMU 8.2's rule, for parity: its plan is blocked whenever QEMU's is. */
     public static final String REQUIRE_P2P = "require-p2p";
     /** The source's order, in words. */
-    public static final String SOURCE_ORDER = "QEMU's order: every P2P-capable device to RUNNING_P2P (PRE_COPY_P2P "
+    public static final String SOURCE_ORDER = "QEMU's order: every device with PRE_COPY to PRE_COPY while the VM "
+            + "runs, then every P2P-capable device to RUNNING_P2P (PRE_COPY_P2P "
             + "from PRE_COPY) before any device is stopped, then every device to STOP_COPY";
     /** The destination's order, in words. */
     public static final String DESTINATION_ORDER = "QEMU's order: every device to RESUMING and its state loaded, "
@@ -65,9 +66,20 @@ public final class MigrationPlanner {
     }
 
     /**
+     * The plan for migrating {@code topology} with {@code policy} (selected as {@code policyName}), as the
+     * orchestrators run it: every device with the PRE_COPY flag enters PRE_COPY first, as QEMU's does when the
+     * migration is set up. {@code plan}, {@code simulate} and {@code migrate} all make their plan here, so the paths
+     * one prints are the paths the others walk.
+     */
+    public static MigrationPlan plan(Topology topology, String policyName, P2pPolicy policy) {
+        return plan(topology, policyName, policy, true);
+    }
+
+    /**
      * The plan for migrating {@code topology} with {@code policy} (selected as {@code policyName}).
      *
-     * @param preCopy whether devices with the PRE_COPY flag run pre-copy rounds first
+     * @param preCopy whether devices with the PRE_COPY flag run pre-copy rounds first; without it, a plan no command
+     *                runs (every command plans with pre-copy), for comparison and for tests of the order
      */
     public static MigrationPlan plan(Topology topology, String policyName, P2pPolicy policy, boolean preCopy) {
         Objects.requireNonNull(topology, "topology");
