@@ -184,7 +184,7 @@ final class MigrateCommand implements Callable<Integer> {
             throws InterruptedException {
         P2pPolicy p = choice.create(loader);
         MigrationPlan plan = MigrationPlanner.plan(topology.withPolicy(Optional.of(choice.name()), choice.options()),
-                choice.name(), p, true);
+                choice.name(), p);
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("side", role.listen != null ? "destination" : "source");
         report.put("policy", choice.name());

@@ -65,7 +65,9 @@ final class PlanCommand implements Callable<Integer> {
     @CommandLine.Mixin
     PolicySelection policies = new PolicySelection();
 
-    @Option(names = "--pre-copy", description = "Devices with the PRE_COPY flag run pre-copy rounds first.")
+    // Accepted so that scripts written for it keep working: every plan now has pre-copy, as simulate and migrate do.
+    @Option(names = "--pre-copy", hidden = true, description = "Ignored: devices with the PRE_COPY flag always "
+            + "enter PRE_COPY first, in plan as in simulate and migrate.")
     boolean preCopy;
 
     @Option(names = "--json", description = "Print one JSON object instead of text.")
@@ -110,7 +112,7 @@ final class PlanCommand implements Callable<Integer> {
         selected.forEach((name, opts) -> created.put(name, Policies.create(name, opts, loader)));
         List<MigrationPlan> plans = new ArrayList<>();
         created.forEach((name, p) -> plans.add(MigrationPlanner.plan(
-                topology.withPolicy(Optional.of(name), selected.get(name)), name, p, preCopy)));
+                topology.withPolicy(Optional.of(name), selected.get(name)), name, p)));
         return plans;
     }
 

@@ -49,9 +49,71 @@ class PlanCommandTest {
                 + "queued and replayed exactly once"), out);
         assertTrue(out.contains("== Policy require-p2p: BLOCKED"), out);
         assertTrue(out.contains("0000:03:00.0 fpga STOP_COPY no 0: 64 KiB, 2: 2 MiB"), out);
-        assertTrue(out.contains("1. SOURCE_STOPPING 0000:01:00.0 nic RUNNING -> RUNNING_P2P"), out);
-        assertTrue(out.contains("5. SOURCE_STOP_COPY 0000:03:00.0 fpga RUNNING -> STOP -> STOP_COPY"), out);
+        assertTrue(out.contains("1. SOURCE_PRE_COPY 0000:01:00.0 nic RUNNING -> PRE_COPY"), out);
+        assertTrue(out.contains("2. SOURCE_STOPPING 0000:01:00.0 nic PRE_COPY -> PRE_COPY_P2P"), out);
+        assertTrue(out.contains("4. SOURCE_STOP_COPY 0000:01:00.0 nic PRE_COPY_P2P -> STOP_COPY"), out);
+        assertTrue(out.contains("6. SOURCE_STOP_COPY 0000:03:00.0 fpga RUNNING -> STOP -> STOP_COPY"), out);
         assertTrue(out.contains("8. DESTINATION_STARTING 0000:03:00.0 fpga RESUMING -> STOP -> RUNNING"), out);
+    }
+
+    /** Per side and device, {@code side device: path} as plan's JSON steps add up to. */
+    static List<String> plannedPaths(String planJson) {
+        JsonObject plan = JsonReport.of(planJson).getAsJsonArray("plans").get(0).getAsJsonObject();
+        List<String> lines = new ArrayList<>();
+        for (String side : List.of("source", "destination")) {
+            Map<String, List<String>> paths = new LinkedHashMap<>();
+            for (JsonElement e : plan.getAsJsonArray(side)) {
+                JsonObject step = e.getAsJsonObject();
+                List<String> path = new ArrayList<>();
+                step.getAsJsonArray("path").forEach(state -> path.add(state.getAsString()));
+                List<String> walked = paths.computeIfAbsent(JsonReport.field(step, "device"),
+                        k -> new ArrayList<>(path.subList(0, 1)));
+                walked.addAll(path.subList(1, path.size()));
+            }
+            paths.forEach((device, path) -> lines.add(side + " " + device + ": " + String.join(" -> ", path)));
+        }
+        return lines;
+    }
+
+    /** Per side and device, {@code side device: path} as simulate's report prints them. */
+    static List<String> walkedPaths(String simulateText) {
+        List<String> lines = new ArrayList<>();
+        String side = null;
+        for (String line : simulateText.split("\\R")) {
+            if (line.equals("  source:") || line.equals("  destination:")) {
+                side = line.strip().replace(":", "");
+            } else if (side != null && line.startsWith("    ")) {
+                String[] parts = line.strip().split("\\s+", 2);
+                lines.add(side + " " + parts[0] + ": " + parts[1]);
+            }
+        }
+        return lines;
+    }
+
+    @Test
+    void thePathsPlanPrintsAreThePathsSimulateWalks() throws IOException {
+        Path mixed = Files.writeString(dir.resolve("mixed.topology"), """
+                vm mixed
+                passthrough nic  0000:01:00.0 flags=STOP_COPY,P2P,PRE_COPY bars=0:16K,2:4K
+                passthrough dsp  0000:02:00.0 flags=STOP_COPY,PRE_COPY bars=0:64K
+                passthrough fpga 0000:03:00.0 flags=STOP_COPY bars=0:64K
+                software virtio-net
+                """);
+        for (List<String> topology : List.of(List.<String>of(), List.of(mixed.toString()))) {
+            List<String> plan = new ArrayList<>(List.of("plan", "--policy", "queue-and-replay", "--json"));
+            plan.addAll(topology);
+            List<String> simulate = new ArrayList<>(List.of("simulate", "--policy", "queue-and-replay"));
+            simulate.addAll(topology);
+            CliRun planned = CliRun.of(plan.toArray(String[]::new));
+            CliRun walked = CliRun.of(simulate.toArray(String[]::new));
+            assertEquals(0, planned.code(), planned.err());
+            assertEquals(0, walked.code(), walked.err());
+            assertTrue(walked.out().contains("queue-and-replay: completed"), walked.out());
+            List<String> paths = plannedPaths(planned.out());
+            assertTrue(paths.stream().anyMatch(p -> p.contains("RUNNING -> PRE_COPY -> PRE_COPY_P2P")),
+                    paths::toString);
+            assertEquals(paths, walkedPaths(walked.out()), topology.toString());
+        }
     }
 
     @Test

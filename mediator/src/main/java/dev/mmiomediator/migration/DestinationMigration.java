@@ -285,8 +285,7 @@ public final class DestinationMigration {
     }
 
     private Transition move(Step step) {
-        Transition t = devices.get(step.device()).transition(step.target());
-        paths.walked(step.device(), t.path());
+        Transition t = paths.walk(devices.get(step.device()), step);
         progress.accept("destination: " + step.device() + " " + PathLog.join(t.path()));
         return t;
     }

@@ -144,8 +144,7 @@ public final class SourceMigration {
                     stopStart = System.nanoTime();
                 }
                 engine.setPhase(step.phase());
-                Transition t = devices.get(step.device()).transition(step.target());
-                paths.walked(step.device(), t.path());
+                Transition t = paths.walk(devices.get(step.device()), step);
                 t.source().ifPresent(s -> sessions.put(step.device(), s));
                 progress.accept("source: " + step.device() + " " + PathLog.join(t.path()));
             }

@@ -12,6 +12,10 @@ import java.util.Objects;
 /**
  * What the policy does with accesses to one device that lacks P2P while that device cannot accept them.
  *
+ * <p>{@code cases} is the device's decision table: the policy's decision for every software device, BAR, state the
+ * device cannot accept in (with the phase it is in then) and access kind. The summary and the plan's reason line
+ * for the device are both made from it, by one function, so they cannot say different things.
+ *
  * <p>{@code whileStopped} and {@code whileResuming} map {@code "write"} and {@code "read"} to one decision each: the
  * decision when every software device, BAR and state agree, otherwise the most harmful one among them (FORWARD to a
  * device that cannot accept, then FAIL, then ABORT_MIGRATION, then QUEUE); {@code cases} has every answer. A map is

@@ -1,6 +1,13 @@
 package dev.mmiomediator.migration.plan;
 
+import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.vfio.MigrationState;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -28,6 +35,29 @@ public record MigrationPlan(Topology topology, String policy, Verdict verdict, L
         source = List.copyOf(source);
         destination = List.copyOf(destination);
         handling = List.copyOf(handling);
+    }
+
+    /**
+     * Per device (in the order of its first step), every state its source steps pass through: the paths a source
+     * that follows this plan walks until the stream is sent.
+     */
+    public Map<PciAddress, List<MigrationState>> sourcePaths() {
+        return paths(source);
+    }
+
+    /** Per device, every state its destination steps pass through: the paths a completed destination walked. */
+    public Map<PciAddress, List<MigrationState>> destinationPaths() {
+        return paths(destination);
+    }
+
+    private static Map<PciAddress, List<MigrationState>> paths(List<Step> steps) {
+        Map<PciAddress, List<MigrationState>> paths = new LinkedHashMap<>();
+        for (Step s : steps) {
+            List<MigrationState> path = paths.computeIfAbsent(s.device(), k -> new ArrayList<>(List.of(s.from())));
+            path.addAll(s.path().subList(1, s.path().size()));
+        }
+        paths.replaceAll((k, v) -> List.copyOf(v));
+        return Collections.unmodifiableMap(paths);
     }
 
     /** Whether the verdict is {@link Verdict#ALLOWED}. */

@@ -53,21 +53,35 @@ public final class MigrationPlanner {
     /** The policy that enforces QEMU 8.2's rule, for parity: its plan is blocked whenever QEMU's is. */
     public static final String REQUIRE_P2P = "require-p2p";
     /** The source's order, in words. */
-    public static final String SOURCE_ORDER = "QEMU's order: every P2P-capable device to RUNNING_P2P (PRE_COPY_P2P "
+    public static final String SOURCE_ORDER = "QEMU's order: every device with PRE_COPY to PRE_COPY while the VM "
+            + "runs, then every P2P-capable device to RUNNING_P2P (PRE_COPY_P2P "
             + "from PRE_COPY) before any device is stopped, then every device to STOP_COPY";
     /** The destination's order, in words. */
     public static final String DESTINATION_ORDER = "QEMU's order: every device to RESUMING and its state loaded, "
             + "then every P2P-capable device to RUNNING_P2P, then each device to RUNNING";
 
     private static final int PROBE_LENGTH = 4;
+    private static final Predicate<HandlingCase> ON_SOURCE = c -> !c.phase().isDestination();
+    private static final Predicate<HandlingCase> ON_DESTINATION = c -> c.phase().isDestination();
 
     private MigrationPlanner() {
     }
 
     /**
+     * The plan for migrating {@code topology} with {@code policy} (selected as {@code policyName}), as the
+     * orchestrators run it: every device with the PRE_COPY flag enters PRE_COPY first, as QEMU's does when the
+     * migration is set up. {@code plan}, {@code simulate} and {@code migrate} all make their plan here, so the paths
+     * one prints are the paths the others walk.
+     */
+    public static MigrationPlan plan(Topology topology, String policyName, P2pPolicy policy) {
+        return plan(topology, policyName, policy, true);
+    }
+
+    /**
      * The plan for migrating {@code topology} with {@code policy} (selected as {@code policyName}).
      *
-     * @param preCopy whether devices with the PRE_COPY flag run pre-copy rounds first
+     * @param preCopy whether devices with the PRE_COPY flag run pre-copy rounds first; without it, a plan no command
+     *                runs (every command plans with pre-copy), for comparison and for tests of the order
      */
     public static MigrationPlan plan(Topology topology, String policyName, P2pPolicy policy, boolean preCopy) {
         Objects.requireNonNull(topology, "topology");
@@ -155,8 +169,8 @@ public final class MigrationPlanner {
                 }
             }
         }
-        Map<String, Decision> stopped = worst(cases, c -> !c.phase().isDestination());
-        Map<String, Decision> resuming = worst(cases, c -> c.phase().isDestination());
+        Map<String, Decision> stopped = worst(cases, ON_SOURCE);
+        Map<String, Decision> resuming = worst(cases, ON_DESTINATION);
         return new DeviceHandling(d.address(), summary(topology, d, cases), stopped, resuming, cases);
     }
 
@@ -232,14 +246,18 @@ public final class MigrationPlanner {
         if (topology.softwareDevices().isEmpty()) {
             return d.label() + " lacks P2P, but no software device can DMA into its BARs: nothing to decide";
         }
-        StringBuilder sb = new StringBuilder(d.label()).append(" lacks P2P, so it stops while the others run. ");
-        sb.append("While it is stopped on the source (")
-                .append(states(cases, c -> !c.phase().isDestination())).append("): ");
-        side(sb, cases, c -> !c.phase().isDestination());
-        sb.append(". While it resumes on the destination (")
-                .append(states(cases, c -> c.phase().isDestination())).append("): ");
-        side(sb, cases, c -> c.phase().isDestination());
-        return sb.append('.').toString();
+        return d.label() + " lacks P2P, so it stops while the others run. While it is stopped on the source ("
+                + states(cases, ON_SOURCE) + "): " + accesses(cases, ON_SOURCE) + ". While it resumes on the "
+                + "destination (" + states(cases, ON_DESTINATION) + "): " + accesses(cases, ON_DESTINATION) + ".";
+    }
+
+    /** The reason line for a device without P2P: the same words as its {@link #summary}, source and destination. */
+    private static String reason(PassthroughSpec d, String software, List<HandlingCase> cases) {
+        String stopped = accesses(cases, ON_SOURCE);
+        String resuming = accesses(cases, ON_DESTINATION);
+        return d.label() + " lacks P2P: DMA from " + software + " into its BARs while it is stopped "
+                + (stopped.equals(resuming) ? "(or resuming on the destination): " + stopped
+                : "on the source: " + stopped + "; while it resumes on the destination: " + resuming);
     }
 
     private static String states(List<HandlingCase> cases, Predicate<HandlingCase> which) {
@@ -248,11 +266,16 @@ public final class MigrationPlanner {
         return String.join(", ", states);
     }
 
-    private static void side(StringBuilder sb, List<HandlingCase> cases, Predicate<HandlingCase> which) {
-        sb.append("write -> ");
+    /**
+     * What the policy does with the accesses of {@code which} cases, {@code write -> ... | read -> ...}: the one
+     * place a device's decision table becomes words, for both its reason line and its summary.
+     */
+    private static String accesses(List<HandlingCase> cases, Predicate<HandlingCase> which) {
+        StringBuilder sb = new StringBuilder("write -> ");
         direction(sb, cases, which.and(HandlingCase::write), true);
         sb.append(" | read -> ");
         direction(sb, cases, which.and(c -> !c.write()), false);
+        return sb.toString();
     }
 
     /** The words for each distinct decision, with who and when when they differ. */
@@ -298,8 +321,7 @@ public final class MigrationPlanner {
                 reasons.add(d.label() + " lacks P2P, but no software device can DMA into its BARs");
                 continue;
             }
-            reasons.add(d.label() + " lacks P2P: DMA from " + software + " into its BARs while it is stopped "
-                    + side(h.whileStopped(), h.whileResuming()));
+            reasons.add(reason(d, software, h.cases()));
         }
         for (PassthroughSpec d : devices) {
             List<String> failed = new ArrayList<>();
@@ -333,19 +355,6 @@ public final class MigrationPlanner {
                     + policyName + " the mediator decides the DMA that rule guards against");
         }
         return reasons;
-    }
-
-    private static String side(Map<String, Decision> stopped, Map<String, Decision> resuming) {
-        String s = decisions(stopped);
-        if (stopped.equals(resuming)) {
-            return "(or resuming on the destination): " + s;
-        }
-        return "on the source: " + s + "; while it resumes on the destination: " + decisions(resuming);
-    }
-
-    private static String decisions(Map<String, Decision> decisions) {
-        return "write -> " + words(decisions.get(DeviceHandling.WRITE), true) + " | read -> "
-                + words(decisions.get(DeviceHandling.READ), false);
     }
 
     private static List<Step> concat(List<Step> a, List<Step> b) {

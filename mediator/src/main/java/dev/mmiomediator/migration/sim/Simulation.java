@@ -95,7 +95,7 @@ public final class Simulation {
      */
     public static Run run(Topology topology, String policyName, P2pPolicy policy, Settings settings,
                           Consumer<String> progress) throws InterruptedException {
-        MigrationPlan plan = MigrationPlanner.plan(topology, policyName, policy, true);
+        MigrationPlan plan = MigrationPlanner.plan(topology, policyName, policy);
         if (plan.verdict() == Verdict.BLOCKED) {
             progress.accept(policyName + ": blocked: " + String.join("; ", plan.reasons()));
             return new Run(policyName, MigrationOutcome.BLOCKED, String.join("; ", plan.reasons()), 0, 0, 0, 0, 0, 0,
