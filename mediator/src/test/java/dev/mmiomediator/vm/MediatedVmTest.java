@@ -23,6 +23,7 @@ import dev.mmiomediator.policy.Decision;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.P2pRequest;
 import dev.mmiomediator.policy.P2pTarget;
+import dev.mmiomediator.policy.PolicyCounters;
 import dev.mmiomediator.vfio.MigrationData;
 import dev.mmiomediator.vfio.MigrationDriver;
 import dev.mmiomediator.vfio.MigrationFlags;
@@ -153,7 +154,7 @@ class MediatedVmTest {
         assertEquals(MemTxResult.OK, cpu.write(BAR0 + 0x1ff8, 8, 0xcafef00dL));
         assertEquals(0xcafef00dL, peer.read(BAR0 + 0x1ff8, 8));
         assertEquals(MemTxResult.P2P_FORWARDED, peer.result());
-        assertEquals(1, vm.engine().counters().total(dev.mmiomediator.policy.PolicyCounters.Counter.FORWARDED));
+        assertEquals(1, vm.engine().counters().total(PolicyCounters.Counter.FORWARDED));
     }
 
     @Test
@@ -177,6 +178,28 @@ class MediatedVmTest {
         assertEquals(1L, registers.values.get(0L));
         assertEquals(2L, registers.values.get(4L));
         assertEquals(0x0000000200000001L, vm.port(Initiator.vcpu()).read(BAR0 + 0x2000, 8));
+    }
+
+    @Test
+    void anMmioModelInsideTheBarThatThrowsFailsThePeersAccessWithError() {
+        MemoryRegion bar = sys.mmio(GPU + " BAR 0", Size.of(0x1000), new MemoryRegionOps() {
+            @Override
+            public long read(long offset, int size) {
+                throw new IllegalStateException("device gone");
+            }
+
+            @Override
+            public void write(long offset, long value, int size) {
+                throw new IllegalStateException("device gone");
+            }
+        });
+        system.addSubregion(bar, 0xfc000000L);
+        MediatedVm vm = nic().passthrough(GPU, MigrationFlags.WITH_P2P, new StateOnlyDriver(), Map.of(0, bar))
+                .build();
+        DmaPort peer = vm.port(VIRTIO);
+        assertEquals(0xffffffffL, peer.read(0xfc000000L, 4));
+        assertEquals(MemTxResult.ERROR | MemTxResult.P2P_FAILED, peer.result());
+        assertEquals(MemTxResult.ERROR, vm.port(Initiator.vcpu()).write(0xfc000000L, 4, 1), "as for the vCPU");
     }
 
     @Test
