@@ -35,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   policy                          the policy SPI and engine                  (dma, memory, vfio)
  *   mtree                           info mtree import, export, audit           (memory)
  *   vfio.sim                        the simulated passthrough device           (policy, dma, memory, vfio)
+ *   vm                              the entry point: a mediated VM, wired      (policy, dma, memory, vfio)
  *   migration.stream, .plan, root   the stream, the planner, the two sides     (the layers below, no simulator)
  *   migration.sim                   the simulated VM                           (anything)
  * </pre>
@@ -54,6 +55,7 @@ class LayeringTest {
         ALLOWED.put("policy", List.of("dma", "memory", "vfio", "pci", "input"));
         ALLOWED.put("mtree", List.of("memory", "pci", "input"));
         ALLOWED.put("vfio.sim", List.of("policy", "dma", "memory", "vfio", "pci", "input"));
+        ALLOWED.put("vm", List.of("policy", "dma", "memory", "vfio", "pci", "input"));
         ALLOWED.put("migration.stream", List.of("policy", "dma", "memory", "vfio", "pci", "input"));
         ALLOWED.put("migration.plan", List.of("policy", "dma", "memory", "vfio", "pci", "input"));
         ALLOWED.put("migration", List.of("migration.stream", "migration.plan", "policy", "dma", "memory", "vfio",

@@ -71,6 +71,12 @@ import static dev.mmiomediator.policy.PolicyCounters.Counter.QUEUED;
  * {@link #confirmCarried} forgets those the destination has taken over, and {@link #importHeld} hands the
  * destination's engine the writes the stream carried, ahead of any queued there.
  *
+ * <p><b>Unregistered devices.</b> An access to a BAR whose device is not registered (never, or no longer) is
+ * master-aborted: {@link MemTxResult#P2P_FAILED}, counted in {@code FAULTS} and {@code FAILED} for its
+ * (initiator, device), and also in {@link #unregisteredAccesses()}, so that a device declared as passthrough
+ * but never registered shows in a number, not only in a WARN line. {@code vm.MediatedVm} declares and registers
+ * every device together, and refuses to start over a P2P BAR whose device it does not register.
+ *
  * <p><b>Observability.</b> {@link #counters()} per (initiator, target). A master abort is logged at WARN once per
  * (initiator, BAR); a full queue once per target; registering a device without the P2P flag logs one WARN.
  *
@@ -119,6 +125,7 @@ public final class PolicyEngine implements P2pHandler {
     private final CounterTable counters = new CounterTable();
     private final EngineWarnings warnings = new EngineWarnings();
     private final AtomicLong sequence = new AtomicLong();
+    private final LongAdder unregistered = new LongAdder();
     private volatile MigrationPhase phase = MigrationPhase.NONE;
 
     /**
@@ -210,6 +217,20 @@ public final class PolicyEngine implements P2pHandler {
         return true;
     }
 
+    /** Whether a device is registered at {@code address}. */
+    public boolean isRegistered(PciAddress address) {
+        return targets.containsKey(Objects.requireNonNull(address, "device"));
+    }
+
+    /**
+     * The number of accesses that found their target device not registered (when they arrived) and were
+     * master-aborted for it; see "Unregistered devices" above. An access that was waiting for a device when it was
+     * unregistered is not among them.
+     */
+    public long unregisteredAccesses() {
+        return unregistered.sum();
+    }
+
     @Override
     public int handle(P2pAccess access) {
         PassthroughBar bar = access.bar();
@@ -217,6 +238,7 @@ public final class PolicyEngine implements P2pHandler {
         count.increment(FAULTS);
         HeldWrites t = targets.get(bar.device());
         if (t == null) {
+            unregistered.increment();
             return fail(access, count, "the target device is not registered with the policy engine");
         }
         int abortBit = 0;

@@ -143,6 +143,19 @@ class PolicyEngineTest {
     }
 
     @Test
+    void accessesToUnregisteredDevicesAreCountedApartFromPolicyFailures() {
+        PolicyEngine e = engine(FORWARD_IF_ACCEPTS);
+        assertFalse(e.isRegistered(GPU));
+        assertTrue(e.isRegistered(NIC));
+        e.handle(read(VIRTIO, GPU, 0, 0, 1));
+        e.handle(writeOf(1, 4, 0)); // registered: forwarded, not counted
+        assertEquals(1, e.unregisteredAccesses());
+        assertTrue(e.unregister(NIC));
+        e.handle(writeOf(1, 4, 0));
+        assertEquals(2, e.unregisteredAccesses());
+    }
+
+    @Test
     void registeringTwiceIsRefusedNamingTheDevice() {
         PolicyEngine e = engine(FORWARD_IF_ACCEPTS);
         IllegalArgumentException x = assertThrows(IllegalArgumentException.class,

@@ -19,13 +19,15 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's "Embedding the mediator" example, compiled and run: keep the two in step (the README shows the
- * body of {@link #embeddingExample()} verbatim).
+ * The wiring {@code vm.MediatedVm} does, by hand, with the layer's results on the way: a memory map with RAM, MMIO
+ * and a passthrough BAR, a mediator with its ports, RAM/MMIO/unassigned/P2P accesses and their MemTxResult bits,
+ * a P2P handler, and the IOMMU mappings. The README's "Embedding the mediator" describes these steps; its example
+ * is {@code policies}' {@code EmbeddingExampleTest}.
  */
-class EmbeddingExampleTest {
+class ManualWiringTest {
 
     @Test
-    void embeddingExample() {
+    void aMediatedAddressSpaceWiredByHand() {
         // 1. The guest's memory map, as the board code builds it (QEMU's memory API, same words).
         MemorySystem sys = new MemorySystem();
         MemoryRegion system = sys.container("system", Size.FULL);
