@@ -33,7 +33,10 @@ import java.util.Properties;
  * </table>
  *
  * <p>A failure prints one line on standard error; with {@code -v} ({@code --verbose}, before or after the command)
- * its stack trace follows. A migration that starts and then loses its peer is not a transport failure: the side
+ * its stack trace follows. Standard error holds, besides failures, the log's WARN lines (what a user must act on)
+ * and a command's events (lines a caller waits for, such as {@code listening on HOST:PORT}); progress is one line
+ * rewritten in place on a terminal and absent otherwise ({@link Output}). {@code -q} leaves only failures;
+ * {@code -v} adds every progress line, the log's DEBUG lines and stack traces. A migration that starts and then loses its peer is not a transport failure: the side
  * resolves it (the source resumes, the destination refuses) and reports that outcome with exit code 0, or 1 if its
  * integrity check fails.
  */
@@ -60,24 +63,63 @@ public final class Main implements Runnable {
 
     /** Read from the parse result, not from this field: an inherited option is also matched after the command. */
     @Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,
-            description = "On failure, print the stack trace after the one-line message.")
+            description = "Verbose: every progress line (also when standard error is not a terminal), the log's "
+                    + "DEBUG lines, and on failure the stack trace after the one-line message.")
     boolean verbose;
+
+    /** As {@link #verbose}, read from the parse result. */
+    @Option(names = {"-q", "--quiet"}, scope = CommandLine.ScopeType.INHERIT,
+            description = "Quiet: the report only; nothing on standard error but a failure's line.")
+    boolean quiet;
+
+    /** What the command that runs prints on standard error; set from the parse result before it runs. */
+    private Output output;
+
+    /** For the commands: their standard error's events and progress, by -q, -v and the terminal. */
+    Output output() {
+        return output;
+    }
 
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "expected a command (see --help)");
     }
 
-    /** Entry point. */
+    /**
+     * Entry point: standard error counts as a terminal when the JVM has a console, and {@code -q} and {@code -v} set
+     * the log level of the process (slf4j-simple reads it once, when the first logger is made).
+     */
     public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true),
+                System.console() != null, true));
     }
 
-    /** Runs the tool with the given output streams and returns its exit code (for tests and embedding). */
+    /**
+     * Runs the tool with the given output streams and returns its exit code (for tests and embedding): standard
+     * error is not a terminal, and the logging configuration is the caller's.
+     */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new Main());
+        return run(args, out, err, false, false);
+    }
+
+    /**
+     * As {@link #run(String[], PrintWriter, PrintWriter)}, with {@code terminal} saying whether {@code err} is a
+     * terminal (progress in place), and {@code configureLogging} whether to set slf4j-simple's system properties
+     * from {@code -q} and {@code -v} (a property already set, as by {@code -D} on the java command line, wins).
+     */
+    static int run(String[] args, PrintWriter out, PrintWriter err, boolean terminal, boolean configureLogging) {
+        Main main = new Main();
+        CommandLine cl = new CommandLine(main);
         cl.setOut(out);
         cl.setErr(err);
+        cl.setExecutionStrategy(parseResult -> {
+            Output.Level level = level(parseResult);
+            if (configureLogging) {
+                configureLogging(level);
+            }
+            main.output = new Output(err, level, terminal, Output.columns());
+            return new CommandLine.RunLast().execute(parseResult);
+        });
         cl.setParameterExceptionHandler((ex, a) -> {
             err.println("mmio-mediator: " + ex.getMessage());
             stackTrace(ex, err, verboseIn(args));
@@ -127,12 +169,49 @@ public final class Main implements Runnable {
 
     /** Whether {@code -v} was given to the tool or to any command on the way to the one that ran. */
     private static boolean verbose(CommandLine.ParseResult parseResult) {
+        return matched(parseResult, "--verbose");
+    }
+
+    private static boolean matched(CommandLine.ParseResult parseResult, String option) {
         for (CommandLine.ParseResult r = parseResult; r != null; r = r.subcommand()) {
-            if (r.hasMatchedOption("--verbose")) {
+            if (r.hasMatchedOption(option)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** The level {@code -q} or {@code -v} chose, anywhere on the command line; both is bad input. */
+    private static Output.Level level(CommandLine.ParseResult parseResult) {
+        boolean quiet = matched(parseResult, "--quiet");
+        boolean verbose = matched(parseResult, "--verbose");
+        if (quiet && verbose) {
+            throw new CommandLine.ParameterException(parseResult.commandSpec().commandLine(),
+                    "-q (--quiet) and -v (--verbose): expected one of them");
+        }
+        return quiet ? Output.Level.QUIET : verbose ? Output.Level.VERBOSE : Output.Level.NORMAL;
+    }
+
+    /**
+     * slf4j-simple's configuration for {@code level}: WARN by default, as {@code mmio-mediator: warning: ...};
+     * ERROR with {@code -q}; DEBUG with {@code -v}, with the thread and the logger's short name.
+     */
+    static void configureLogging(Output.Level level) {
+        String p = "org.slf4j.simpleLogger.";
+        boolean verbose = level == Output.Level.VERBOSE;
+        setIfAbsent(p + "defaultLogLevel", level == Output.Level.QUIET ? "error" : verbose ? "debug" : "warn");
+        setIfAbsent(p + "showThreadName", String.valueOf(verbose));
+        setIfAbsent(p + "showLogName", "false");
+        setIfAbsent(p + "showShortLogName", String.valueOf(verbose));
+        if (!verbose) {
+            setIfAbsent(p + "warnLevelString", "mmio-mediator: warning:");
+        }
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
     }
 
     /** Whether {@code args} hold {@code -v}, for failures that come before or outside a complete parse. */

@@ -75,6 +75,10 @@ import javax.net.ssl.SSLSocket;
                         + "'acceptedIdentities' of both sides (per target device) against the destination's "
                         + "'takenIdentities' (its devices' write ledgers, the source's part carried in their state); "
                         + "a source that resumed reports its own 'takenIdentities', 'lost' and 'duplicated'.",
+                "Standard error holds the side's steps, one line each (the 'listening on' line, refused "
+                        + "connections, each device's path, the outcome), warnings a user must act on, and failures; "
+                        + "-q leaves only failures (no 'listening on' line either), -v adds the log's DEBUG lines and "
+                        + "stack traces.",
                 "Exit code 0 when the side finished with its integrity kept (completed, aborted or refused are all "
                         + "answers), 1 when its integrity check failed, 2 on bad input, 4 when the network failed "
                         + "before the migration started (the source could not connect or its TLS handshake failed)."})
@@ -155,6 +159,9 @@ final class MigrateCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.ParentCommand
+    Main main;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
@@ -239,10 +246,12 @@ final class MigrateCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * A side's steps are events, not progress: one migration takes a few dozen lines, each a step a caller or a
+     * test may wait for ("listening on", a refused connection, the outcome), so they are printed unless -q.
+     */
     private void progress(String line) {
-        PrintWriter err = spec.commandLine().getErr();
-        err.println(line);
-        err.flush();
+        main.output().event(line);
     }
 
     private void source(Topology topology, P2pPolicy p, MigrationPlan plan, Map<String, Object> report)

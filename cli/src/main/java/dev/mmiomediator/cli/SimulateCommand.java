@@ -45,8 +45,11 @@ import java.util.concurrent.Callable;
                         + "running side's RAM and BARs equal the image the software devices' own records imply, and "
                         + "the devices took exactly the P2P writes the mediator accepted, judged per write by its "
                         + "identity (lost 0, duplicated 0).",
-                "Progress goes to standard error; the report (or with --json one JSON object) to standard output. "
-                        + "Exit code 0 when every run kept its integrity, 1 when one did not, 2 on bad input."})
+                "The report (or with --json one JSON object) goes to standard output. Standard error holds "
+                        + "warnings a user must act on and failures; progress (each side's steps) is one line "
+                        + "rewritten in place on a terminal, every line with -v, and nothing otherwise; -q leaves "
+                        + "only failures.",
+                "Exit code 0 when every run kept its integrity, 1 when one did not, 2 on bad input."})
 final class SimulateCommand implements Callable<Integer> {
     /** The built-ins, in the order they run. */
     static final List<String> BUILTINS = List.of("fail-always", "abort-migration", "queue-and-replay", "require-p2p");
@@ -74,6 +77,9 @@ final class SimulateCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.ParentCommand
+    Main main;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         if (settleMillis < 0 || settleMillis > 60_000) {
@@ -93,19 +99,18 @@ final class SimulateCommand implements Callable<Integer> {
         for (PolicySelection.Choice c : choices) {
             created.add(c.create(loader));
         }
-        PrintWriter err = spec.commandLine().getErr();
+        Output progress = main.output();
         Simulation.Settings settings = new Simulation.Settings(seed, Duration.ofMillis(100),
                 Duration.ofMillis(settleMillis), Duration.ofMillis(50),
                 Simulation.Settings.defaults(seed).engine());
         List<Simulation.Run> runs = new ArrayList<>();
         for (int i = 0; i < names.size(); i++) {
-            err.println("simulate: run " + (i + 1) + " of " + names.size() + ": policy " + names.get(i));
-            err.flush();
-            runs.add(Simulation.run(topology, names.get(i), created.get(i), settings, line -> {
-                err.println("  " + line);
-                err.flush();
-            }));
+            String run = "simulate: run " + (i + 1) + " of " + names.size() + ": ";
+            progress.progress(run + "policy " + names.get(i));
+            runs.add(Simulation.run(topology, names.get(i), created.get(i), settings,
+                    line -> progress.progress(run + line)));
         }
+        progress.done();
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? json(runs) : text(topology, runs));
         out.flush();

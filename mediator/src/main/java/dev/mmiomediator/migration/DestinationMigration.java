@@ -197,7 +197,10 @@ public final class DestinationMigration {
             return new Incoming(channel, reader, staging, reader.header(), start);
         } catch (StreamFormatException e) {
             staging.close();
-            throw new Refused("invalid migration stream: " + e.getMessage());
+            // a peer that closes before its first byte sent no stream at all: a cancelled source does that
+            throw new Refused(e.section().equals("magic") && e.problem().startsWith("truncated: empty")
+                    ? "it closed without sending a stream (as a source that cancels before sending does)"
+                    : "invalid migration stream: " + e.getMessage());
         } catch (IOException | RuntimeException e) {
             staging.close();
             throw e;

@@ -1,5 +1,9 @@
 package dev.mmiomediator.migration;
 
+import dev.mmiomediator.policy.EngineLog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -27,6 +31,8 @@ import java.util.function.Consumer;
  * <p><b>Note:</b> one {@link #serve} per instance.
  */
 public final class MigrationListener {
+    private static final Logger LOG = LoggerFactory.getLogger(MigrationListener.class);
+
     /** What to do with an accepted socket before its stream is read: a TLS handshake, or nothing. */
     @FunctionalInterface
     public interface Handshake {
@@ -143,7 +149,8 @@ public final class MigrationListener {
                     continue;
                 }
                 Thread t = new Thread(() -> {
-                    try {
+                    LOG.debug("destination: accepted a connection from {}", socket.getRemoteSocketAddress());
+                    try (EngineLog.Scope side = EngineLog.side("destination")) { // the engine's replays here
                         connection(socket, destination, claimed, result, pending);
                     } catch (RuntimeException | Error e) {
                         result.completeExceptionally(e);

@@ -74,11 +74,12 @@ import static dev.mmiomediator.policy.PolicyCounters.Counter.QUEUED;
  * <p><b>Unregistered devices.</b> An access to a BAR whose device is not registered (never, or no longer) is
  * master-aborted: {@link MemTxResult#P2P_FAILED}, counted in {@code FAULTS} and {@code FAILED} for its
  * (initiator, device), and also in {@link #unregisteredAccesses()}, so that a device declared as passthrough
- * but never registered shows in a number, not only in a WARN line. {@code vm.MediatedVm} declares and registers
+ * but never registered shows in a number, not only in a log line. {@code vm.MediatedVm} declares and registers
  * every device together, and refuses to start over a P2P BAR whose device it does not register.
  *
- * <p><b>Observability.</b> {@link #counters()} per (initiator, target). A master abort is logged at WARN once per
- * (initiator, BAR); a full queue once per target; registering a device without the P2P flag logs one WARN.
+ * <p><b>Observability.</b> {@link #counters()} per (initiator, target). A master abort is logged at INFO once per
+ * (initiator, BAR); a full queue at WARN once per target; registering a device without the P2P flag logs one INFO
+ * line (the migration plan states it). Lines name the side a caller named with {@link EngineLog}.
  *
  * <p>Transitions of registered devices may be made by anyone, directly on the {@link PassthroughDevice}; the
  * engine follows them through its listener. A {@link MigrationControl} must not transition devices on the
@@ -91,7 +92,7 @@ import static dev.mmiomediator.policy.PolicyCounters.Counter.QUEUED;
  *
  * <p>IMPLEMENTATION NOTES: this class is the decision loop ({@link #handle}: attempt under the shared inbound
  * lock, ask for an abort outside it, wait, retry). Each target's held writes, their replay and the waiting for
- * the target are a {@code HeldWrites}; the counters a {@code CounterTable}; the WARN lines {@code EngineWarnings}.
+ * the target are a {@code HeldWrites}; the counters a {@code CounterTable}; the log lines {@code EngineWarnings}.
  */
 public final class PolicyEngine implements P2pHandler {
     /**
@@ -166,7 +167,7 @@ public final class PolicyEngine implements P2pHandler {
 
     /**
      * Registers {@code device}, whose BARs are reached through {@code target}, and follows its transitions. Logs
-     * one WARN if the device lacks the P2P migration states.
+     * one INFO line if the device lacks the P2P migration states.
      *
      * @throws IllegalArgumentException naming the address if a device with it is already registered
      */
@@ -182,6 +183,7 @@ public final class PolicyEngine implements P2pHandler {
             throw new IllegalArgumentException("device " + device.address()
                     + " is already registered with the policy engine");
         }
+        warnings.registered(device, policy);
         if (!supportsP2p(device)) {
             warnings.lacksP2p(device, policy);
         }

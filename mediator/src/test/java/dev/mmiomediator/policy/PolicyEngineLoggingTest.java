@@ -44,8 +44,16 @@ class PolicyEngineLoggingTest {
     }
 
     private List<String> warnings(String containing) {
+        return lines("WARN", containing);
+    }
+
+    private List<String> infos(String containing) {
+        return lines("INFO", containing);
+    }
+
+    private List<String> lines(String level, String containing) {
         return Arrays.stream(captured.toString(StandardCharsets.UTF_8).split("\n"))
-                .filter(l -> l.contains("WARN") && l.contains(containing)).toList();
+                .filter(l -> l.contains(level) && l.contains(containing)).toList();
     }
 
     @Test
@@ -58,9 +66,24 @@ class PolicyEngineLoggingTest {
                 MigrationControl.NONE);
         e.register(gpu.device(), SimulatedP2pTarget.of(gpu));
         e.register(nic.device(), SimulatedP2pTarget.of(nic));
-        List<String> lines = warnings("lacks P2P migration states");
+        List<String> lines = infos("lacks P2P migration states");
         assertEquals(1, lines.size(), captured.toString(StandardCharsets.UTF_8));
-        assertEquals(true, lines.get(0).contains("device 0000:02:00.0 lacks P2P migration states: "), lines.get(0));
+        assertEquals(true, lines.get(0).contains("- device 0000:02:00.0 lacks P2P migration states "), lines.get(0));
+        assertEquals(List.of(), warnings(""), "the plan states it; the engine's line is not a warning");
+    }
+
+    @Test
+    void aLineStartsWithTheSideTheCallerNamed() {
+        SimulatedPassthroughDevice gpu = new SimulatedPassthroughDevice(GPU, MigrationFlags.STOP_COPY_ONLY,
+                new PciBar(0, 0x1000));
+        PolicyEngine e = new PolicyEngine(RulePolicy.builder("f").otherwise(Decision.FAIL).build(),
+                MigrationControl.NONE);
+        try (EngineLog.Scope s = EngineLog.side("destination")) {
+            e.register(gpu.device(), SimulatedP2pTarget.of(gpu));
+        }
+        List<String> lines = infos("lacks P2P migration states");
+        assertEquals(1, lines.size(), captured.toString(StandardCharsets.UTF_8));
+        assertEquals(true, lines.get(0).contains("- destination: device 0000:02:00.0 lacks P2P"), lines.get(0));
     }
 
     @Test
@@ -77,7 +100,7 @@ class PolicyEngineLoggingTest {
             e.handle(write(nvme, NIC, 0, 8L * i, 8));
             e.handle(write(VIRTIO, NIC, 2, 8L * i, 8));
         }
-        List<String> lines = warnings("P2P access master-aborted");
+        List<String> lines = infos("P2P access master-aborted");
         assertEquals(3, lines.size(), String.join("\n", lines));
         assertEquals(1, lines.stream().filter(l -> l.contains("BAR 0") && l.contains("by virtio-net")).count());
         assertEquals(1, lines.stream().filter(l -> l.contains("BAR 0") && l.contains("by nvme")).count());

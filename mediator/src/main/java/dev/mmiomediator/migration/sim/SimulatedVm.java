@@ -14,6 +14,7 @@ import dev.mmiomediator.migration.VmHooks;
 import dev.mmiomediator.migration.plan.PassthroughSpec;
 import dev.mmiomediator.migration.plan.Topology;
 import dev.mmiomediator.migration.stream.RamSection;
+import dev.mmiomediator.policy.EngineLog;
 import dev.mmiomediator.policy.MigrationControl;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.P2pTarget;
@@ -31,6 +32,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -122,7 +124,9 @@ public final class SimulatedVm {
                 devices.put(spec.address(), sim);
                 barAddresses.put(spec.address(), Collections.unmodifiableMap(addresses));
                 declare.add(() -> Passthrough.declare(sim.device(), regions));
-                engine.register(sim.device(), SimulatedP2pTarget.of(sim));
+                try (EngineLog.Scope s = EngineLog.side(side.name().toLowerCase(Locale.ROOT))) {
+                    engine.register(sim.device(), SimulatedP2pTarget.of(sim));
+                }
             }
         }
         declare.forEach(Runnable::run);

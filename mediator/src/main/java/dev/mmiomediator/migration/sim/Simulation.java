@@ -11,6 +11,7 @@ import dev.mmiomediator.migration.plan.MigrationPlan;
 import dev.mmiomediator.migration.plan.MigrationPlanner;
 import dev.mmiomediator.migration.plan.Topology;
 import dev.mmiomediator.migration.plan.Verdict;
+import dev.mmiomediator.policy.EngineLog;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.policy.PolicyCounters;
 import dev.mmiomediator.policy.PolicyEngine;
@@ -130,8 +131,11 @@ public final class Simulation {
                     .withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(60)), tagged);
             MigrationResult sent;
             try {
-                sent = out.run(MigrationChannel.connect(server.getInetAddress().getHostAddress(),
-                        server.getLocalPort(), Duration.ofSeconds(30)));
+                // the source's own replays run on this thread: the engine's lines name the side
+                try (EngineLog.Scope side = EngineLog.side("source")) {
+                    sent = out.run(MigrationChannel.connect(server.getInetAddress().getHostAddress(),
+                            server.getLocalPort(), Duration.ofSeconds(30)));
+                }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot connect to the destination on loopback", e);
             }

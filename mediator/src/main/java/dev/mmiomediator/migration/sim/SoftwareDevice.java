@@ -5,9 +5,11 @@ import dev.mmiomediator.dma.Initiator;
 import dev.mmiomediator.dma.Mediator;
 import dev.mmiomediator.dma.MemTxResult;
 import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.policy.EngineLog;
 import it.unimi.dsi.fastutil.longs.LongArrayList;
 
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +56,8 @@ public final class SoftwareDevice {
     private static final int BAR_SLOTS = SimulatedVm.BAR_WINDOW / 2 / 8;
 
     private final String name;
+    /** The side, as {@link EngineLog} names it in the worker thread's log lines. */
+    private final String sideLabel;
     private final DmaPort port;
     private final long ramBase;
     private final long barOffset;
@@ -88,6 +92,7 @@ public final class SoftwareDevice {
                     + " device indexes");
         }
         this.name = name;
+        this.sideLabel = side.name().toLowerCase(Locale.ROOT);
         this.id = index * 2 + side.ordinal() + 1;
         this.port = mediator.port(Initiator.softwareDevice(name));
         this.ramBase = (long) index * SimulatedVm.RAM_WINDOW + (long) side.ordinal() * SimulatedVm.RAM_WINDOW / 2;
@@ -129,7 +134,11 @@ public final class SoftwareDevice {
             throw new IllegalStateException(name + " is already running");
         }
         running = true;
-        thread = new Thread(this::loop, "software-device-" + name);
+        thread = new Thread(() -> {
+            try (EngineLog.Scope s = EngineLog.side(sideLabel)) { // the engine's lines for its accesses name it
+                loop();
+            }
+        }, "software-device-" + name);
         thread.setDaemon(true);
         thread.start();
     }
