@@ -97,6 +97,9 @@ final class MigrateCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "TOPOLOGY", description = "A topology file; default: the default VM.")
     Path topologyFile;
 
+    @CommandLine.Mixin
+    MtreeInput mtree = new MtreeInput();
+
     /** The policy of a side when neither --policy nor the topology names one. */
     static final String DEFAULT_POLICY = "queue-and-replay";
 
@@ -176,7 +179,8 @@ final class MigrateCommand implements Callable<Integer> {
             throw new BadInputException("--hold-resuming-ms is for the destination (--listen), not the source");
         }
         range("--pace-bytes-per-s", paceBytesPerSecond, 0, Long.MAX_VALUE);
-        Topology topology = SimulateCommand.topology(topologyFile);
+        Topology topology = mtree.given() ? SimulatedVm.fitting(mtree.topology(topologyFile))
+                : mtree.topology(topologyFile);
         PolicySelection.Choice choice = policies.choice(topology)
                 .orElseGet(() -> new PolicySelection.Choice(DEFAULT_POLICY, Map.of()));
         Map<String, Object> report = policies.withLoader(loader -> migrate(topology, choice, loader));

@@ -53,6 +53,9 @@ import java.util.stream.Collectors;
                         + "otherwise the providers without @PolicyInfo are instantiated to ask their names. Without "
                         + "a policy named, every provider is instantiated. A provider's code runs with your rights: "
                         + "see --policy-path.",
+                "With --mtree FILE the VM is read from a QEMU 'info mtree' dump instead: its passthrough functions "
+                        + "and BARs as 'mtree audit' finds them, the DMA initiators that reach them as software "
+                        + "devices, and each function's flags from --device ADDRESS=FLAGS (required for every one).",
                 "Topology file: 'vm NAME', 'passthrough NAME DDDD:BB:DD.F flags=STOP_COPY[,P2P][,PRE_COPY] "
                         + "bars=INDEX:SIZE[,...]', 'software NAME', 'policy NAME [KEY=VALUE]...', '#' comments."})
 final class PlanCommand implements Callable<Integer> {
@@ -64,6 +67,9 @@ final class PlanCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
     PolicySelection policies = new PolicySelection();
+
+    @CommandLine.Mixin
+    MtreeInput mtree = new MtreeInput();
 
     // Accepted so that scripts written for it keep working: every plan now has pre-copy, as simulate and migrate do.
     @Option(names = "--pre-copy", hidden = true, description = "Ignored: devices with the PRE_COPY flag always "
@@ -78,9 +84,9 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        String source = topologyFile == null ? TopologyParser.DEFAULT_VM_SOURCE + " (the default VM)"
-                : topologyFile.toString();
-        Topology topology = topologyFile == null ? TopologyParser.defaultVm() : read(topologyFile);
+        String source = mtree.given() ? mtree.mtree + " (an info mtree dump; flags from --device)"
+                : topologyFile == null ? TopologyParser.DEFAULT_VM_SOURCE + " (the default VM)" : topologyFile.toString();
+        Topology topology = mtree.topology(topologyFile);
         List<MigrationPlan> plans = policies.withLoader(loader -> plans(topology, loader));
         spec.commandLine().getOut().print(json ? json(topology, plans) : text(source, topology, plans));
         return 0;

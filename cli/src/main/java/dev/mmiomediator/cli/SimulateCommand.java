@@ -2,9 +2,11 @@ package dev.mmiomediator.cli;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.migration.MigrationOutcome;
 import dev.mmiomediator.migration.plan.Topology;
 import dev.mmiomediator.migration.plan.TopologyParser;
+import dev.mmiomediator.migration.sim.SimulatedVm;
 import dev.mmiomediator.migration.sim.Simulation;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.vfio.MigrationState;
@@ -49,6 +51,8 @@ import java.util.concurrent.Callable;
                         + "warnings a user must act on and failures; progress (each side's steps) is one line "
                         + "rewritten in place on a terminal, every line with -v, and nothing otherwise; -q leaves "
                         + "only failures.",
+                "With --mtree FILE and --device ADDRESS=FLAGS the VM is a real one's 'info mtree' dump, as for "
+                        + "'mmio-mediator plan'; its BARs are resized to fit the simulated layout (at most 64 KiB).",
                 "Exit code 0 when every run kept its integrity, 1 when one did not, 2 on bad input."})
 final class SimulateCommand implements Callable<Integer> {
     /** The built-ins, in the order they run. */
@@ -60,6 +64,9 @@ final class SimulateCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
     PolicySelection policies = new PolicySelection();
+
+    @CommandLine.Mixin
+    MtreeInput mtree = new MtreeInput();
 
     @Option(names = "--seed", paramLabel = "N", description = "Seed of the software devices' choices "
             + "(default 1); thread timing still varies from run to run.")
@@ -85,7 +92,8 @@ final class SimulateCommand implements Callable<Integer> {
         if (settleMillis < 0 || settleMillis > 60_000) {
             throw new BadInputException("--settle-ms " + settleMillis + ": expected 0 to 60000");
         }
-        Topology topology = topology(topologyFile);
+        Topology topology = mtree.given() ? SimulatedVm.fitting(mtree.topology(topologyFile))
+                : mtree.topology(topologyFile);
         List<PolicySelection.Choice> choices = policies.choice(topology).map(List::of).orElseGet(() ->
                 BUILTINS.stream().map(name -> new PolicySelection.Choice(name, Map.of())).toList());
         return policies.withLoader(loader -> run(topology, choices, loader));
@@ -112,7 +120,7 @@ final class SimulateCommand implements Callable<Integer> {
         }
         progress.done();
         PrintWriter out = spec.commandLine().getOut();
-        out.print(json ? json(runs) : text(topology, runs));
+        out.print(json ? json(runs) : (mtree.given() ? fittedNote(topology) : "") + text(topology, runs));
         out.flush();
         return runs.stream().allMatch(Simulation.Run::intact) ? 0 : 1;
     }
@@ -120,6 +128,18 @@ final class SimulateCommand implements Callable<Integer> {
     /** The topology in {@code file}, or the embedded default VM; bad files are bad input, as for {@code plan}. */
     static Topology topology(Path file) throws IOException {
         return file == null ? TopologyParser.defaultVm() : PlanCommand.read(file);
+    }
+
+    /** What a run from a dump simulates of the real VM, before the report. */
+    static String fittedNote(Topology topology) {
+        StringBuilder sb = new StringBuilder();
+        AuditCommand.wrap(sb, "", "From an info mtree dump: the passthrough functions, BAR indexes and DMA initiators are "
+                + "the dump's; the simulated layout is the planner's (RAM " + AuditCommand.human(
+                Size.of(SimulatedVm.ramSize(topology))) + " at 0, each BAR resized to "
+                + "between " + SimulatedVm.BAR_WINDOW + " bytes per software device and "
+                + AuditCommand.human(Size.of(SimulatedVm.FITTING_BAR_MAX))
+                + ", see 'plan --mtree' for the real sizes).");
+        return sb.toString();
     }
 
     static String text(Topology topology, List<Simulation.Run> runs) {

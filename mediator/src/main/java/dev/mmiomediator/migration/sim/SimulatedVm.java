@@ -42,7 +42,8 @@ import java.util.Objects;
  * passthrough, a {@link Mediator} whose P2P handler is a {@link PolicyEngine}, and the software devices as
  * {@link SoftwareDevice} workers doing DMA from their own threads.
  *
- * <p>Layout: RAM ({@value #RAM_SIZE} bytes) at address 0; the BARs from {@value #BAR_BASE} upward, each aligned
+ * <p>Layout: RAM ({@value #RAM_SIZE} bytes, or one {@link #RAM_WINDOW} per software device if that is more) at
+ * address 0; the BARs from {@value #BAR_BASE} upward, each aligned
  * to the next power of two of its size, in topology order. Both sides of a migration build the same layout from
  * the same topology. Software device {@code i} (0-based) owns the RAM window
  * {@code [i * RAM_WINDOW, (i + 1) * RAM_WINDOW)} and, in every BAR, the window
@@ -52,8 +53,10 @@ import java.util.Objects;
  * <p><b>Note:</b> building and the accessors are for one controlling thread; the workers run on their own.
  */
 public final class SimulatedVm {
-    /** Guest RAM size. */
+    /** Guest RAM size, or more: one {@link #RAM_WINDOW} per software device when they need more. */
     public static final long RAM_SIZE = 8L << 20;
+    /** The largest BAR {@link #fitting} leaves: the simulated device keeps its BARs dense and in its state. */
+    public static final long FITTING_BAR_MAX = 64L << 10;
     /** Where the first BAR is mapped. */
     public static final long BAR_BASE = 0xe0000000L;
     /** RAM bytes each software device writes into. */
@@ -66,6 +69,7 @@ public final class SimulatedVm {
     public static final String RAM_REGION = "pc.ram";
 
     private final Topology topology;
+    private final long ramSize;
     private final ByteBuf ram;
     private final Mediator mediator;
     private final PolicyEngine engine;
@@ -83,16 +87,12 @@ public final class SimulatedVm {
     public SimulatedVm(Topology topology, SoftwareDevice.Side side, P2pPolicy policy, MigrationControl control,
                        PolicyEngine.Settings settings, long seed) {
         this.topology = Objects.requireNonNull(topology, "topology");
-        if ((long) topology.softwareDevices().size() * RAM_WINDOW > RAM_SIZE) {
-            throw new IllegalArgumentException("topology '" + topology.vm() + "' has "
-                    + topology.softwareDevices().size() + " software devices, at most " + RAM_SIZE / RAM_WINDOW
-                    + " fit the simulated RAM");
-        }
+        this.ramSize = ramSize(topology);
         MemorySystem sys = new MemorySystem();
         MemoryRegion system = sys.container("system", Size.FULL);
-        this.ram = Unpooled.buffer((int) RAM_SIZE, (int) RAM_SIZE);
-        ram.writerIndex((int) RAM_SIZE);
-        MemoryRegion pcRam = sys.ram(RAM_REGION, Size.of(RAM_SIZE));
+        this.ram = Unpooled.buffer((int) ramSize, (int) ramSize);
+        ram.writerIndex((int) ramSize);
+        MemoryRegion pcRam = sys.ram(RAM_REGION, Size.of(ramSize));
         pcRam.setRamBacking(new ByteBufRam(ram));
         this.engine = new PolicyEngine(policy, control, settings);
         long next = BAR_BASE;
@@ -147,6 +147,41 @@ public final class SimulatedVm {
             software.add(new SoftwareDevice(topology.softwareDevices().get(i), i, side, mediator, targets,
                     targetDevice, targetDevices, seed + i));
         }
+    }
+
+    /**
+     * The RAM a VM of {@code topology} has: {@link #RAM_SIZE}, or one {@link #RAM_WINDOW} per software device
+     * when there are more than fit it (both sides of a migration build it from the same topology).
+     *
+     * @throws IllegalArgumentException when the software devices need more than 1 GiB
+     */
+    public static long ramSize(Topology topology) {
+        long need = (long) topology.softwareDevices().size() * RAM_WINDOW;
+        if (need > 1L << 30) {
+            throw new IllegalArgumentException("topology '" + topology.vm() + "' has "
+                    + topology.softwareDevices().size() + " software devices, at most " + (1L << 30) / RAM_WINDOW
+                    + " fit the simulated RAM");
+        }
+        return Math.max(RAM_SIZE, need);
+    }
+
+    /**
+     * {@code topology} with every BAR resized to fit this layout: at least one {@link #BAR_WINDOW} per software
+     * device (rounded up to a power of two), at most {@link #FITTING_BAR_MAX}, since the simulated device keeps a
+     * BAR's bytes in memory and in its migration state. The devices, their BAR indexes, flags and the software
+     * devices are unchanged. For a topology read from a real VM's memory map, whose BARs may be gigabytes.
+     */
+    public static Topology fitting(Topology topology) {
+        long least = Long.highestOneBit(Math.max(1L, (long) BAR_WINDOW * topology.softwareDevices().size()) * 2 - 1);
+        List<PassthroughSpec> fitted = new ArrayList<>();
+        for (PassthroughSpec p : topology.passthrough()) {
+            List<PciBar> bars = p.bars().stream()
+                    .map(b -> new PciBar(b.index(), Math.max(least, Math.min(FITTING_BAR_MAX, b.size()))))
+                    .toList();
+            fitted.add(new PassthroughSpec(p.name(), p.address(), p.flags(), bars, p.declaredFlags()));
+        }
+        return new Topology(topology.vm(), fitted, topology.softwareDevices(), topology.policy(),
+                topology.policyOptions());
     }
 
     /** The topology it was built from. */
@@ -302,10 +337,10 @@ public final class SimulatedVm {
 
             @Override
             public void checkRam(RamSection s) {
-                if (!s.region().equals(RAM_REGION) || s.offset() > RAM_SIZE - s.data().length) {
+                if (!s.region().equals(RAM_REGION) || s.offset() > ramSize - s.data().length) {
                     throw new IllegalArgumentException("RAM section " + s.region() + "+0x"
                             + Long.toHexString(s.offset()) + "/" + s.data().length + ": expected region "
-                            + RAM_REGION + " within its " + RAM_SIZE + " bytes");
+                            + RAM_REGION + " within its " + ramSize + " bytes");
                 }
             }
 
@@ -313,7 +348,7 @@ public final class SimulatedVm {
             public List<RamSection> saveRam() {
                 List<RamSection> pages = new ArrayList<>();
                 byte[] page = new byte[PAGE];
-                for (int at = 0; at < RAM_SIZE; at += PAGE) {
+                for (int at = 0; at < ramSize; at += PAGE) {
                     ram.getBytes(at, page);
                     for (byte b : page) {
                         if (b != 0) {
@@ -394,7 +429,7 @@ public final class SimulatedVm {
 
     /** RAM and every BAR as they are now (stop the software devices first for a stable image). */
     public VmImage actualImage() {
-        byte[] r = new byte[(int) RAM_SIZE];
+        byte[] r = new byte[(int) ramSize];
         ram.getBytes(0, r);
         Map<PassthroughBar, byte[]> bars = new LinkedHashMap<>();
         devices.forEach((address, sim) -> sim.device().bars().forEach(
@@ -407,7 +442,7 @@ public final class SimulatedVm {
         Map<PassthroughBar, byte[]> bars = new LinkedHashMap<>();
         devices.forEach((address, sim) -> sim.device().bars().forEach(
                 bar -> bars.put(new PassthroughBar(address, bar.index()), new byte[(int) bar.size()])));
-        return new VmImage(new byte[(int) RAM_SIZE], bars);
+        return new VmImage(new byte[(int) ramSize], bars);
     }
 
     /**
