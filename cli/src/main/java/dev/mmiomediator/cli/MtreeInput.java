@@ -10,7 +10,6 @@ import dev.mmiomediator.mtree.VcpuSpaces;
 import dev.mmiomediator.pci.PciAddress;
 import dev.mmiomediator.pci.PciBar;
 import dev.mmiomediator.vfio.MigrationFlag;
-import dev.mmiomediator.vfio.MigrationFlags;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -22,7 +21,6 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -103,17 +101,15 @@ final class MtreeInput {
             String text = d.substring(eq + 1);
             if (!text.equalsIgnoreCase("none")) {
                 for (String part : text.split(",", -1)) {
-                    MigrationFlag flag = null;
-                    for (MigrationFlag f : MigrationFlag.values()) {
-                        if (f.name().equals(part.trim().toUpperCase(Locale.ROOT))) {
-                            flag = f;
-                        }
-                    }
+                    MigrationFlag flag = MigrationFlag.named(part);
                     if (flag == null) {
                         throw new BadInputException("--device " + d + ": unknown flag '" + part
                                 + "', expected STOP_COPY, P2P, PRE_COPY or none");
                     }
-                    set.add(flag);
+                    if (!set.add(flag)) {
+                        throw new BadInputException("--device " + d + ": " + flag + " given twice, expected each "
+                                + "flag once");
+                    }
                 }
             }
             if (out.put(address, set) != null) {
@@ -164,11 +160,7 @@ final class MtreeInput {
                 throw new BadInputException(audit.source() + ": passthrough function " + a
                         + " has no BAR that renders in an address space, expected at least one");
             }
-            Set<MigrationFlag> f = flags.get(a);
-            String name = "vfio" + i;
-            passthrough.add(f.contains(MigrationFlag.STOP_COPY)
-                    ? new PassthroughSpec(name, a, MigrationFlags.fromBits(bits(f)), bars)
-                    : PassthroughSpec.withoutMigration(name, a, f, bars));
+            passthrough.add(PassthroughSpec.declared("vfio" + i, a, flags.get(a), bars));
         }
         return new Topology(vm, passthrough, initiators(audit), Optional.empty(), Map.of());
     }
@@ -189,14 +181,6 @@ final class MtreeInput {
     private static long powerOfTwo(long size) {
         long p = Long.highestOneBit(size);
         return p == size ? p : p << 1;
-    }
-
-    private static int bits(Set<MigrationFlag> flags) {
-        int bits = 0;
-        for (MigrationFlag f : flags) {
-            bits |= f.bit();
-        }
-        return bits;
     }
 
     private static String join(List<PciAddress> addresses) {

@@ -169,4 +169,12 @@ class MtreeInputTest {
         assertTrue(r.err().contains("unknown flag 'FAST'"), r.err());
         assertFalse(r.err().contains("Exception"), r.err());
     }
+
+    @Test
+    void aFlagGivenTwiceIsBadInput() {
+        CliRun r = CliRun.of("plan", "--mtree", memflow.toString(), "--device", "0000:0c:00.0=STOP_COPY,p2p,P2P");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("mmio-mediator: --device 0000:0c:00.0=STOP_COPY,p2p,P2P: P2P given twice, expected each flag once",
+                r.err().strip());
+    }
 }

@@ -1,5 +1,8 @@
 package dev.mmiomediator.vfio;
 
+import java.util.Locale;
+import java.util.Set;
+
 /**
  * One bit of {@code struct vfio_device_feature_migration.flags}: a migration capability of a VFIO device.
  *
@@ -22,5 +25,25 @@ public enum MigrationFlag {
     /** The uapi bit value. */
     public int bit() {
         return bit;
+    }
+
+    /** The flag of that name ({@code "p2p"} or {@code " P2P "} alike), or null if there is none. */
+    public static MigrationFlag named(String name) {
+        String upper = name.trim().toUpperCase(Locale.ROOT);
+        for (MigrationFlag f : values()) {
+            if (f.name().equals(upper)) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** The uapi bits of {@code flags}, OR-ed. */
+    public static int bits(Set<MigrationFlag> flags) {
+        int bits = 0;
+        for (MigrationFlag f : flags) {
+            bits |= f.bit();
+        }
+        return bits;
     }
 }

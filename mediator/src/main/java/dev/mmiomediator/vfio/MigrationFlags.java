@@ -3,7 +3,6 @@ package dev.mmiomediator.vfio;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -76,13 +75,7 @@ public final class MigrationFlags {
     public static MigrationFlags parse(String text) {
         int bits = 0;
         for (String part : text.split("[,|]", -1)) {
-            String name = part.trim().toUpperCase(Locale.ROOT);
-            MigrationFlag flag = null;
-            for (MigrationFlag f : MigrationFlag.values()) {
-                if (f.name().equals(name)) {
-                    flag = f;
-                }
-            }
+            MigrationFlag flag = MigrationFlag.named(part);
             if (flag == null) {
                 throw new IllegalArgumentException("migration flags '" + text + "': unknown flag '" + part.trim()
                         + "', expected a comma-separated list of STOP_COPY, P2P, PRE_COPY");

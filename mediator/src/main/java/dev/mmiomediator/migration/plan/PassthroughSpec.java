@@ -72,6 +72,17 @@ public record PassthroughSpec(String name, PciAddress address, MigrationFlags fl
         return new PassthroughSpec(name, address, null, bars, declared);
     }
 
+    /**
+     * The device as its flags declare it: migratable where {@code declared} holds STOP_COPY, else
+     * {@link #withoutMigration}.
+     */
+    public static PassthroughSpec declared(String name, PciAddress address, Set<MigrationFlag> declared,
+            List<PciBar> bars) {
+        return declared.contains(MigrationFlag.STOP_COPY)
+                ? new PassthroughSpec(name, address, MigrationFlags.fromBits(MigrationFlag.bits(declared)), bars)
+                : withoutMigration(name, address, declared, bars);
+    }
+
     /** Whether the device supports VFIO migration at all (its flags hold the mandatory STOP_COPY). */
     public boolean migratable() {
         return flags != null;

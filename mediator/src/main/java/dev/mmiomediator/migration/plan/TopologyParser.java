@@ -4,7 +4,6 @@ import dev.mmiomediator.input.TopologyFormatException;
 
 import dev.mmiomediator.input.InputText;
 import dev.mmiomediator.vfio.MigrationFlag;
-import dev.mmiomediator.vfio.MigrationFlags;
 import dev.mmiomediator.pci.PciAddress;
 import dev.mmiomediator.pci.PciBar;
 
@@ -19,7 +18,6 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -274,17 +272,7 @@ public final class TopologyParser {
                         + ", expected each passthrough address once");
             }
             uniqueName(name);
-            passthrough.add(flags.contains(MigrationFlag.STOP_COPY)
-                    ? new PassthroughSpec(name, address, MigrationFlags.fromBits(bits(flags)), bars)
-                    : PassthroughSpec.withoutMigration(name, address, flags, bars));
-        }
-
-        private static int bits(Set<MigrationFlag> flags) {
-            int bits = 0;
-            for (MigrationFlag f : flags) {
-                bits |= f.bit();
-            }
-            return bits;
+            passthrough.add(PassthroughSpec.declared(name, address, flags, bars));
         }
 
         private Set<MigrationFlag> flags(String text) {
@@ -293,12 +281,7 @@ public final class TopologyParser {
                 return set;
             }
             for (String part : text.split(",", -1)) {
-                MigrationFlag flag = null;
-                for (MigrationFlag f : MigrationFlag.values()) {
-                    if (f.name().equals(part.toUpperCase(Locale.ROOT))) {
-                        flag = f;
-                    }
-                }
+                MigrationFlag flag = part.equals(part.trim()) ? MigrationFlag.named(part) : null;
                 if (flag == null) {
                     throw error("unknown flag " + quote(part) + " in flags=" + abbreviate(text)
                             + ", expected a comma-separated list of STOP_COPY, P2P, PRE_COPY (or none)");
