@@ -29,18 +29,22 @@ import java.util.TreeMap;
  * <p><b>Note:</b> thread-safe. Each BAR region is shown through an alias at a fixed address of its own
  * {@link dev.mmiomediator.memory.AddressSpace} (named {@code "<BAR region> (P2P target)"}), so an offset in the
  * BAR stays one wherever the guest moves the BAR; the space is re-rendered with the system's other address spaces when a
- * transaction commits; each access takes a fresh vCPU {@link DmaPort} on it, since ports belong to one thread and
- * the engine calls a target from any thread.
+ * transaction commits; each thread that forwards accesses gets a vCPU {@link DmaPort} of its own on it (kept in a
+ * thread-local, made at its first access), since ports belong to one thread and the engine calls a target from any
+ * thread.
  */
 public final class BarRegionTarget implements P2pTarget {
     private final PciAddress device;
     private final Map<Integer, Mediator> bars;
     private final Map<Integer, MemoryRegion> regions;
+    /** Per BAR, each forwarding thread's own port: a forwarded access allocates no port. */
+    private final Map<Integer, ThreadLocal<DmaPort>> ports = new TreeMap<>();
 
     private BarRegionTarget(PciAddress device, Map<Integer, Mediator> bars, Map<Integer, MemoryRegion> regions) {
         this.device = device;
         this.bars = bars;
         this.regions = regions;
+        bars.forEach((index, m) -> ports.put(index, ThreadLocal.withInitial(() -> m.port(Initiator.vcpu()))));
     }
 
     /**
@@ -104,12 +108,12 @@ public final class BarRegionTarget implements P2pTarget {
     }
 
     private DmaPort port(int bar) {
-        Mediator m = bars.get(bar);
-        if (m == null) {
+        ThreadLocal<DmaPort> port = ports.get(bar);
+        if (port == null) {
             throw new IllegalArgumentException(device + " BAR " + bar + " has no region in this target (BARs: "
                     + bars.keySet() + ")");
         }
-        return m.port(Initiator.vcpu());
+        return port.get();
     }
 
     private void check(int bar, long offset, int length, String what, int result) {
