@@ -42,8 +42,20 @@ final class MigrateProcess {
 
     /** Starts {@code migrate args...}; {@code name} names its files in {@code dir} and it in messages. */
     static MigrateProcess start(Path dir, String name, String... args) throws IOException {
+        return launch(dir, name, List.of("-cp", classPath(), Main.class.getName()), args);
+    }
+
+    /** Starts {@code java -jar jar migrate args...}: the shipped jar, as a user runs it. */
+    static MigrateProcess startJar(Path dir, String name, Path jar, String... args) throws IOException {
+        return launch(dir, name, List.of("-jar", jar.toString()), args);
+    }
+
+    private static MigrateProcess launch(Path dir, String name, List<String> launcher, String... args)
+            throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", classPath(), Main.class.getName(), "migrate"));
+                "-Xmx512m"));
+        cmd.addAll(launcher);
+        cmd.add("migrate");
         cmd.addAll(List.of(args));
         Path out = dir.resolve(name + ".out");
         Path err = dir.resolve(name + ".err");

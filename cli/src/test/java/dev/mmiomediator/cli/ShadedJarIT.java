@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -76,41 +77,24 @@ class ShadedJarIT {
 
     @Test
     void twoProcessesMigrateOverLoopback() throws Exception {
-        Process destination = start("destination", "migrate", "--listen", "0", "--json");
+        MigrateProcess destination = MigrateProcess.startJar(tmp, "destination", JAR, "--listen", "0", "--json");
+        MigrateProcess source = null;
         try {
-            int port = waitForPort(tmp.resolve("destination.err"), destination);
-            Process source = start("source", "migrate", "--to", "127.0.0.1:" + port, "--json");
-            JsonObject sent = JsonReport.of(finish("source", source));
-            JsonObject got = JsonReport.of(finish("destination", destination));
-            assertEquals("completed", sent.get("outcome").getAsString());
-            assertEquals("completed", got.get("outcome").getAsString());
-            assertEquals(sent.get("expectedDigest").getAsString(), got.get("sourcePartDigest").getAsString());
+            int port = destination.awaitPort(Duration.ofSeconds(30));
+            source = MigrateProcess.startJar(tmp, "source", JAR, "--to", "127.0.0.1:" + port, "--json");
+            assertTrue(source.awaitExit(Duration.ofSeconds(120)), "the source did not end within 120 s");
+            assertTrue(destination.awaitExit(Duration.ofSeconds(120)), "the destination did not end within 120 s");
+            String both = MigrateProcess.diagnostics(source, destination);
+            assertEquals(0, source.process.exitValue(), both);
+            assertEquals(0, destination.process.exitValue(), both);
+            assertEquals("completed", source.field("outcome"), both);
+            assertEquals("completed", destination.field("outcome"), both);
+            assertEquals(source.field("expectedDigest"), destination.field("sourcePartDigest"), both);
         } finally {
-            destination.destroyForcibly();
-        }
-    }
-
-    private static int waitForPort(Path err, Process p) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < end) {
-            if (Files.exists(err)) {
-                for (String line : Files.readAllLines(err, StandardCharsets.UTF_8)) {
-                    if (line.startsWith("listening on 127.0.0.1:")) {
-                        return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
-                    }
-                }
+            destination.destroy();
+            if (source != null) {
+                source.destroy();
             }
-            assertTrue(p.isAlive(), () -> "destination exited: " + readQuietly(err));
-            Thread.sleep(20);
-        }
-        throw new AssertionError("destination never listened: " + readQuietly(err));
-    }
-
-    private static String readQuietly(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "(" + e + ")";
         }
     }
 }
