@@ -17,7 +17,8 @@ import static dev.mmiomediator.mtree.MtreeText.abbreviateQuoted;
 
 /**
  * Builds the {@link MemorySystem} of a parsed and inferred dump: one region per distinct printed region, placed
- * and configured as printed, and one address space per {@code address-space:} header. Imported MMIO and ROM-device
+ * and configured as printed, and one address space per {@code address-space:} header (those whose blocks share
+ * a root, see {@link SharedRoots}, on that one root). Imported MMIO and ROM-device
  * regions get {@link MemoryRegionOps#UNASSIGNED} callbacks.
  */
 final class ModelBuilder {
@@ -32,7 +33,7 @@ final class ModelBuilder {
      *
      * @param all every node of the blocks, in print order
      */
-    MtreeImport build(List<DumpBlock> blocks, List<DumpNode> all) {
+    MtreeImport build(List<DumpBlock> blocks, List<DumpNode> all, DumpStyle style) {
         MemorySystem system = new MemorySystem();
         List<AddressSpace> spaces = new ArrayList<>();
         List<MemoryRegion> mrBlocks = new ArrayList<>();
@@ -67,7 +68,7 @@ final class ModelBuilder {
                     mrBlocks.add(b.root.canonical.region);
                 } else {
                     for (String name : b.asNames) {
-                        spaces.add(system.addressSpace(name, b.root.region));
+                        spaces.add(system.addressSpace(name, b.root.canonical.region));
                     }
                 }
             }
@@ -75,7 +76,7 @@ final class ModelBuilder {
             bars = new PassthroughBarTagger(ctx).tag(all);
         }
         return new MtreeImport(ctx.source(), system, spaces, mrBlocks, ctx.showsDisabled(), placeholders, ctx.notes(),
-                bars);
+                bars, style);
     }
 
     /** Adds {@code n}'s children to its region and sets the attributes the dump prints or the catalogue adds. */

@@ -25,10 +25,12 @@ import java.util.List;
  * @param passthroughBars  the regions tagged as passthrough BARs by QEMU's VFIO names (see {@link VfioRegionName}),
  *                         in the dump's order: each {@code DDDD:BB:DD.F BAR n} region, and any
  *                         {@code ... mmaps[k]} piece not inside a region of its BAR's name
+ * @param style            how the dump was printed where QEMU versions differ (the exporter reproduces it)
  */
 public record MtreeImport(String source, MemorySystem system, List<AddressSpace> addressSpaces,
                           List<MemoryRegion> memoryRegionBlocks, boolean showsDisabled,
-                          List<MemoryRegion> hiddenPlaceholders, List<String> notes, List<TaggedBar> passthroughBars) {
+                          List<MemoryRegion> hiddenPlaceholders, List<String> notes, List<TaggedBar> passthroughBars,
+                          DumpStyle style) {
     /** The name given to placeholder regions. */
     public static final String HIDDEN_NAME = "(hidden disabled region)";
 
@@ -53,11 +55,20 @@ public record MtreeImport(String source, MemorySystem system, List<AddressSpace>
     }
 
     public MtreeImport {
+        java.util.Objects.requireNonNull(style, "style");
         addressSpaces = List.copyOf(addressSpaces);
         memoryRegionBlocks = List.copyOf(memoryRegionBlocks);
         hiddenPlaceholders = List.copyOf(hiddenPlaceholders);
         notes = List.copyOf(notes);
         passthroughBars = List.copyOf(passthroughBars);
+    }
+
+    /** An import of a dump in the {@link DumpStyle#CURRENT current style}. */
+    public MtreeImport(String source, MemorySystem system, List<AddressSpace> addressSpaces,
+                       List<MemoryRegion> memoryRegionBlocks, boolean showsDisabled,
+                       List<MemoryRegion> hiddenPlaceholders, List<String> notes, List<TaggedBar> passthroughBars) {
+        this(source, system, addressSpaces, memoryRegionBlocks, showsDisabled, hiddenPlaceholders, notes, passthroughBars,
+                DumpStyle.CURRENT);
     }
 
     /** An import without passthrough BARs (for code written before they were tagged). */

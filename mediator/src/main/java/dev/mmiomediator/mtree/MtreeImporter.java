@@ -25,7 +25,8 @@ import java.util.Objects;
  * <p>IMPLEMENTATION NOTES: an import is a pipeline of steps sharing one {@code ImportContext} (the source's
  * name, the notes, the catalogue, the limits): {@code BlockParser} reads the lines into blocks of
  * {@code DumpNode}s ({@code RegionLineParser} one region line, {@code HiddenRegions} the placement and the
- * placeholders for unprinted disabled regions); {@code RegionKinds} decides kinds and sizes; {@code RepeatedBlocks}
+ * placeholders for unprinted disabled regions); {@code RegionKinds} decides kinds and sizes; {@code SharedRoots}
+ * finds the address spaces that share a root in a dump printed before QEMU 6.2; {@code RepeatedBlocks}
  * merges memory-region blocks that repeat a printed region; {@code AliasTargets} chooses each alias's target;
  * {@code RenderDepth} checks the depth the renderer will recurse to; {@code ModelBuilder} builds the model and
  * {@code PassthroughBarTagger} tags the VFIO BARs.
@@ -102,9 +103,11 @@ public final class MtreeImporter {
         for (DumpNode n : all) {
             kinds.decide(n);
         }
+        boolean perAddressSpace = SharedRoots.merge(blocks, ctx);
         RepeatedBlocks.merge(blocks);
         new AliasTargets(ctx).resolve(blocks);
         RenderDepth.check(blocks, ctx);
-        return new ModelBuilder(ctx).build(blocks, all);
+        DumpStyle style = new DumpStyle(!perAddressSpace, true, "\n");
+        return new ModelBuilder(ctx).build(blocks, all, style);
     }
 }

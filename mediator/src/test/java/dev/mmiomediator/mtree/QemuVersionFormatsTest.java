@@ -1,0 +1,115 @@
+package dev.mmiomediator.mtree;
+
+import dev.mmiomediator.fixtures.QemuDumps;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The formats of QEMU versions other than 7.2 (see the package documentation's version table), read from real
+ * public dumps where we have them and, where a format is derived from a real 7.2 capture, checked against QEMU's
+ * own flat view of that capture.
+ */
+class QemuVersionFormatsTest {
+
+    /**
+     * Captures with distinct roots that print identically (x86-pc-isa's per-CPU SMM {@code memory} containers,
+     * ast2600's two {@code aspeed.smc.flash} regions): QEMU gives each its own FlatView, but a dump printed one
+     * block per address space cannot tell them from one root printed twice, so they share one view here. What
+     * each address space renders is still QEMU's.
+     */
+    static final java.util.Set<String> IDENTICAL_DISTINCT_ROOTS = java.util.Set.of("x86-pc-isa", "arm-ast2600-evb");
+
+    static MtreeImport importDump(String text, String source) throws IOException {
+        return new MtreeImporter().importTree(new StringReader(text), source);
+    }
+
+    /**
+     * A 7.2 tree dump printed as QEMU before 6.2 prints it: each block's address spaces one block each, every one
+     * with its own copy of the root's tree, in the order the 7.2 dump lists them. The memory-region blocks stay as
+     * they are. Derived from a real capture, so its flat views must still equal QEMU's own {@code info mtree -f}.
+     */
+    static String ungrouped(String dump) {
+        StringBuilder out = new StringBuilder();
+        List<String> names = new ArrayList<>();
+        StringBuilder body = new StringBuilder();
+        for (String line : QemuDumps.lf(dump).split("\n", -1)) {
+            if (line.startsWith("address-space: ")) {
+                names.add(line);
+            } else if (line.isEmpty()) {
+                if (!names.isEmpty()) {
+                    for (String n : names) {
+                        out.append(n).append('\n').append(body).append('\n');
+                    }
+                    names.clear();
+                } else if (body.length() > 0) {
+                    out.append(body).append('\n');
+                }
+                body.setLength(0);
+            } else {
+                body.append(line).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    @TestFactory
+    Stream<DynamicTest> dumpsPrintedOneBlockPerAddressSpaceFlattenAsQemuGroupsThem() {
+        // case 2: fails without SharedRoots (each address space would get a FlatView of its own)
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String capture : QemuDumps.captures()) {
+            if (QemuCaptureTest.AMBIGUOUS_SHARING.contains(capture)) {
+                continue;
+            }
+            for (boolean disabled : new boolean[] {true, false}) {
+                String file = capture + (disabled ? ".treeD.txt" : ".tree.txt") + " (one block per address space)";
+                tests.add(DynamicTest.dynamicTest(file, () -> {
+                    String dump = ungrouped(QemuDumps.tree(capture, disabled));
+                    MtreeImport imp = importDump(dump, file);
+                    assertFalse(imp.style().groupedAddressSpaces(), file);
+                    FlatDump ours = FlatDump.parse(MtreeExporter.flat(imp.addressSpaces()), "ours");
+                    FlatDump qemu = FlatDump.parse(QemuDumps.flat(capture), capture + ".flat.txt");
+                    assertEquals(List.of(), QemuCaptureTest.diff(ours.canonicalAddressSpaces(),
+                            qemu.canonicalAddressSpaces()), file + ": flat views differ from QEMU's");
+                    if (!IDENTICAL_DISTINCT_ROOTS.contains(capture)) {
+                        assertEquals(List.of(), QemuCaptureTest.diff(ours.canonicalViews(), qemu.canonicalViews()),
+                                file + ": grouping differs from QEMU's (notes: " + imp.notes() + ")");
+                    }
+                    assertEquals(dump, MtreeExporter.tree(imp), file + ": re-export");
+                }));
+            }
+        }
+        return tests.stream();
+    }
+
+    @Test
+    void aGroupedDumpKeepsItsGroupingAndAFlatViewListsItsAddressSpacesInTheDumpsOrder() throws IOException {
+        String dump = "address-space: memory\n"
+                + "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n"
+                + "    0000000000000000-0000000007ffffff (prio 0, ram): ram\n"
+                + "\n"
+                + "address-space: I/O\n"
+                + "  0000000000000000-000000000000ffff (prio 0, i/o): io\n"
+                + "\n"
+                + "address-space: cpu-memory-0\n"
+                + "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n"
+                + "    0000000000000000-0000000007ffffff (prio 0, ram): ram\n"
+                + "\n";
+        MtreeImport imp = importDump(dump, "synthetic");
+        assertEquals(dump, MtreeExporter.tree(imp));
+        String flat = MtreeExporter.flat(imp.addressSpaces());
+        assertTrue(flat.startsWith("FlatView #0\n AS \"memory\", root: system\n AS \"cpu-memory-0\", root: system\n"),
+                flat);
+        assertTrue(imp.notes().stream().anyMatch(n -> n.contains("before 6.2")), imp.notes().toString());
+    }
+}
