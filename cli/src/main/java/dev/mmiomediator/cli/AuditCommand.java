@@ -101,6 +101,16 @@ final class AuditCommand implements Callable<Integer> {
             placement.addProperty("addressSpace", p.mapped() ? p.addressSpace() : null);
             placement.addProperty("start", p.mapped() ? Size.hex(p.start()) : null);
             placement.addProperty("end", p.mapped() ? Size.hex(p.last()) : null);
+            JsonArray pieces = new JsonArray();
+            for (PassthroughAudit.Piece piece : audit.pieces(p.bar())) {
+                JsonObject o = new JsonObject();
+                o.addProperty("start", Size.hex(piece.start()));
+                o.addProperty("end", Size.hex(piece.last()));
+                o.addProperty("region", piece.region());
+                o.addProperty("acceleratorMapped", piece.acceleratorMapped());
+                pieces.add(o);
+            }
+            placement.add("pieces", pieces);
             passthrough.add(placement);
         }
         JsonArray exposures = new JsonArray();
@@ -114,6 +124,9 @@ final class AuditCommand implements Callable<Integer> {
         JsonObject report = new JsonObject();
         report.add("passthrough", passthrough);
         report.add("exposures", exposures);
+        JsonArray notes = new JsonArray();
+        audit.notes().forEach(notes::add);
+        report.add("notes", notes);
         return JsonReports.line(report);
     }
 
@@ -124,6 +137,12 @@ final class AuditCommand implements Callable<Integer> {
         sb.append("Passthrough audit of ").append(audit.source())
                 .append(audit.fromFlatDump() ? ", a flat dump: BAR extents inferred from their pieces" : ", a tree dump")
                 .append("\n\n");
+        for (String note : audit.notes()) {
+            wrap(sb, "Note: ", note);
+        }
+        if (!audit.notes().isEmpty()) {
+            sb.append('\n');
+        }
         List<PassthroughAudit.DeviceSpace> spaces = audit.deviceSpaces();
         if (!audit.hasPassthrough()) {
             sb.append("No passthrough (VFIO) device: no region is named like QEMU's VFIO BARs ('0000:01:00.0 BAR 0').\n");

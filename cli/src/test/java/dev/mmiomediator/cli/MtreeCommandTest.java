@@ -160,4 +160,79 @@ class MtreeCommandTest {
         assertTrue(r.err().contains("disabled region the dump does not show"), r.err());
         assertTrue(r.err().contains("catalogue: container 'bus master container'"), r.err());
     }
+
+    // ---------------------------------------------------------------- issue 14: dumps as users publish them
+
+    @Test
+    void flattenOfAFlatDumpKeepsItsAcceleratorTags() throws Exception {
+        CliRun r = run("mtree", "flatten", fixture("memflow-vfio5.flat.txt").toString());
+        assertEquals(0, r.code(), r.err());
+        // byte for byte, with every " KVM"; the fixture lost QEMU's blank line after its last view
+        assertEquals(QemuDumps.read("memflow-vfio5.flat.txt") + "\n", r.out());
+    }
+
+    @Test
+    void aCrlfDumpIsPrintedBackWithCrlfLineEnds() throws Exception {
+        String crlf = QemuDumps.read("q35-bare.tree.txt");
+        assertTrue(crlf.contains("\r\n"), "q35-bare keeps QEMU's HMP line ends");
+        CliRun tree = run("mtree", "tree", fixture("q35-bare.tree.txt").toString());
+        assertEquals(0, tree.code(), tree.err());
+        assertEquals(crlf, tree.out());
+        CliRun flatten = run("mtree", "flatten", fixture("q35-bare.flat.txt").toString());
+        assertEquals(0, flatten.code(), flatten.err());
+        assertEquals(QemuDumps.read("q35-bare.flat.txt"), flatten.out());
+        CliRun render = run("mtree", "flatten", fixture("q35-bare.treeD.txt").toString());
+        assertEquals(0, render.code(), render.err());
+        assertFalse(render.out().replace("\r\n", "").contains("\n"), "every line ends in CRLF");
+        assertEquals(FlatDump.parse(QemuDumps.flat("q35-bare"), "qemu").canonicalViews(),
+                FlatDump.parse(render.out(), "cli").canonicalViews());
+    }
+
+    /** A real dump cut as an author of a mail might: its address-space blocks only, no memory-region block. */
+    static String excerpt(String dump) {
+        return dump.substring(0, dump.indexOf("memory-region: "));
+    }
+
+    @Test
+    void anExcerptWithoutItsMemoryRegionBlocksIsPrintedBackAndFlattensWithANotePerMissingTarget() throws Exception {
+        String cut = excerpt(QemuDumps.read("x86-q35-devices.treeD.txt"));
+        Path p = dir.resolve("excerpt.txt");
+        Files.writeString(p, cut);
+        CliRun tree = run("mtree", "tree", p.toString());
+        assertEquals(0, tree.code(), tree.err());
+        assertEquals(cut, tree.out());
+        CliRun flat = run("mtree", "flatten", p.toString());
+        assertEquals(0, flat.code(), flat.err());
+        List<String> notes = flat.err().lines().filter(l -> l.contains("no 'memory-region:' block")).toList();
+        // one per distinct alias target of the q35 dump: pc.ram, pci, system, pcie-mmcfg-mmio
+        java.util.Set<String> targets = new java.util.TreeSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(": alias .* @(.*) [0-9a-f]{16}-[0-9a-f]{16}( \\[disabled\\])?$",
+                java.util.regex.Pattern.MULTILINE).matcher(cut);
+        while (m.find()) {
+            targets.add(m.group(1));
+        }
+        assertEquals(targets.size(), notes.size(), flat.err());
+        for (String t : targets) {
+            assertTrue(notes.stream().anyMatch(n -> n.contains("alias target '" + t + "'")), t + ": " + flat.err());
+        }
+        CliRun audit = run("mtree", "audit", p.toString());
+        assertEquals(0, audit.code(), audit.err());
+        assertTrue(audit.out().contains("Note: "), audit.out());
+    }
+
+    @Test
+    void aFlatViewPastedWithoutItsHeaderIsAuditedAsOneUnnamedAddressSpace() throws Exception {
+        String text = QemuDumps.read("memflow-vfio5.flat.txt");
+        int root = text.indexOf(" Root memory region: system\n");
+        String paste = text.substring(root, text.indexOf("\n\n", root) + 1);
+        Path p = dir.resolve("paste.txt");
+        Files.writeString(p, paste);
+        CliRun audit = run("mtree", "audit", p.toString());
+        assertEquals(0, audit.code(), audit.err());
+        assertTrue(audit.out().contains("Note: ") && audit.out().contains("unnamed address space"), audit.out());
+        assertTrue(audit.out().contains("0000:0c:00.0 BAR 0  (unnamed)  00000000c0000000-00000000c0ffffff"), audit.out());
+        CliRun flat = run("mtree", "flatten", p.toString());
+        assertEquals(0, flat.code(), flat.err());
+        assertEquals(paste + "\n", flat.out());
+    }
 }

@@ -24,6 +24,9 @@ import static dev.mmiomediator.mtree.MtreeText.abbreviate;
  * make the regions cyclic.
  */
 final class AliasTargets {
+    /** The words every note on a missing alias target holds, so the audit can pass those notes on. */
+    static final String UNKNOWN_NOTE = "no 'memory-region:' block for alias target";
+
     private final ImportContext ctx;
 
     AliasTargets(ImportContext ctx) {
@@ -44,6 +47,7 @@ final class AliasTargets {
                 collectAliases(b.root, aliases);
             }
         }
+        aliases = standInsForMissingTargets(aliases, targets);
         int a = aliases.size();
         int t = targets.size();
         boolean strict = ctx.showsDisabled();
@@ -84,6 +88,48 @@ final class AliasTargets {
                 target.kind = MtreeTypes.kindOf(alias.type, RegionKind.CONTAINER);
             }
         }
+    }
+
+    /**
+     * Gives each alias whose target name heads no memory-region block (a dump cut to an excerpt) a stand-in target:
+     * one region per missing name, of the alias's printed type, from address 0 to the end of the widest window
+     * into it, with nothing known inside; notes each once. Returns the other aliases, whose targets are to be chosen.
+     */
+    private List<DumpNode> standInsForMissingTargets(List<DumpNode> aliases, List<DumpNode> targets) {
+        java.util.Set<String> printed = new java.util.HashSet<>();
+        targets.forEach(t -> printed.add(t.name));
+        java.util.Map<String, DumpNode> standIns = new java.util.LinkedHashMap<>();
+        java.util.Map<String, List<DumpNode>> users = new java.util.HashMap<>();
+        List<DumpNode> rest = new ArrayList<>();
+        for (DumpNode alias : aliases) {
+            if (printed.contains(alias.targetName)) {
+                rest.add(alias);
+                continue;
+            }
+            DumpNode t = standIns.computeIfAbsent(alias.targetName, name -> {
+                DumpNode n = new DumpNode(alias.line, 1);
+                n.name = name;
+                n.type = alias.type;
+                n.kind = MtreeTypes.kindOf(alias.type, RegionKind.MMIO);
+                n.unknown = true;
+                return n;
+            });
+            if (t.size == null || Long.compareUnsigned(alias.aliasEnd, t.size.last()) > 0) {
+                t.size = dev.mmiomediator.memory.Size.ofLast(alias.aliasEnd);
+                t.end = alias.aliasEnd;
+            }
+            alias.target = t;
+            users.computeIfAbsent(alias.targetName, k -> new ArrayList<>()).add(alias);
+        }
+        standIns.forEach((name, t) -> {
+            List<DumpNode> by = users.get(name);
+            ctx.note(t.line, UNKNOWN_NOTE + " '" + name + "' (the dump is an excerpt?): "
+                    + by.size() + " alias" + (by.size() > 1 ? "es" : "") + " (first '" + by.get(0).name + "') lead into a "
+                    + "stand-in " + t.type + " region '" + name + "' 0-" + dev.mmiomediator.memory.Size.hex(t.end)
+                    + " whose content is unknown; flat views render its whole window as that one region");
+            ctx.unknownTargets().add(t);
+        });
+        return rest;
     }
 
     private static void collectAliases(DumpNode n, List<DumpNode> out) {

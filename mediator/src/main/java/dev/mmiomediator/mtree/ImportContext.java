@@ -16,6 +16,7 @@ final class ImportContext {
     private final RegionCatalogue catalogue;
     private final boolean showsDisabled;
     private final List<String> notes = new ArrayList<>();
+    private final List<DumpNode> unknownTargets = new ArrayList<>();
 
     ImportContext(String source, RegionCatalogue catalogue, boolean showsDisabled) {
         this.source = source;
@@ -54,6 +55,14 @@ final class ImportContext {
     /** Records what was inferred about the dump as a whole. */
     void note(String text) {
         notes.add(source + ": " + text);
+    }
+
+    /**
+     * The stand-ins for alias targets the dump does not print (an excerpt): regions of no block, one per missing
+     * target name, made by {@link AliasTargets}.
+     */
+    List<DumpNode> unknownTargets() {
+        return unknownTargets;
     }
 
     /** The notes recorded so far, in the order they were recorded. */

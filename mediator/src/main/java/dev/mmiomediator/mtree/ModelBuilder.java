@@ -39,6 +39,7 @@ final class ModelBuilder {
         List<MemoryRegion> mrBlocks = new ArrayList<>();
         List<MemoryRegion> placeholders = new ArrayList<>();
         List<MtreeImport.TaggedBar> bars;
+        List<MemoryRegion> unknownTargets;
         try (MemorySystem.Transaction tx = system.begin()) {
             for (DumpNode n : all) {
                 if (n.placeholder && n.size == null) {
@@ -52,6 +53,12 @@ final class ModelBuilder {
                         placeholders.add(n.region);
                     }
                 }
+            }
+            List<MemoryRegion> unknown = new ArrayList<>();
+            unknownTargets = unknown;
+            for (DumpNode n : ctx.unknownTargets()) {
+                n.region = create(system, n);
+                unknown.add(n.region);
             }
             for (DumpNode n : all) {
                 if (n.canonical == n && n.alias) {
@@ -76,7 +83,7 @@ final class ModelBuilder {
             bars = new PassthroughBarTagger(ctx).tag(all);
         }
         return new MtreeImport(ctx.source(), system, spaces, mrBlocks, ctx.showsDisabled(), placeholders, ctx.notes(),
-                bars, style);
+                bars, style, unknownTargets);
     }
 
     /** Adds {@code n}'s children to its region and sets the attributes the dump prints or the catalogue adds. */

@@ -50,6 +50,15 @@ public final class MtreeExporter {
      */
     public static String tree(List<AddressSpace> spaces, boolean showDisabled, List<MemoryRegion> memoryRegionOrder,
                               DumpStyle style) {
+        return tree(spaces, showDisabled, memoryRegionOrder, style, List.of());
+    }
+
+    /**
+     * As {@link #tree(List, boolean, List, DumpStyle)}, without {@code memory-region:} blocks for {@code unprinted}
+     * (an import's {@link MtreeImport#unknownTargets()}, which its dump did not print).
+     */
+    public static String tree(List<AddressSpace> spaces, boolean showDisabled, List<MemoryRegion> memoryRegionOrder,
+                              DumpStyle style, java.util.Collection<MemoryRegion> unprinted) {
         StringBuilder out = new StringBuilder();
         Map<MemoryRegion, List<String>> byRoot = new LinkedHashMap<>();
         Map<MemoryRegion, MemoryRegion> identity = new IdentityHashMap<>();
@@ -79,6 +88,7 @@ public final class MtreeExporter {
         }
         List<MemoryRegion> order = new ArrayList<>(memoryRegionOrder);
         Set<MemoryRegion> printed = Collections.newSetFromMap(new IdentityHashMap<>());
+        printed.addAll(unprinted);
         int q = 0;
         int o = 0;
         while (true) {
@@ -107,7 +117,8 @@ public final class MtreeExporter {
 
     /** Re-exports an import as the dump it came from (with {@code -D} if it had it, in its {@link DumpStyle}). */
     public static String tree(MtreeImport imported) {
-        return tree(imported.addressSpaces(), imported.showsDisabled(), imported.memoryRegionBlocks(), imported.style());
+        return tree(imported.addressSpaces(), imported.showsDisabled(), imported.memoryRegionBlocks(), imported.style(),
+                imported.unknownTargets());
     }
 
     /** Byte order, like C's {@code strcmp} on UTF-8. */

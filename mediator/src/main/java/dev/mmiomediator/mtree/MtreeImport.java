@@ -26,11 +26,14 @@ import java.util.List;
  *                         in the dump's order: each {@code DDDD:BB:DD.F BAR n} region, and any
  *                         {@code ... mmaps[k]} piece not inside a region of its BAR's name
  * @param style            how the dump was printed where QEMU versions differ (the exporter reproduces it)
+ * @param unknownTargets   stand-ins for alias targets the dump does not print (an excerpt): one region per missing
+ *                         target name, of the alias's type, content unknown; a note names each. The exporter prints
+ *                         no {@code memory-region:} block for them, so the excerpt re-exports unchanged
  */
 public record MtreeImport(String source, MemorySystem system, List<AddressSpace> addressSpaces,
                           List<MemoryRegion> memoryRegionBlocks, boolean showsDisabled,
                           List<MemoryRegion> hiddenPlaceholders, List<String> notes, List<TaggedBar> passthroughBars,
-                          DumpStyle style) {
+                          DumpStyle style, List<MemoryRegion> unknownTargets) {
     /** The name given to placeholder regions. */
     public static final String HIDDEN_NAME = "(hidden disabled region)";
 
@@ -61,6 +64,7 @@ public record MtreeImport(String source, MemorySystem system, List<AddressSpace>
         hiddenPlaceholders = List.copyOf(hiddenPlaceholders);
         notes = List.copyOf(notes);
         passthroughBars = List.copyOf(passthroughBars);
+        unknownTargets = List.copyOf(unknownTargets);
     }
 
     /** An import of a dump in the {@link DumpStyle#CURRENT current style}. */
@@ -68,7 +72,7 @@ public record MtreeImport(String source, MemorySystem system, List<AddressSpace>
                        List<MemoryRegion> memoryRegionBlocks, boolean showsDisabled,
                        List<MemoryRegion> hiddenPlaceholders, List<String> notes, List<TaggedBar> passthroughBars) {
         this(source, system, addressSpaces, memoryRegionBlocks, showsDisabled, hiddenPlaceholders, notes, passthroughBars,
-                DumpStyle.CURRENT);
+                DumpStyle.CURRENT, List.of());
     }
 
     /** An import without passthrough BARs (for code written before they were tagged). */

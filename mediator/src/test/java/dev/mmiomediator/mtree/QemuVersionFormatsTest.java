@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 import java.io.IOException;
+
 import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.List;
@@ -111,5 +112,83 @@ class QemuVersionFormatsTest {
         assertTrue(flat.startsWith("FlatView #0\n AS \"memory\", root: system\n AS \"cpu-memory-0\", root: system\n"),
                 flat);
         assertTrue(imp.notes().stream().anyMatch(n -> n.contains("before 6.2")), imp.notes().toString());
+    }
+
+    // ---------------------------------------------------------------- accelerator tags (case 3)
+
+    static final String MEMFLOW = "memflow-vfio5.flat.txt";
+
+    @Test
+    void aFlatDumpPrintsBackWithItsAcceleratorTags() {
+        String text = QemuDumps.read(MEMFLOW);
+        FlatDump d = FlatDump.parse(text, MEMFLOW);
+        // the fixture lost QEMU's blank line after its last view
+        assertEquals(text + "\n", d.printed());
+    }
+
+    @Test
+    void lowerCaseAcceleratorTagsStillLeaveTheBarNames() {
+        String text = QemuDumps.read(MEMFLOW);
+        String lower = text.replace(" KVM\n", " kvm\n");
+        assertTrue(lower.contains("mmaps[0] kvm\n"));
+        PassthroughAudit upper = PassthroughAudit.of(FlatDump.parse(text, MEMFLOW), VcpuSpaces.defaults());
+        PassthroughAudit low = PassthroughAudit.of(FlatDump.parse(lower, "lower"), VcpuSpaces.defaults());
+        assertEquals(9, upper.placements().size(), "memflow names nine BARs of five functions (grep of the file)");
+        assertEquals(upper.placements(), low.placements());
+        assertEquals(upper.exposures(), low.exposures());
+        assertFalse(low.exposures().isEmpty(), "the bus-master spaces reach the BARs");
+        assertEquals(FlatDump.parse(lower, "lower").printed(), lower + "\n", "the tags are printed back as they were");
+    }
+
+    @Test
+    void theAuditSaysWhichBarPiecesTheAcceleratorMaps() {
+        PassthroughAudit audit = PassthroughAudit.of(FlatDump.parse(QemuDumps.read(MEMFLOW), MEMFLOW),
+                VcpuSpaces.defaults());
+        dev.mmiomediator.memory.PassthroughBar bar = new dev.mmiomediator.memory.PassthroughBar(
+                dev.mmiomediator.pci.PciAddress.parse("0000:0e:00.3"), 0);
+        List<PassthroughAudit.Piece> pieces = audit.pieces(bar);
+        // QEMU: "00000000c1a00000-00000000c1afdfff (prio 0, ramd): 0000:0e:00.3 BAR 0 mmaps[0] KVM" and
+        // "00000000c1afe080-00000000c1afffff (prio 0, ramd): 0000:0e:00.3 BAR 0 mmaps[0] @00000000000fe080" (no tag)
+        assertTrue(pieces.contains(new PassthroughAudit.Piece(0xc1a00000L, 0xc1afdfffL, "0000:0e:00.3 BAR 0 mmaps[0]",
+                true)), pieces.toString());
+        assertTrue(pieces.contains(new PassthroughAudit.Piece(0xc1afe080L, 0xc1afffffL, "0000:0e:00.3 BAR 0 mmaps[0]",
+                false)), pieces.toString());
+        assertTrue(pieces.stream().anyMatch(p -> !p.region().contains("BAR")), "the MSI-X table between: " + pieces);
+    }
+
+    // ---------------------------------------------------------------- pastes and excerpts (case 4)
+
+    /** The memflow dump's system view, pasted from its Root memory region: line (or, root false, its first range). */
+    static String pastedSystemView(boolean withRoot) {
+        String text = QemuDumps.read(MEMFLOW);
+        int root = text.indexOf(" Root memory region: system\n");
+        int end = text.indexOf("\n\n", root);
+        String view = text.substring(root, end + 1);
+        return withRoot ? view : view.substring(view.indexOf('\n') + 1);
+    }
+
+    @Test
+    void aFlatViewPastedWithoutItsHeaderIsOneUnnamedAddressSpace() {
+        PassthroughAudit full = PassthroughAudit.of(FlatDump.parse(QemuDumps.read(MEMFLOW), MEMFLOW),
+                VcpuSpaces.defaults());
+        for (boolean withRoot : new boolean[] {true, false}) {
+            String paste = pastedSystemView(withRoot);
+            assertTrue(FlatDump.looksFlat(paste));
+            FlatDump d = FlatDump.parse(paste, "paste");
+            assertTrue(d.headerless());
+            assertEquals(paste + "\n", d.printed(), "printed back as pasted");
+            PassthroughAudit audit = PassthroughAudit.of(d, VcpuSpaces.defaults());
+            assertEquals(1, audit.notes().size(), audit.notes().toString());
+            assertTrue(audit.notes().get(0).contains("unnamed"), audit.notes().get(0));
+            assertTrue(audit.deviceSpaces().isEmpty() && audit.vcpuSpaces().isEmpty());
+            // the same BARs at the same places as the full dump's memory view shows them
+            List<String> ours = new ArrayList<>();
+            audit.placements().forEach(p -> ours.add(p.bar() + " " + p.start() + "-" + p.last()));
+            List<String> theirs = new ArrayList<>();
+            full.placements().stream().filter(p -> p.addressSpace().equals("memory"))
+                    .forEach(p -> theirs.add(p.bar() + " " + p.start() + "-" + p.last()));
+            assertFalse(theirs.isEmpty());
+            assertEquals(theirs, ours);
+        }
     }
 }
