@@ -36,6 +36,9 @@ final class BlockParser {
         for (int i = 0; i < lines.size(); i++) {
             String text = lines.get(i);
             int lineNo = i + 1;
+            if (text == null) {
+                continue; // joined to the line before (see MtreeImporter.unwrapMailLines)
+            }
             if (text.isBlank()) {
                 if (cur != null && cur.root == null) {
                     hidden.rootOfEmptyBlock(cur, lineNo);

@@ -81,6 +81,41 @@ public final class MtreeImporter {
     }
 
     /**
+     * Joins each line that continues a region line wrapped by a mail client (a line that is not indented and is
+     * not a header, right after a region line, say {@code alias} then {@code NAME @TARGET START-END} on the next
+     * line) to the line before it, with the space the client dropped; the continuation becomes {@code null}, so
+     * every other line keeps its number.
+     *
+     * @return the number of lines joined
+     */
+    static int unwrapMailLines(List<String> lines) {
+        int joined = 0;
+        int last = -1; // index of the region line the continuation belongs to
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i);
+            if (l.isBlank()) {
+                last = -1;
+                continue;
+            }
+            boolean region = l.startsWith(" ") || l.startsWith("[DETECTED OVERFLOW!] ");
+            if (region) {
+                last = i;
+                continue;
+            }
+            boolean header = l.startsWith("address-space: ") || l.startsWith("memory-region: ") || l.startsWith("FlatView #");
+            if (!header && last >= 0 && !RegionLineParser.isWhole(lines.get(last))
+                    && RegionLineParser.isWhole(lines.get(last) + " " + l)) {
+                lines.set(last, lines.get(last) + " " + l);
+                lines.set(i, null);
+                joined++;
+                continue;
+            }
+            last = -1;
+        }
+        return joined;
+    }
+
+    /**
      * Imports a tree dump.
      *
      * @param source the name used in error messages
@@ -88,8 +123,13 @@ public final class MtreeImporter {
      *         valid {@code info mtree} tree output or a dump whose structure cannot be rebuilt
      */
     public MtreeImport importTree(Reader text, String source) throws IOException {
-        List<String> lines = MtreeText.readLines(text, source);
+        List<String> lines = new ArrayList<>(MtreeText.readLines(text, source));
+        int wrapped = unwrapMailLines(lines);
         ImportContext ctx = new ImportContext(source, catalogue, RegionLineParser.showsDisabled(lines));
+        if (wrapped > 0) {
+            ctx.note(wrapped + " region line" + (wrapped > 1 ? "s" : "") + " wrapped onto the next line (as mail "
+                    + "clients wrap long lines) joined again, with one space; a re-export prints them unwrapped");
+        }
         List<DumpBlock> blocks = new BlockParser(ctx).parse(lines);
         if (blocks.isEmpty()) {
             throw ctx.error(0, "no 'address-space:' block found: expected the output of "

@@ -27,9 +27,26 @@ final class RegionLineParser {
     private RegionLineParser() {
     }
 
+    /**
+     * Whether {@code text} (overflow marker included) is a whole region line: a region, or an alias with its target
+     * and window. A line a mail client cut is not ({@code ...(prio 0, i/o): alias}, {@code ...(prio 0, i/o):}).
+     */
+    static boolean isWhole(String text) {
+        String t = text.startsWith("[DETECTED OVERFLOW!] ") ? text.substring("[DETECTED OVERFLOW!] ".length()) : text;
+        Matcher m = REGION.matcher(t);
+        if (!m.matches()) {
+            return false;
+        }
+        String rest = m.group(7);
+        if (rest.endsWith(DISABLED)) {
+            rest = rest.substring(0, rest.length() - DISABLED.length());
+        }
+        return !rest.startsWith("alias ") && !rest.equals("alias") || ALIAS.matcher(rest).matches();
+    }
+
     /** Whether the dump is an {@code info mtree -D} dump: one that shows a disabled region. */
     static boolean showsDisabled(List<String> lines) {
-        return lines.stream().anyMatch(l -> l.endsWith(DISABLED));
+        return lines.stream().anyMatch(l -> l != null && l.endsWith(DISABLED));
     }
 
     /**

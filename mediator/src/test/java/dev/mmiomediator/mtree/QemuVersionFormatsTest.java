@@ -191,4 +191,39 @@ class QemuVersionFormatsTest {
             assertEquals(theirs, ours);
         }
     }
+
+    // ---------------------------------------------------------------- real dumps of other QEMU versions
+
+    /** A dump of another QEMU version (see CAPTURES.md, "Other QEMU versions"), as published. */
+    static String version(String file) {
+        return QemuDumps.read("versions/" + file);
+    }
+
+    /** Each view of {@code dump} as printed, without its number, keyed by root: QEMU orders views by a hash. */
+    static java.util.Map<String, String> viewsByRoot(FlatDump dump) {
+        java.util.Map<String, String> out = new java.util.TreeMap<>();
+        for (FlatDump.View v : dump.views()) {
+            String text = v.printed();
+            out.put(String.valueOf(v.root()), text.substring(text.indexOf('\n') + 1));
+        }
+        return out;
+    }
+
+    @Test
+    void qemu6093TreeOneBlockPerAddressSpaceFlattensToItsOwnFlatViewsAndGrouping() throws IOException {
+        // QEMU 6.0.93 (6.1.0-rc3), -M smdkc210: the mail quotes 'info mtree' (one block per address space, lines
+        // wrapped by the mail client) and 'info mtree -f' of the same VM
+        String tree = version("qemu-6.0.93-arm-smdkc210.tree.txt");
+        MtreeImport imp = importDump(tree, "6.0.93 tree");
+        assertFalse(imp.style().groupedAddressSpaces());
+        assertEquals(7, imp.addressSpaces().size());
+        FlatDump qemu = FlatDump.parse(version("qemu-6.0.93-arm-smdkc210.flat.txt"), "6.0.93 flat");
+        FlatDump ours = FlatDump.parse(MtreeExporter.flat(imp.addressSpaces()), "ours");
+        // range for range, and the AS lines of each view in QEMU's order (the dump's)
+        assertEquals(viewsByRoot(qemu), viewsByRoot(ours));
+        // re-exported as printed, the wrapped lines joined
+        String unwrapped = tree.replaceAll("(\\(prio [0-9]+, [a-z/]+\\):(?: alias)?)\n(?! )", "$1 ");
+        assertEquals(unwrapped, MtreeExporter.tree(imp));
+        assertTrue(imp.notes().stream().anyMatch(n -> n.contains("42 region lines wrapped")), imp.notes().toString());
+    }
 }
