@@ -37,7 +37,7 @@ final class BlockParser {
             String text = lines.get(i);
             int lineNo = i + 1;
             if (text == null) {
-                continue; // joined to the line before (see MtreeImporter.unwrapMailLines)
+                continue; // dropped or joined to the line before by PastedText
             }
             if (text.isBlank()) {
                 if (cur != null && cur.root == null) {

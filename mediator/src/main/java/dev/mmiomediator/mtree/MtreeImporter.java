@@ -81,38 +81,36 @@ public final class MtreeImporter {
     }
 
     /**
-     * Joins each line that continues a region line wrapped by a mail client (a line that is not indented and is
-     * not a header, right after a region line, say {@code alias} then {@code NAME @TARGET START-END} on the next
-     * line) to the line before it, with the space the client dropped; the continuation becomes {@code null}, so
-     * every other line keeps its number.
-     *
-     * @return the number of lines joined
+     * Whether the dump prints each alias with its target's type (QEMU 3.0 and later) rather than {@code i/o} for
+     * every alias (QEMU 2.10 to 2.12): false only when every alias prints {@code i/o} and some leads to a target
+     * that prints another type.
      */
-    static int unwrapMailLines(List<String> lines) {
-        int joined = 0;
-        int last = -1; // index of the region line the continuation belongs to
-        for (int i = 0; i < lines.size(); i++) {
-            String l = lines.get(i);
-            if (l.isBlank()) {
-                last = -1;
+    private static boolean aliasTargetTypes(List<DumpNode> all, ImportContext ctx) {
+        DumpNode evidence = null;
+        String evidenceType = null;
+        for (DumpNode n : all) {
+            if (!n.alias || n.canonical != n) {
                 continue;
             }
-            boolean region = l.startsWith(" ") || l.startsWith("[DETECTED OVERFLOW!] ");
-            if (region) {
-                last = i;
-                continue;
+            if (!n.type.equals("i/o")) {
+                return true;
             }
-            boolean header = l.startsWith("address-space: ") || l.startsWith("memory-region: ") || l.startsWith("FlatView #");
-            if (!header && last >= 0 && !RegionLineParser.isWhole(lines.get(last))
-                    && RegionLineParser.isWhole(lines.get(last) + " " + l)) {
-                lines.set(last, lines.get(last) + " " + l);
-                lines.set(i, null);
-                joined++;
-                continue;
+            DumpNode t = n.target.canonical;
+            for (int hops = 0; t.alias && hops <= all.size(); hops++) {
+                t = t.target.canonical;
             }
-            last = -1;
+            if (!t.unknown && !t.type.equals("i/o") && evidence == null) {
+                evidence = n;
+                evidenceType = t.type;
+            }
         }
-        return joined;
+        if (evidence != null) {
+            ctx.note(evidence.line, "every alias prints type i/o, though '" + evidence.name + "' leads to "
+                    + evidenceType + " '" + evidence.targetName + "': the format of QEMU 2.10 to 2.12, which "
+                    + "print i/o for aliases (a re-export does too)");
+            return false;
+        }
+        return true;
     }
 
     /**
@@ -124,12 +122,9 @@ public final class MtreeImporter {
      */
     public MtreeImport importTree(Reader text, String source) throws IOException {
         List<String> lines = new ArrayList<>(MtreeText.readLines(text, source));
-        int wrapped = unwrapMailLines(lines);
+        List<String> repairs = PastedText.repair(lines);
         ImportContext ctx = new ImportContext(source, catalogue, RegionLineParser.showsDisabled(lines));
-        if (wrapped > 0) {
-            ctx.note(wrapped + " region line" + (wrapped > 1 ? "s" : "") + " wrapped onto the next line (as mail "
-                    + "clients wrap long lines) joined again, with one space; a re-export prints them unwrapped");
-        }
+        repairs.forEach(ctx::note);
         List<DumpBlock> blocks = new BlockParser(ctx).parse(lines);
         if (blocks.isEmpty()) {
             throw ctx.error(0, "no 'address-space:' block found: expected the output of "
@@ -147,7 +142,7 @@ public final class MtreeImporter {
         RepeatedBlocks.merge(blocks);
         new AliasTargets(ctx).resolve(blocks);
         RenderDepth.check(blocks, ctx);
-        DumpStyle style = new DumpStyle(!perAddressSpace, true, "\n");
+        DumpStyle style = new DumpStyle(!perAddressSpace, aliasTargetTypes(all, ctx), "\n");
         return new ModelBuilder(ctx).build(blocks, all, style);
     }
 }

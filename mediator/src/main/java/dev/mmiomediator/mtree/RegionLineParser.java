@@ -21,6 +21,8 @@ final class RegionLineParser {
     /** Like {@link #REGION}, with any number of hex digits: only to say what is wrong with a line REGION refuses. */
     private static final Pattern LOOSE_REGION = Pattern.compile(
             "^ *([0-9a-fA-F]+)-([0-9a-fA-F]+) \\(prio ([-+]?[0-9]+), .*$");
+    /** QEMU 2.9 and earlier print read/write flags where later versions print the region's type. */
+    private static final Pattern OLD_ATTRIBUTES = Pattern.compile("^ *[0-9a-fA-F]+-[0-9a-fA-F]+ \\(prio -?[0-9]+, [R-][W-]\\): ");
     /** {@code info mtree -D} ends the line of each disabled region with this. */
     private static final String DISABLED = " [disabled]";
 
@@ -58,6 +60,11 @@ final class RegionLineParser {
         String source = ctx.source();
         Matcher m = REGION.matcher(text);
         if (!m.matches()) {
+            if (OLD_ATTRIBUTES.matcher(text).find()) {
+                throw ctx.error(lineNo, "'" + abbreviate(text.strip()) + "': region attributes '(prio P, RW)' are the "
+                        + "format of QEMU 2.9 and earlier (R/W flags, no region type); this tool reads the output of "
+                        + "QEMU 2.10 and later, whose lines print a type (ram, rom, ramd, romd, i/o)");
+            }
             Matcher loose = LOOSE_REGION.matcher(text);
             if (loose.matches()) {
                 MtreeText.hexAddress(loose.group(1), "START", source, lineNo);
