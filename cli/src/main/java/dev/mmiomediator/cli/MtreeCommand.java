@@ -157,7 +157,7 @@ final class MtreeCommand implements Runnable {
                 imp.notes().stream().filter(n -> n.contains("no 'memory-region:' block for alias target"))
                         .forEach(n -> err.println("note: " + n));
             }
-            out.print(MtreeExporter.flat(imp.addressSpaces()).replace("\n", lineEnd));
+            out.print(MtreeExporter.flat(imp.addressSpaces(), imp.style().withLineEnd(lineEnd)));
             return 0;
         }
     }

@@ -14,11 +14,15 @@ package dev.mmiomediator.mtree;
  * @param aliasTargetTypes     true for QEMU 3.0 and later: an alias line prints its target's type ({@code ram},
  *                             {@code rom}, ...); false for QEMU 2.10 to 2.12, which print {@code i/o} for every
  *                             alias
+ * @param parentlessAsContainer true for a recent QEMU whose {@code memory_region_type} prints {@code container},
+ *                             not {@code i/o}, for a region in no container (an address space's root, an alias
+ *                             target placed nowhere, and an alias leading to one); false for QEMU up to 10.0 at least
  * @param lineEnd              {@code "\n"}, or {@code "\r\n"} for a dump saved with CRLF line ends
  */
-public record DumpStyle(boolean groupedAddressSpaces, boolean aliasTargetTypes, String lineEnd) {
-    /** What QEMU 6.2 and later print, with {@code \n} line ends. */
-    public static final DumpStyle CURRENT = new DumpStyle(true, true, "\n");
+public record DumpStyle(boolean groupedAddressSpaces, boolean aliasTargetTypes, boolean parentlessAsContainer,
+                        String lineEnd) {
+    /** What QEMU 6.2 to 10.0 print, with {@code \n} line ends. */
+    public static final DumpStyle CURRENT = new DumpStyle(true, true, false, "\n");
 
     /** Validates the line end. */
     public DumpStyle {
@@ -30,7 +34,7 @@ public record DumpStyle(boolean groupedAddressSpaces, boolean aliasTargetTypes, 
 
     /** This style with line ends {@code lineEnd}. */
     public DumpStyle withLineEnd(String lineEnd) {
-        return new DumpStyle(groupedAddressSpaces, aliasTargetTypes, lineEnd);
+        return new DumpStyle(groupedAddressSpaces, aliasTargetTypes, parentlessAsContainer, lineEnd);
     }
 
     /**

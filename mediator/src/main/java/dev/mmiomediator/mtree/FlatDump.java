@@ -125,7 +125,7 @@ public record FlatDump(String source, List<View> views) {
 
     private static final Pattern AS = Pattern.compile("^ AS \"(.*)\", root: (.*?)(, alias (.*))?$");
     private static final Pattern RANGE = Pattern.compile(
-            "^  ([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o)\\): (.*?)"
+            "^  ([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o|container)\\): (.*?)"
                     + "( @([0-9a-f]{16}))?((?: (?i:KVM|HVF|WHPX|NVMM|Xen|TCG))*)$");
     /** Like {@link #RANGE}, with any number of digits: only to say what is wrong with a line RANGE refuses. */
     private static final Pattern LOOSE_RANGE = Pattern.compile("^  ([0-9a-fA-F]+)-([0-9a-fA-F]+) \\(prio ([-+]?[0-9]+), .*$");

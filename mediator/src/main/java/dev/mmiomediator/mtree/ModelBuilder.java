@@ -144,7 +144,7 @@ final class ModelBuilder {
                 if (rule == null) {
                     continue;
                 }
-                boolean kindRuleDecided = catalogue.kindHint(n.name) == h && n.type.equals("i/o") && !n.alias;
+                boolean kindRuleDecided = catalogue.kindHint(n.name) == h && MtreeTypes.isIoLike(n.type) && !n.alias;
                 boolean applied;
                 switch (h) {
                     case MMIO: applied = kindRuleDecided && !n.children.isEmpty(); break;

@@ -68,7 +68,6 @@ public final class MtreeExporter {
         }
         Set<MemoryRegion> queued = Collections.newSetFromMap(new IdentityHashMap<>());
         List<MemoryRegion> queue = new ArrayList<>();
-        boolean aliasTypes = style.aliasTargetTypes();
         if (style.groupedAddressSpaces()) {
             for (Map.Entry<MemoryRegion, List<String>> e : byRoot.entrySet()) {
                 List<String> names = new ArrayList<>(e.getValue());
@@ -76,13 +75,13 @@ public final class MtreeExporter {
                 for (String n : names) {
                     out.append("address-space: ").append(n).append('\n');
                 }
-                printRegion(out, e.getKey(), 1, 0, queue, queued, showDisabled, aliasTypes);
+                printRegion(out, e.getKey(), 1, 0, queue, queued, showDisabled, style);
                 out.append('\n');
             }
         } else {
             for (AddressSpace as : spaces) {
                 out.append("address-space: ").append(as.name()).append('\n');
-                printRegion(out, as.root(), 1, 0, queue, queued, showDisabled, aliasTypes);
+                printRegion(out, as.root(), 1, 0, queue, queued, showDisabled, style);
                 out.append('\n');
             }
         }
@@ -104,7 +103,7 @@ public final class MtreeExporter {
                 continue;
             }
             out.append("memory-region: ").append(next.name()).append('\n');
-            printRegion(out, next, 1, 0, queue, queued, showDisabled, aliasTypes);
+            printRegion(out, next, 1, 0, queue, queued, showDisabled, style);
             out.append('\n');
         }
         return style.applyLineEnds(out.toString());
@@ -138,7 +137,7 @@ public final class MtreeExporter {
      */
     private static void printRegion(StringBuilder out, MemoryRegion root, int rootLevel, long rootBase,
                                     List<MemoryRegion> queue, Set<MemoryRegion> queued, boolean showDisabled,
-                                    boolean aliasTargetTypes) {
+                                    DumpStyle style) {
         java.util.ArrayDeque<Pending> stack = new java.util.ArrayDeque<>();
         stack.push(new Pending(root, rootLevel, rootBase));
         while (!stack.isEmpty()) {
@@ -161,7 +160,8 @@ public final class MtreeExporter {
                 out.append(Size.hex16(curStart)).append('-').append(Size.hex16(curEnd))
                         .append(" (prio ").append(mr.priority()).append(", ")
                         .append(mr.isNonVolatile() ? "nv-" : "")
-                        .append(mr.aliasTarget() != null && !aliasTargetTypes ? "i/o" : MtreeTypes.of(mr)).append("): ");
+                        .append(mr.aliasTarget() != null && !style.aliasTargetTypes() ? "i/o" : MtreeTypes.of(mr, style))
+                        .append("): ");
                 if (mr.aliasTarget() != null) {
                     long off = mr.aliasOffset();
                     out.append("alias ").append(mr.name()).append(" @").append(mr.aliasTarget().name()).append(' ')
@@ -191,6 +191,14 @@ public final class MtreeExporter {
      * distinct view (address spaces rendering from the same root share one), in order of first use.
      */
     public static String flat(List<AddressSpace> spaces) {
+        return flat(spaces, DumpStyle.CURRENT);
+    }
+
+    /**
+     * As {@link #flat(List)}, with the region types and line ends of {@code style} (an import's
+     * {@link MtreeImport#style()}: a dump that printed {@code container} types is flattened with them).
+     */
+    public static String flat(List<AddressSpace> spaces, DumpStyle style) {
         Map<FlatView, List<AddressSpace>> byView = new LinkedHashMap<>();
         Map<FlatView, FlatView> identity = new IdentityHashMap<>();
         for (AddressSpace as : spaces) {
@@ -217,7 +225,7 @@ public final class MtreeExporter {
             for (FlatRange r : view.ranges()) {
                 out.append(INDENT).append(Size.hex16(r.start())).append('-').append(Size.hex16(r.last()))
                         .append(" (prio ").append(r.region().priority()).append(", ")
-                        .append(r.nonVolatile() ? "nv-" : "").append(MtreeTypes.of(r)).append("): ")
+                        .append(r.nonVolatile() ? "nv-" : "").append(MtreeTypes.of(r, style)).append("): ")
                         .append(r.region().name());
                 if (r.offsetInRegion() != 0) {
                     out.append(" @").append(Size.hex16(r.offsetInRegion()));
@@ -226,6 +234,6 @@ public final class MtreeExporter {
             }
             out.append('\n');
         }
-        return out.toString();
+        return style.applyLineEnds(out.toString());
     }
 }

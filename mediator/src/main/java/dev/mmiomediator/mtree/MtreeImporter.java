@@ -142,7 +142,8 @@ public final class MtreeImporter {
         RepeatedBlocks.merge(blocks);
         new AliasTargets(ctx).resolve(blocks);
         RenderDepth.check(blocks, ctx);
-        DumpStyle style = new DumpStyle(!perAddressSpace, aliasTargetTypes(all, ctx), "\n");
+        boolean container = all.stream().anyMatch(n -> n.type.equals("container"));
+        DumpStyle style = new DumpStyle(!perAddressSpace, aliasTargetTypes(all, ctx), container, "\n");
         return new ModelBuilder(ctx).build(blocks, all, style);
     }
 }

@@ -15,7 +15,7 @@ import static dev.mmiomediator.mtree.MtreeText.abbreviate;
  */
 final class RegionLineParser {
     private static final Pattern REGION = Pattern.compile(
-            "^( *)([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o)\\): (.*)$");
+            "^( *)([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o|container)\\): (.*)$");
     private static final Pattern ALIAS = Pattern.compile("^alias (.*) @(.*) ([0-9a-f]{1,16})-([0-9a-f]{1,16})$");
     private static final Pattern LOOSE_WINDOW = Pattern.compile(" ([0-9a-fA-F]+)-([0-9a-fA-F]+)$");
     /** Like {@link #REGION}, with any number of hex digits: only to say what is wrong with a line REGION refuses. */
@@ -73,7 +73,7 @@ final class RegionLineParser {
             }
             throw ctx.error(lineNo, "'" + abbreviate(text.strip()) + "': expected a region line "
                     + "'START-END (prio P, TYPE): NAME' with 16-digit hex START and END and TYPE one of ram, rom, "
-                    + "ramd, romd, i/o");
+                    + "ramd, romd, i/o, container");
         }
         int indent = m.group(1).length();
         if (indent % 2 != 0 || indent == 0) {

@@ -219,8 +219,10 @@ class MtreeImporterTest {
 
     @Test
     void oddIndentIsRejected() {
-        MtreeFormatException e = bad("address-space: memory\n" + line(3, Z, F, 0, "i/o", "system"));
-        assertTrue(e.getMessage().contains("indent of 3 spaces"), e.getMessage());
+        // (a dump whose every region line is indented one space more is read as space-stuffed by a mail client)
+        MtreeFormatException e = bad("address-space: memory\n" + line(2, Z, F, 0, "i/o", "system")
+                + line(5, Z, "00000000000000ff", 0, "i/o", "regs"));
+        assertTrue(e.getMessage().contains("indent of 5 spaces"), e.getMessage());
     }
 
     @Test

@@ -333,4 +333,35 @@ class QemuVersionFormatsTest {
         }
         return tests.stream();
     }
+
+    /**
+     * Synthetic, derived from the real 9.1.0 dump by the rule of QEMU's current {@code memory_region_type} (source
+     * at qemu/qemu 0102503dc58d): a region in no container whose type would be {@code i/o} prints {@code container}.
+     * In that dump only the roots {@code system} and {@code io} are in no container.
+     */
+    static final String CONTAINER_STYLE = version("qemu-9.1.0-riscv64-spike.tree.txt")
+            .replace("(prio 0, i/o): system", "(prio 0, container): system")
+            .replace("(prio 0, i/o): io", "(prio 0, container): io") + "\n";
+
+    @Test
+    void aDumpThatTypesParentlessRegionsContainerIsReadAndPrintedSo() throws IOException {
+        MtreeImport imp = importDump(CONTAINER_STYLE, "container style");
+        assertTrue(imp.style().parentlessAsContainer());
+        assertEquals(CONTAINER_STYLE, MtreeExporter.tree(imp));
+        String flat = MtreeExporter.flat(imp.addressSpaces(), imp.style());
+        // the io root renders itself: a range of a region in no container
+        assertTrue(flat.contains("  0000000000000000-000000000000ffff (prio 0, container): io\n"), flat);
+        assertTrue(flat.contains("  0000000080000000-0000000087ffffff (prio 0, ram): riscv.spike.ram\n"), flat);
+        FlatDump.parse(flat, "ours"); // and our flat dump reads back
+        // an alias to a region placed nowhere prints container too
+        String alias = "address-space: memory\n"
+                + "  0000000000000000-ffffffffffffffff (prio 0, container): system\n"
+                + "    0000000000001000-0000000000001fff (prio 0, container): alias window @unplaced 0000000000000000-0000000000000fff\n"
+                + "\n"
+                + "memory-region: unplaced\n"
+                + "  0000000000000000-0000000000000fff (prio 0, container): unplaced\n"
+                + "    0000000000000000-00000000000000ff (prio 0, i/o): regs\n"
+                + "\n";
+        assertEquals(alias, MtreeExporter.tree(importDump(alias, "alias")));
+    }
 }
