@@ -84,6 +84,10 @@ final class BlockParser {
             if (overflow) {
                 text = text.substring(OVERFLOW.length());
             }
+            if (blocks.isEmpty() && (text.equals("memory") || text.equals("I/O"))) {
+                throw ctx.error(lineNo, "a bare '" + text + "' header is the format of QEMU 1.x (before "
+                        + "'address-space:' headers and region types); this tool reads the output of QEMU 2.10 and later");
+            }
             if (!text.startsWith(" ")) {
                 throw ctx.error(lineNo, "'" + abbreviate(text) + "': expected 'address-space: NAME', "
                         + "'memory-region: NAME', an indented region line or a blank line");

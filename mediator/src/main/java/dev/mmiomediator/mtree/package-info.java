@@ -34,7 +34,7 @@
  *       per address space</td><td>refused, the message names the format and the versions that print it</td></tr>
  *   <tr><td>2.10 to 2.12</td><td>types {@code ram}, {@code rom}, {@code romd}, {@code ramd}, {@code i/o}, but
  *       every alias prints {@code i/o}; disabled regions always printed, with {@code [disabled]}</td><td>shared
- *       {@code FlatView #n} blocks with {@code AS} lines from 2017 (2.11)</td><td>read; aliases re-exported as
+ *       {@code FlatView #n} blocks with {@code AS} lines from late 2017</td><td>read; aliases re-exported as
  *       {@code i/o}</td></tr>
  *   <tr><td>3.0 to 5.0</td><td>an alias prints its target's type; disabled regions still always printed</td>
  *       <td>{@code FlatView #n}, {@code AS "NAME", root: ROOT}, {@code Root memory region:}, ranges with

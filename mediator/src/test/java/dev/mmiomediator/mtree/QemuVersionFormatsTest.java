@@ -364,4 +364,14 @@ class QemuVersionFormatsTest {
                 + "\n";
         assertEquals(alias, MtreeExporter.tree(importDump(alias, "alias")));
     }
+
+    @Test
+    void theFormatOfQemu1IsRefusedInOneLineNamingIt() {
+        // synthetic: the layout of QEMU 1.x's mtree_info (a bare 'memory' header, '(prio P)' without a type)
+        String dump = "memory\n0000000000000000-7ffffffffffffffe (prio 0): system\n";
+        dev.mmiomediator.input.MtreeFormatException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.mmiomediator.input.MtreeFormatException.class, () -> importDump(dump, "1.x"));
+        assertEquals(1, e.line());
+        assertTrue(e.getMessage().contains("QEMU 1.x"), e.getMessage());
+    }
 }
