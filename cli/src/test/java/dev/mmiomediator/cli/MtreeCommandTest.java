@@ -235,4 +235,16 @@ class MtreeCommandTest {
         assertEquals(0, flat.code(), flat.err());
         assertEquals(paste + "\n", flat.out());
     }
+
+    @Test
+    void aDumpInTheFormatOfQemu29IsBadInputNamingTheFormat() throws Exception {
+        Path p = dir.resolve("lx60.txt");
+        Files.writeString(p, QemuDumps.read("versions/pre-2.10-xtensa-lx60.tree.txt"));
+        for (String command : List.of("tree", "flatten", "audit")) {
+            CliRun r = run("mtree", command, p.toString());
+            assertEquals(2, r.code(), command + ": " + r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().contains(p + ":2:") && r.err().contains("QEMU 2.9 and earlier"), r.err());
+        }
+    }
 }

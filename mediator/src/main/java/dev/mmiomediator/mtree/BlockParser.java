@@ -84,6 +84,10 @@ final class BlockParser {
             if (overflow) {
                 text = text.substring(OVERFLOW.length());
             }
+            if (text.startsWith("address-space (flat view): ")) {
+                throw ctx.error(lineNo, "'" + abbreviate(text) + "': a flat view per address space is the 'info mtree -f' "
+                        + "format of QEMU before FlatViews were shared (2017); this tool reads 'FlatView #N' blocks");
+            }
             if (blocks.isEmpty() && (text.equals("memory") || text.equals("I/O"))) {
                 throw ctx.error(lineNo, "a bare '" + text + "' header is the format of QEMU 1.x (before "
                         + "'address-space:' headers and region types); this tool reads the output of QEMU 2.10 and later");

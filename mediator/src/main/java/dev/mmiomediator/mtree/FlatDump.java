@@ -168,7 +168,7 @@ public record FlatDump(String source, List<View> views) {
         List<String> lines = MtreeText.readLines(text, source);
         List<View> views = new ArrayList<>();
         int i = 0;
-        while (i < lines.size() && lines.get(i).isBlank()) {
+        while (i < lines.size() && (lines.get(i).isBlank() || MtreeText.isMonitorLine(lines.get(i)))) {
             i++;
         }
         if (i < lines.size() && startsHeaderless(lines.get(i))) {
@@ -189,7 +189,7 @@ public record FlatDump(String source, List<View> views) {
         }
         while (i < lines.size()) {
             String l = lines.get(i);
-            if (l.isBlank()) {
+            if (l.isBlank() || MtreeText.isMonitorLine(l)) {
                 i++;
                 continue;
             }
@@ -254,7 +254,7 @@ public record FlatDump(String source, List<View> views) {
         while (from < text.length()) {
             int nl = text.indexOf('\n', from);
             String line = (nl < 0 ? text.substring(from) : text.substring(from, nl)).replace("\r", "");
-            if (!line.isBlank()) {
+            if (!line.isBlank() && !MtreeText.isMonitorLine(line)) {
                 return line.startsWith("FlatView #") || startsHeaderless(line);
             }
             if (nl < 0) {

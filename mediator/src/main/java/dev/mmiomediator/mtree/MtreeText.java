@@ -26,6 +26,14 @@ final class MtreeText {
         return InputText.lines(text, (line, detail) -> new MtreeFormatException(source, line, detail));
     }
 
+    /**
+     * Whether {@code line} is the monitor's, not the dump's: a prompt with its command ({@code (qemu) info mtree -f})
+     * or the banner ({@code QEMU 9.1.0 monitor - type 'help' for more information}), as pasted with a dump.
+     */
+    static boolean isMonitorLine(String line) {
+        return line.startsWith("(qemu)") || line.startsWith("QEMU ") && line.endsWith(" monitor - type 'help' for more information");
+    }
+
     /** {@code s}, cut to 60 characters: messages quote what is wrong, never a whole 64 KiB line. */
     static String abbreviate(String s) {
         return s.length() > 60 ? s.substring(0, 57) + "..." : s;

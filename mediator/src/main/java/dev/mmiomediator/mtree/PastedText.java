@@ -7,6 +7,8 @@ import java.util.List;
  * Undoes what publishing does to a tree dump, before it is parsed: what mail clients and authors do to the text,
  * never to the dump's content. Each repair is said in a note, and a re-export prints the repaired text.
  * <ul>
+ *   <li>The monitor's prompt with its command ({@code (qemu) info mtree}) and banner, pasted with the dump, are
+ *       skipped.</li>
  *   <li>A mail client that sends {@code format=flowed} "space-stuffs" every line that starts with a space: every
  *       region line then starts with one space more, an odd indent. When every region line has an odd indent of at
  *       least 3, one space is taken off each.</li>
@@ -27,6 +29,17 @@ final class PastedText {
     /** Repairs {@code lines} in place; returns one note per kind of repair made. */
     static List<String> repair(List<String> lines) {
         List<String> notes = new ArrayList<>();
+        int monitor = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i) != null && MtreeText.isMonitorLine(lines.get(i))) {
+                lines.set(i, null);
+                monitor++;
+            }
+        }
+        if (monitor > 0) {
+            notes.add(monitor + " monitor line" + (monitor > 1 ? "s" : "") + " ('(qemu) ...' prompt or banner) pasted "
+                    + "with the dump: skipped");
+        }
         int stuffed = unstuff(lines);
         if (stuffed > 0) {
             notes.add(stuffed + " region lines indented one space more than QEMU prints (a mail client's "
@@ -36,7 +49,7 @@ final class PastedText {
         int firstElided = 0;
         for (int i = 0; i < lines.size(); i++) {
             String l = lines.get(i);
-            String t = l.strip();
+            String t = l == null ? "" : l.strip();
             if (t.equals("...") || t.equals("... ...")) {
                 if (elided++ == 0) {
                     firstElided = i + 1;

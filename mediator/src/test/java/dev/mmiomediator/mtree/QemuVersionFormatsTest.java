@@ -374,4 +374,17 @@ class QemuVersionFormatsTest {
         assertEquals(1, e.line());
         assertTrue(e.getMessage().contains("QEMU 1.x"), e.getMessage());
     }
+
+    @Test
+    void theMonitorsBannerAndPromptPastedWithADumpAreSkipped() throws IOException {
+        // as the 9.1.0 blog post shows it
+        String dump = version("qemu-9.1.0-riscv64-spike.tree.txt");
+        MtreeImport imp = importDump("QEMU 9.1.0 monitor - type 'help' for more information\n(qemu) info mtree\n" + dump,
+                "pasted");
+        assertEquals(dump + "\n", MtreeExporter.tree(imp));
+        assertTrue(imp.notes().stream().anyMatch(n -> n.contains("2 monitor lines")), imp.notes().toString());
+        String flat = version("qemu-2019-12-ppc64-pseries.flat.txt");
+        assertTrue(FlatDump.looksFlat("(qemu) info mtree -f\n" + flat));
+        assertEquals(flat + "\n", FlatDump.parse("(qemu) info mtree -f\n" + flat, "pasted").printed());
+    }
 }
