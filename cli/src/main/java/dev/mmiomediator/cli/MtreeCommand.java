@@ -186,7 +186,7 @@ final class MtreeCommand implements Runnable {
             MtreeImport imp = options.importTree(text, spec.commandLine().getErr());
             boolean d = disabled != null ? disabled : imp.showsDisabled();
             spec.commandLine().getOut().print(MtreeExporter.tree(imp.addressSpaces(), d, imp.memoryRegionBlocks(),
-                    imp.style().withLineEnd(DumpStyle.lineEndOf(text)), imp.unknownTargets()));
+                    imp.style().withLineEnd(DumpStyle.lineEndOf(text)), imp.blocklessTargets()));
             return 0;
         }
     }

@@ -215,6 +215,23 @@ class MtreeCommandTest {
         for (String t : targets) {
             assertTrue(notes.stream().anyMatch(n -> n.contains("alias target '" + t + "'")), t + ": " + flat.err());
         }
+        // 'system' and 'pci' are printed in the trees: the aliases into them lead there, so the bus-master spaces
+        // share the vCPUs' view, as in QEMU's own flat dump; targets printed nowhere (pc.ram, each bridge's
+        // pci_bridge_pci) are stand-ins, and only ranges of stand-ins differ from QEMU's
+        FlatDump ours = FlatDump.parse(flat.out(), "cli");
+        FlatDump qemu = FlatDump.parse(QemuDumps.flat("x86-q35-devices"), "qemu");
+        assertEquals(view(qemu, "memory").addressSpaces().stream().map(FlatDump.AsLine::name).sorted().toList(),
+                view(ours, "memory").addressSpaces().stream().map(FlatDump.AsLine::name).sorted().toList());
+        java.util.Set<String> standIns = new java.util.HashSet<>();
+        java.util.regex.Matcher sm = java.util.regex.Pattern.compile("alias target '([^']*)'.* stand-in ").matcher(flat.err());
+        while (sm.find()) {
+            standIns.add(sm.group(1));
+        }
+        assertTrue(standIns.contains("pc.ram") && !standIns.contains("system") && !standIns.contains("pci"), flat.err());
+        List<String> qemuRanges = view(qemu, "memory").ranges().stream().map(FlatDump.Range::text).toList();
+        for (FlatDump.Range r : view(ours, "memory").ranges()) {
+            assertTrue(qemuRanges.contains(r.text()) || standIns.contains(r.name()), r.text());
+        }
         CliRun audit = run("mtree", "audit", p.toString());
         assertEquals(0, audit.code(), audit.err());
         assertTrue(audit.out().contains("Note: "), audit.out());
@@ -246,5 +263,10 @@ class MtreeCommandTest {
             assertEquals(1, r.err().lines().count(), r.err());
             assertTrue(r.err().contains(p + ":2:") && r.err().contains("QEMU 2.9 and earlier"), r.err());
         }
+    }
+
+    static FlatDump.View view(FlatDump d, String addressSpace) {
+        return d.views().stream().filter(v -> v.addressSpaces().stream().anyMatch(a -> a.name().equals(addressSpace)))
+                .findFirst().orElseThrow();
     }
 }

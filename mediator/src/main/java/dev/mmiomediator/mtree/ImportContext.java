@@ -17,6 +17,7 @@ final class ImportContext {
     private final boolean showsDisabled;
     private final List<String> notes = new ArrayList<>();
     private final List<DumpNode> unknownTargets = new ArrayList<>();
+    private final List<DumpNode> blocklessTargets = new ArrayList<>();
 
     ImportContext(String source, RegionCatalogue catalogue, boolean showsDisabled) {
         this.source = source;
@@ -63,6 +64,14 @@ final class ImportContext {
      */
     List<DumpNode> unknownTargets() {
         return unknownTargets;
+    }
+
+    /**
+     * Every alias target the dump prints no memory-region block for: the {@link #unknownTargets()} and the regions
+     * of the trees taken as targets; a re-export prints no block for them either.
+     */
+    List<DumpNode> blocklessTargets() {
+        return blocklessTargets;
     }
 
     /** The notes recorded so far, in the order they were recorded. */

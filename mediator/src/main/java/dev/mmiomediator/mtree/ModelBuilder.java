@@ -40,6 +40,7 @@ final class ModelBuilder {
         List<MemoryRegion> placeholders = new ArrayList<>();
         List<MtreeImport.TaggedBar> bars;
         List<MemoryRegion> unknownTargets;
+        List<MemoryRegion> blockless = new ArrayList<>();
         try (MemorySystem.Transaction tx = system.begin()) {
             for (DumpNode n : all) {
                 if (n.placeholder && n.size == null) {
@@ -79,11 +80,14 @@ final class ModelBuilder {
                     }
                 }
             }
+            for (DumpNode n : ctx.blocklessTargets()) {
+                blockless.add(n.canonical.region);
+            }
             catalogueNotes(all);
             bars = new PassthroughBarTagger(ctx).tag(all);
         }
         return new MtreeImport(ctx.source(), system, spaces, mrBlocks, ctx.showsDisabled(), placeholders, ctx.notes(),
-                bars, style, unknownTargets);
+                bars, style, unknownTargets, blockless);
     }
 
     /** Adds {@code n}'s children to its region and sets the attributes the dump prints or the catalogue adds. */

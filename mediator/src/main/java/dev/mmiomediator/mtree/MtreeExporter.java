@@ -117,7 +117,7 @@ public final class MtreeExporter {
     /** Re-exports an import as the dump it came from (with {@code -D} if it had it, in its {@link DumpStyle}). */
     public static String tree(MtreeImport imported) {
         return tree(imported.addressSpaces(), imported.showsDisabled(), imported.memoryRegionBlocks(), imported.style(),
-                imported.unknownTargets());
+                imported.blocklessTargets());
     }
 
     /** Byte order, like C's {@code strcmp} on UTF-8. */

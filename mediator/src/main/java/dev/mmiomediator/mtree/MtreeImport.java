@@ -29,11 +29,14 @@ import java.util.List;
  * @param unknownTargets   stand-ins for alias targets the dump does not print (an excerpt): one region per missing
  *                         target name, of the alias's type, content unknown; a note names each. The exporter prints
  *                         no {@code memory-region:} block for them, so the excerpt re-exports unchanged
+ * @param blocklessTargets every alias target the dump prints no {@code memory-region:} block for: the
+ *                         {@code unknownTargets} and the regions of the address-space trees taken as targets (the one
+ *                         region of the missing name the trees print); the exporter prints no block for them
  */
 public record MtreeImport(String source, MemorySystem system, List<AddressSpace> addressSpaces,
                           List<MemoryRegion> memoryRegionBlocks, boolean showsDisabled,
                           List<MemoryRegion> hiddenPlaceholders, List<String> notes, List<TaggedBar> passthroughBars,
-                          DumpStyle style, List<MemoryRegion> unknownTargets) {
+                          DumpStyle style, List<MemoryRegion> unknownTargets, List<MemoryRegion> blocklessTargets) {
     /** The name given to placeholder regions. */
     public static final String HIDDEN_NAME = "(hidden disabled region)";
 
@@ -65,6 +68,7 @@ public record MtreeImport(String source, MemorySystem system, List<AddressSpace>
         notes = List.copyOf(notes);
         passthroughBars = List.copyOf(passthroughBars);
         unknownTargets = List.copyOf(unknownTargets);
+        blocklessTargets = List.copyOf(blocklessTargets);
     }
 
     /** An import of a dump in the {@link DumpStyle#CURRENT current style}. */
@@ -72,7 +76,7 @@ public record MtreeImport(String source, MemorySystem system, List<AddressSpace>
                        List<MemoryRegion> memoryRegionBlocks, boolean showsDisabled,
                        List<MemoryRegion> hiddenPlaceholders, List<String> notes, List<TaggedBar> passthroughBars) {
         this(source, system, addressSpaces, memoryRegionBlocks, showsDisabled, hiddenPlaceholders, notes, passthroughBars,
-                DumpStyle.CURRENT, List.of());
+                DumpStyle.CURRENT, List.of(), List.of());
     }
 
     /** An import without passthrough BARs (for code written before they were tagged). */
