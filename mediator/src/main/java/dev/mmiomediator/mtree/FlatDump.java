@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * @param source where the dump came from
  * @param views  the blocks, in the dump's order
  */
-public record FlatDump(String source, List<View> views) {
+public record FlatDump(String source, List<View> views, List<String> notes) {
 
     /** One {@code AS "NAME", root: ROOT[, alias TARGET]} line. */
     public record AsLine(String name, String root, String aliasOf) {
@@ -132,6 +132,12 @@ public record FlatDump(String source, List<View> views) {
 
     public FlatDump {
         views = List.copyOf(views);
+        notes = List.copyOf(notes);
+    }
+
+    /** A dump read as printed, with no repairs to note. */
+    public FlatDump(String source, List<View> views) {
+        this(source, views, List.of());
     }
 
     /** The dump as it was printed (accelerator tags kept), {@code \n} line ends: what {@code mtree flatten} prints. */
@@ -165,10 +171,19 @@ public record FlatDump(String source, List<View> views) {
      * @throws MtreeFormatException naming the source, line and what was expected
      */
     public static FlatDump parse(Reader text, String source) throws IOException {
-        List<String> lines = MtreeText.readLines(text, source);
+        List<String> lines = new ArrayList<>(MtreeText.readLines(text, source));
+        List<String> notes = new ArrayList<>();
+        int indent = MtreeText.dedent(lines, l -> l.startsWith("FlatView #") || MtreeText.isMonitorLine(l));
+        if (indent > 0) {
+            notes.add(source + ": the whole dump is indented " + indent + " spaces (a code block or quote in a page or "
+                    + "mail): taken off");
+        }
+        int[] elided = {0};
         List<View> views = new ArrayList<>();
         int i = 0;
-        while (i < lines.size() && (lines.get(i).isBlank() || MtreeText.isMonitorLine(lines.get(i)))) {
+        while (i < lines.size() && (lines.get(i).isBlank() || MtreeText.isMonitorLine(lines.get(i))
+                || MtreeText.isElision(lines.get(i)))) {
+            elided[0] += MtreeText.isElision(lines.get(i)) ? 1 : 0;
             i++;
         }
         if (i < lines.size() && startsHeaderless(lines.get(i))) {
@@ -180,7 +195,7 @@ public record FlatDump(String source, List<View> views) {
                 i++;
             }
             List<Range> ranges = new ArrayList<>();
-            i = ranges(lines, i, source, ranges, viewLine);
+            i = ranges(lines, i, source, ranges, elided);
             if (root != null && root.equals("(none)")) {
                 root = null;
             }
@@ -226,13 +241,17 @@ public record FlatDump(String source, List<View> views) {
             String root = lines.get(i).substring(" Root memory region: ".length());
             i++;
             List<Range> ranges = new ArrayList<>();
-            i = ranges(lines, i, source, ranges, viewLine);
+            i = ranges(lines, i, source, ranges, elided);
             views.add(new View(viewLine, number, as, root.equals("(none)") ? null : root, ranges));
         }
         if (views.isEmpty()) {
             throw new MtreeFormatException(source, 0, "no 'FlatView #N' block: expected the output of 'info mtree -f'");
         }
-        return new FlatDump(source, views);
+        if (elided[0] > 0) {
+            notes.add(source + ": " + elided[0] + " line" + (elided[0] > 1 ? "s" : "") + " '...' where the author left "
+                    + "ranges out: dropped; what they stood for is not in the dump");
+        }
+        return new FlatDump(source, views, notes);
     }
 
     private static final String ROOT_PREFIX = " Root memory region: ";
@@ -254,8 +273,10 @@ public record FlatDump(String source, List<View> views) {
         while (from < text.length()) {
             int nl = text.indexOf('\n', from);
             String line = (nl < 0 ? text.substring(from) : text.substring(from, nl)).replace("\r", "");
-            if (!line.isBlank() && !MtreeText.isMonitorLine(line)) {
-                return line.startsWith("FlatView #") || startsHeaderless(line);
+            String t = line.stripLeading();
+            if (!line.isBlank() && !MtreeText.isMonitorLine(t) && !MtreeText.isElision(line)) {
+                // a code block may indent the whole dump
+                return t.startsWith("FlatView #") || startsHeaderless(line);
             }
             if (nl < 0) {
                 break;
@@ -266,11 +287,16 @@ public record FlatDump(String source, List<View> views) {
     }
 
     /** Reads the range lines from line index {@code i} into {@code ranges}; returns the index after them. */
-    private static int ranges(List<String> lines, int i, String source, List<Range> ranges, int viewLine) {
+    private static int ranges(List<String> lines, int i, String source, List<Range> ranges, int[] elided) {
         {
             boolean none = false;
             while (i < lines.size() && !lines.get(i).isBlank() && !lines.get(i).startsWith("FlatView #")) {
                 String r = lines.get(i);
+                if (MtreeText.isElision(r) || MtreeText.isMonitorLine(r)) {
+                    elided[0] += MtreeText.isElision(r) ? 1 : 0;
+                    i++;
+                    continue;
+                }
                 if (r.equals("  No rendered FlatView")) {
                     none = true;
                     i++;

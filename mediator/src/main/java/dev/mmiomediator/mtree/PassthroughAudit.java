@@ -182,7 +182,7 @@ public final class PassthroughAudit {
         List<DeviceSpace> devices = new ArrayList<>();
         List<String> vcpus = new ArrayList<>();
         Map<PassthroughBar, List<Piece>> pieces = new LinkedHashMap<>();
-        List<String> notes = new ArrayList<>();
+        List<String> notes = new ArrayList<>(dump.notes());
         for (FlatDumpBars.ViewBars vb : FlatDumpBars.find(dump)) {
             List<PassthroughBar> found = new ArrayList<>();
             vb.bars().forEach(b -> found.add(b.bar()));

@@ -7,6 +7,7 @@ import java.util.List;
  * Undoes what publishing does to a tree dump, before it is parsed: what mail clients and authors do to the text,
  * never to the dump's content. Each repair is said in a note, and a re-export prints the repaired text.
  * <ul>
+ *   <li>An indent the whole dump got from a page's code block or a mail's quote is taken off.</li>
  *   <li>The monitor's prompt with its command ({@code (qemu) info mtree}) and banner, pasted with the dump, are
  *       skipped.</li>
  *   <li>A mail client that sends {@code format=flowed} "space-stuffs" every line that starts with a space: every
@@ -29,6 +30,11 @@ final class PastedText {
     /** Repairs {@code lines} in place; returns one note per kind of repair made. */
     static List<String> repair(List<String> lines) {
         List<String> notes = new ArrayList<>();
+        int indent = MtreeText.dedent(lines, l -> l.startsWith("address-space: ") || l.startsWith("memory-region: ")
+                || MtreeText.isMonitorLine(l));
+        if (indent > 0) {
+            notes.add("the whole dump is indented " + indent + " spaces (a code block or quote in a page or mail): taken off");
+        }
         int monitor = 0;
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i) != null && MtreeText.isMonitorLine(lines.get(i))) {
@@ -49,8 +55,7 @@ final class PastedText {
         int firstElided = 0;
         for (int i = 0; i < lines.size(); i++) {
             String l = lines.get(i);
-            String t = l == null ? "" : l.strip();
-            if (t.equals("...") || t.equals("... ...")) {
+            if (l != null && MtreeText.isElision(l)) {
                 if (elided++ == 0) {
                     firstElided = i + 1;
                 }

@@ -387,4 +387,35 @@ class QemuVersionFormatsTest {
         assertTrue(FlatDump.looksFlat("(qemu) info mtree -f\n" + flat));
         assertEquals(flat + "\n", FlatDump.parse("(qemu) info mtree -f\n" + flat, "pasted").printed());
     }
+
+    @Test
+    void aDumpIndentedAsACodeBlockIsReadWithItsIndentTakenOff() throws IOException {
+        // as the ppci page publishes its dump: four spaces before every line (here the 9.1.0 dump so)
+        String dump = version("qemu-9.1.0-riscv64-spike.tree.txt");
+        String block = ("(qemu) info mtree\n" + dump).replaceAll("(?m)^(?=.)", "    ");
+        MtreeImport imp = importDump(block, "code block");
+        assertEquals(dump + "\n", MtreeExporter.tree(imp));
+        assertTrue(imp.notes().stream().anyMatch(n -> n.contains("indented 4 spaces")), imp.notes().toString());
+        String flat = version("qemu-2019-12-ppc64-pseries.flat.txt");
+        String flatBlock = flat.replaceAll("(?m)^(?=.)", "    ");
+        assertTrue(FlatDump.looksFlat(flatBlock));
+        FlatDump d = FlatDump.parse(flatBlock, "code block");
+        assertEquals(flat + "\n", d.printed());
+        assertEquals(1, d.notes().size(), d.notes().toString());
+    }
+
+    @Test
+    void elidedRangesInAFlatExcerptAreDroppedWithANote() {
+        // the shape of a qemu-devel mail (Dongli Zhang, kdump of an aarch64 guest with pvtime): prompt, "... ..." around ranges
+        String paste = "(qemu) info mtree -f\n... ...\n"
+                + "  00000000090a0000-00000000090a0fff (prio 0, ram): pvtime KVM\n... ...\n"
+                + "  0000000040000000-00000001bfffffff (prio 0, ram): mach-virt.ram KVM\n... ...\n";
+        assertTrue(FlatDump.looksFlat(paste));
+        FlatDump d = FlatDump.parse(paste, "mail");
+        assertEquals(2, d.views().get(0).ranges().size());
+        assertTrue(d.views().get(0).headerless());
+        assertTrue(d.notes().get(0).contains("3 lines '...'"), d.notes().toString());
+        PassthroughAudit audit = PassthroughAudit.of(d, VcpuSpaces.defaults());
+        assertEquals(2, audit.notes().size(), audit.notes().toString());
+    }
 }
