@@ -1,13 +1,18 @@
 package dev.mmiomediator.mtree;
 
 import dev.mmiomediator.memory.RegionKind;
+import dev.mmiomediator.memory.Size;
 
 import java.math.BigInteger;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static dev.mmiomediator.mtree.MtreeText.abbreviate;
@@ -99,9 +104,9 @@ final class AliasTargets {
      */
     private List<DumpNode> standInsForMissingTargets(List<DumpNode> aliases, List<DumpNode> targets,
                                                      List<DumpBlock> blocks) {
-        java.util.Set<String> printed = new java.util.HashSet<>();
+        Set<String> printed = new HashSet<>();
         targets.forEach(t -> printed.add(t.name));
-        java.util.Map<String, List<DumpNode>> users = new java.util.LinkedHashMap<>();
+        Map<String, List<DumpNode>> users = new LinkedHashMap<>();
         List<DumpNode> rest = new ArrayList<>();
         for (DumpNode alias : aliases) {
             if (printed.contains(alias.targetName)) {
@@ -113,7 +118,7 @@ final class AliasTargets {
         if (users.isEmpty()) {
             return rest;
         }
-        java.util.Map<String, List<DumpNode>> inTrees = new java.util.HashMap<>();
+        Map<String, List<DumpNode>> inTrees = new HashMap<>();
         List<DumpNode> all = new ArrayList<>();
         for (DumpBlock b : blocks) {
             if (b.mrName == null && b.root.canonical == b.root) {
@@ -153,13 +158,13 @@ final class AliasTargets {
             t.unknown = true;
             for (DumpNode alias : by) {
                 if (t.size == null || Long.compareUnsigned(alias.aliasEnd, t.size.last()) > 0) {
-                    t.size = dev.mmiomediator.memory.Size.ofLast(alias.aliasEnd);
+                    t.size = Size.ofLast(alias.aliasEnd);
                     t.end = alias.aliasEnd;
                 }
                 alias.target = t;
             }
             ctx.note(t.line, UNKNOWN_NOTE + " '" + name + "' (the dump is an excerpt?): " + first + " lead into a "
-                    + "stand-in " + t.type + " region '" + name + "' 0-" + dev.mmiomediator.memory.Size.hex(t.end)
+                    + "stand-in " + t.type + " region '" + name + "' 0-" + Size.hex(t.end)
                     + " whose content is unknown" + (fits.isEmpty() ? "" : " (" + fits.size() + " regions of that name "
                     + "are printed; which one is not known)") + "; flat views render its whole window as that one region");
             ctx.unknownTargets().add(t);
