@@ -63,7 +63,7 @@ final class RegionLineParser {
             if (OLD_ATTRIBUTES.matcher(text).find()) {
                 throw ctx.error(lineNo, "'" + abbreviate(text.strip()) + "': region attributes '(prio P, RW)' are the "
                         + "format of QEMU 2.9 and earlier (R/W flags, no region type); this tool reads the output of "
-                        + "QEMU 2.10 and later, whose lines print a type (ram, rom, ramd, romd, i/o)");
+                        + "QEMU 2.10 and later, whose lines print a type (ram, rom, ramd, romd, i/o, container)");
             }
             Matcher loose = LOOSE_REGION.matcher(text);
             if (loose.matches()) {
