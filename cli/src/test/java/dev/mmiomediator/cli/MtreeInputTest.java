@@ -3,6 +3,19 @@ package dev.mmiomediator.cli;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.mmiomediator.fixtures.QemuDumps;
+import dev.mmiomediator.dma.DmaPort;
+import dev.mmiomediator.dma.Initiator;
+import dev.mmiomediator.dma.MemTxResult;
+import dev.mmiomediator.memory.PassthroughBar;
+import dev.mmiomediator.memory.SparseRam;
+import dev.mmiomediator.migration.plan.Topology;
+import dev.mmiomediator.migration.sim.GuestMap;
+import dev.mmiomediator.migration.sim.SimulatedVm;
+import dev.mmiomediator.migration.sim.SoftwareDevice;
+import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.policy.MigrationControl;
+import dev.mmiomediator.policy.Policies;
+import dev.mmiomediator.policy.PolicyEngine;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,8 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -98,6 +113,10 @@ class MtreeInputTest {
         assertTrue(r.out().contains("Software devices: mch, ICH9-LPC, ich9-ahci"), r.out());
     }
 
+    /**
+     * Every built-in on the real guest's own map (16 GiB of RAM, BARs up to 256 MiB at their guest addresses):
+     * each policy's own outcome, and every accepted P2P write taken exactly once, by identity.
+     */
     @Test
     void simulateMigratesTheRealGuestUnderEveryBuiltInWithIntegrityKept() {
         CliRun r = CliRun.of(args("simulate", "--json", "--settle-ms", "20", "--mtree", memflow.toString()));
@@ -105,15 +124,93 @@ class MtreeInputTest {
         List<String> policies = new ArrayList<>();
         for (JsonElement e : JsonReport.of(r.out()).getAsJsonArray("runs")) {
             JsonObject run = e.getAsJsonObject();
-            policies.add(run.get("policy").getAsString());
-            assertNotEquals("blocked", run.get("outcome").getAsString(), run.toString());
+            String policy = run.get("policy").getAsString();
+            policies.add(policy);
             assertEquals(0, run.get("lost").getAsLong(), run.toString());
             assertEquals(0, run.get("duplicated").getAsLong(), run.toString());
             assertEquals(0, run.get("unrecorded").getAsLong(), run.toString());
             assertTrue(run.get("imagesMatch").getAsBoolean(), run.toString());
-            assertTrue(run.get("p2pAccesses").getAsLong() > 0, run.toString());
+            long p2p = run.get("p2pAccesses").getAsLong();
+            assertTrue(p2p > 0, run.toString());
+            String outcome = run.get("outcome").getAsString();
+            long aborts = run.get("aborts").getAsLong();
+            switch (policy) {
+                case "fail-always" -> {
+                    assertEquals("completed", outcome, run.toString());
+                    assertEquals(p2p, run.get("failed").getAsLong(), "every P2P write master-aborts: " + run);
+                    assertEquals(0, run.get("taken").getAsLong(), run.toString());
+                }
+                case "abort-migration" -> {
+                    // thirty initiators meet a stopped device within the settle window; if none did, no abort
+                    assertEquals(aborts > 0 ? "aborted" : "completed", outcome, run.toString());
+                    assertEquals(0, run.get("failed").getAsLong(), run.toString());
+                }
+                case "queue-and-replay" -> {
+                    assertEquals("completed", outcome, run.toString());
+                    assertEquals(0, aborts, run.toString());
+                    assertEquals(0, run.get("failed").getAsLong(), run.toString());
+                    assertEquals(run.get("queued").getAsLong(), run.get("replayed").getAsLong(), run.toString());
+                    assertEquals(p2p, run.get("taken").getAsLong(), "every write lands: " + run);
+                }
+                case "require-p2p" -> {
+                    assertEquals("completed", outcome, "every function has P2P: " + run);
+                    assertEquals(0, aborts, run.toString());
+                }
+                default -> throw new AssertionError("unexpected policy " + policy);
+            }
         }
         assertEquals(SimulateCommand.BUILTINS, policies);
+        assertTrue(r.out().isEmpty() || r.out().startsWith("{"), "JSON only on standard output");
+    }
+
+    /** The text report says it ran on the dump's map, with its RAM as the map has it. */
+    @Test
+    void simulateTextSaysItRanOnTheDumpsMap() {
+        CliRun r = CliRun.of(args("simulate", "--policy", "fail-always", "--settle-ms", "20", "--mtree",
+                memflow.toString()));
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().replace('\n', ' ').startsWith("From an info mtree dump, with its memory map: RAM 16.0 GiB "
+                + "in 20 ranges (pc.ram 16.0 GiB, synic-0-msg-page 4 KiB, synic-1-msg-page 4 KiB, 14 more) and 8 BARs "
+                + "at the dump's guest addresses and sizes, sparse"), r.out());
+    }
+
+    /**
+     * The simulated VM's RAM and BARs are the dump's (lines 139 and 208 of the fixture: pc.ram below and above
+     * 4 GiB; line 209: BAR 1 of 0c:00.0), a write at a guest address lands at the region offset the dump maps it
+     * to, and the 16 GiB guest costs only the chunks written.
+     */
+    @Test
+    void theSimulatedVmHasTheDumpsRamAndBarsAtTheirAddresses() throws Exception {
+        MtreeInput input = new MtreeInput();
+        input.mtree = memflow;
+        input.devices = List.of(Arrays.copyOfRange(DEVICES, 0, DEVICES.length)).stream()
+                .filter(a -> !a.equals("--device")).toList();
+        Topology topology = input.topology(null);
+        GuestMap map = input.guestMap(topology);
+        assertTrue(map.ram().contains(new GuestMap.RamPiece("pc.ram", 0x113000L, 0x113000L, 0x7fffffffL - 0x113000L + 1)),
+                map.ram().toString());
+        assertTrue(map.ram().contains(new GuestMap.RamPiece("pc.ram", 0x100000000L, 0x80000000L,
+                0x47fffffffL - 0x100000000L + 1)), map.ram().toString());
+        assertEquals(16L << 30, map.ramRegions().get("pc.ram"), "pc.ram's size: the end of its furthest piece");
+        PciAddress gpu = PciAddress.parse("0000:0c:00.0");
+        assertEquals(0x800000000L, map.bars().get(new PassthroughBar(gpu, 1)));
+        assertFalse(map.bars().containsKey(new PassthroughBar(gpu, 5)), "BAR 5 is port I/O: no DMA target");
+
+        SimulatedVm vm = new SimulatedVm(topology, map, SoftwareDevice.Side.SOURCE,
+                Policies.create("fail-always", Map.of(), MtreeInputTest.class.getClassLoader()),
+                MigrationControl.NONE, PolicyEngine.Settings.DEFAULT, 1);
+        assertEquals(16L << 30, vm.ram().get("pc.ram").size());
+        assertEquals(0x800000000L, vm.barAddresses(gpu).get(1));
+        assertEquals(256L << 20, vm.devices().get(gpu).device().bars().stream().filter(b -> b.index() == 1)
+                .findFirst().orElseThrow().size());
+        DmaPort port = vm.mediator().port(Initiator.softwareDevice("test"));
+        assertEquals(MemTxResult.OK, port.write(0x100000000L + 0x1238, 8, 0x5eed));
+        assertEquals(0x5eed, vm.ram().get("pc.ram").read(0x80000000L + 0x1238, 8), "above 4 GiB, as the dump maps it");
+        assertEquals(MemTxResult.OK, port.write(0x7fff0000L, 8, 0xbeef));
+        assertEquals(0xbeef, vm.ram().get("pc.ram").read(0x7fff0000L, 8));
+        long allocated = vm.ram().values().stream().mapToLong(SparseRam::allocatedBytes).sum();
+        assertEquals(2 * 64 << 10, allocated, "two 64 KiB chunks for two writes, of 16 GiB");
+        vm.stopSoftware();
     }
 
     @Test
