@@ -16,12 +16,14 @@ import dev.mmiomediator.pci.PciAddress;
 import dev.mmiomediator.policy.MigrationControl;
 import dev.mmiomediator.policy.Policies;
 import dev.mmiomediator.policy.PolicyEngine;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -46,6 +48,18 @@ class MtreeInputTest {
     Path dir;
 
     Path memflow;
+
+    private MigrateProcess destination;
+    private MigrateProcess source;
+
+    @AfterEach
+    void stopProcesses() {
+        for (MigrateProcess p : new MigrateProcess[] {destination, source}) {
+            if (p != null) {
+                p.destroy();
+            }
+        }
+    }
 
     @BeforeEach
     void writeTheDump() throws Exception {
@@ -211,6 +225,41 @@ class MtreeInputTest {
         long allocated = vm.ram().values().stream().mapToLong(SparseRam::allocatedBytes).sum();
         assertEquals(2 * 64 << 10, allocated, "two 64 KiB chunks for two writes, of 16 GiB");
         vm.stopSoftware();
+    }
+
+    /**
+     * Two real processes migrate the memflow guest, each building it from the dump: the destination ends with
+     * the source's part of memory (by digest of the sparse image) and took every P2P write accepted on either side
+     * exactly once.
+     */
+    @Test
+    void twoMigrateProcessesMigrateTheRealGuest() throws Exception {
+        destination = MigrateProcess.start(dir, "destination", args("--listen", "0", "--json", "--mtree",
+                memflow.toString()));
+        int port = destination.awaitPort(Duration.ofSeconds(60));
+        source = MigrateProcess.start(dir, "source", args("--to", "127.0.0.1:" + port, "--json", "--mtree",
+                memflow.toString()));
+        assertTrue(source.awaitExit(Duration.ofSeconds(120)), "source did not finish"
+                + MigrateProcess.diagnostics(source, destination));
+        assertTrue(destination.awaitExit(Duration.ofSeconds(120)), "destination did not finish"
+                + MigrateProcess.diagnostics(source, destination));
+        String diagnostics = MigrateProcess.diagnostics(source, destination);
+        assertEquals(0, source.process.exitValue(), diagnostics);
+        assertEquals(0, destination.process.exitValue(), diagnostics);
+        for (MigrateProcess side : List.of(source, destination)) {
+            assertEquals("queue-and-replay", side.field("policy"), diagnostics);
+            assertEquals("completed", side.field("outcome"), diagnostics);
+            assertEquals(0, side.number("failed"), diagnostics);
+        }
+        assertTrue(source.number("p2pAccesses") > 0, diagnostics);
+        assertEquals(source.number("carried"), destination.number("carried"), diagnostics);
+        assertEquals(source.field("expectedDigest"), destination.field("sourcePartDigest"), diagnostics);
+        JsonObject out = JsonReport.of(source.stdout());
+        JsonObject in = JsonReport.of(destination.stdout());
+        long[] writes = MigrateCommandTest.perWrite(List.of(JsonReport.integerLists(out, "acceptedIdentities"),
+                JsonReport.integerLists(in, "acceptedIdentities")), JsonReport.integerLists(in, "takenIdentities"));
+        assertEquals(0, writes[0], "accepted P2P writes the destination's devices never took" + diagnostics);
+        assertEquals(0, writes[1], "P2P writes the destination's devices took twice or unasked" + diagnostics);
     }
 
     @Test
