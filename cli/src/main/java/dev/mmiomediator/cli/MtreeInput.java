@@ -136,6 +136,22 @@ final class MtreeInput {
         }
     }
 
+    /**
+     * What {@code plan} says of the passthrough functions' own bus-master spaces that reach a BAR, or empty if
+     * none does: they are not counted as software devices.
+     */
+    String passthroughSpacesNote() throws IOException {
+        Map<String, Integer> names = new LinkedHashMap<>();
+        audit().deviceSpaces().stream().filter(d -> !d.reachable().isEmpty() && d.passthroughFunction())
+                .forEach(d -> names.merge(d.name(), 1, Integer::sum));
+        int n = names.values().stream().mapToInt(Integer::intValue).sum();
+        List<String> counted = new ArrayList<>();
+        names.forEach((name, count) -> counted.add(count == 1 ? name : name + " x" + count));
+        return n == 0 ? "" : n + (n == 1 ? " passthrough function's own bus-master space" : " passthrough functions' "
+                + "own bus-master spaces") + " (" + String.join(", ", counted)
+                + ") reach BARs too: hardware P2P, which the kernel's P2P states govern, not software devices";
+    }
+
     /** The {@code --device} flags by address; a malformed or repeated one is bad input. */
     Map<PciAddress, Set<MigrationFlag>> flags() {
         Map<PciAddress, Set<MigrationFlag>> out = new LinkedHashMap<>();
@@ -218,12 +234,16 @@ final class MtreeInput {
         return new Topology(vm, passthrough, initiators(audit), Optional.empty(), Map.of());
     }
 
-    /** The DMA initiators' address spaces that reach a passthrough BAR, in the dump's order, numbered if repeated. */
+    /**
+     * The software DMA initiators: the address spaces that reach a passthrough BAR, in the dump's order, numbered
+     * if repeated, without the passthrough functions' own ({@link PassthroughAudit#isPassthroughSpace}: their DMA is
+     * hardware P2P, which the kernel's P2P states govern, not a software device's).
+     */
     static List<String> initiators(PassthroughAudit audit) {
         Map<String, Integer> seen = new HashMap<>();
         List<String> out = new ArrayList<>();
         for (PassthroughAudit.DeviceSpace d : audit.deviceSpaces()) {
-            if (!d.reachable().isEmpty()) {
+            if (!d.reachable().isEmpty() && !d.passthroughFunction()) {
                 int n = seen.merge(d.name(), 1, Integer::sum);
                 out.add(n == 1 ? d.name() : d.name() + "." + n);
             }

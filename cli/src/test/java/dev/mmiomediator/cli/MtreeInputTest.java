@@ -97,11 +97,19 @@ class MtreeInputTest {
         assertEquals(9, auditBars.size(), a.toString());
         assertEquals(auditBars, planBars);
 
-        // each initiator address space that reaches a BAR, once per space (names repeat), in the dump's order
+        // each software initiator address space that reaches a BAR, once per space (names repeat), in the dump's
+        // order; the passthrough functions' own spaces (vfio-pci) are hardware P2P, in both outputs
         List<String> auditSpaces = new ArrayList<>();
         String firstOfSpace = null;
+        int passthroughExposures = 0;
         for (JsonElement e : a.getAsJsonArray("exposures")) {
             JsonObject x = e.getAsJsonObject();
+            if (x.get("initiator").getAsString().equals("passthrough")) {
+                assertEquals("vfio-pci", x.get("addressSpace").getAsString(), x.toString());
+                passthroughExposures++;
+                continue;
+            }
+            assertEquals("software", x.get("initiator").getAsString(), x.toString());
             String space = x.get("addressSpace").getAsString();
             // exposures of one space are consecutive, starting again at the first BAR for the next space
             String key = x.get("device").getAsString() + "/" + x.get("bar").getAsInt();
@@ -112,8 +120,10 @@ class MtreeInputTest {
         }
         List<String> planSpaces = new ArrayList<>();
         topology.getAsJsonArray("software").forEach(s -> planSpaces.add(s.getAsString().replaceFirst("\\.[0-9]+$", "")));
-        assertEquals(30, planSpaces.size(), topology.toString());
+        assertEquals(25, planSpaces.size(), topology.toString());
         assertEquals(auditSpaces, planSpaces);
+        assertEquals(5 * 8, passthroughExposures, "five vfio-pci spaces, each reaching the 8 BARs in memory");
+        assertFalse(planSpaces.contains("vfio-pci"), planSpaces.toString());
     }
 
     @Test
@@ -125,6 +135,19 @@ class MtreeInputTest {
         assertTrue(r.out().contains("  0000:0c:00.0  vfio0  STOP_COPY,P2P           yes  0: 16 MiB, 1: 256 MiB, 3: 32 MiB, 5: 128 B\n"),
                 r.out());
         assertTrue(r.out().contains("Software devices: mch, ICH9-LPC, ich9-ahci"), r.out());
+        assertTrue(r.out().replaceAll("\\s+", " ").contains("ich9-intel-hda Not software devices: 5 passthrough "
+                + "functions' own bus-master spaces (vfio-pci x5) reach BARs too: hardware P2P, which the kernel's P2P states govern, "
+                + "not software devices."), r.out());
+    }
+
+    /** mtree audit says the same of the vfio-pci spaces as plan: DMA initiators, but not software devices. */
+    @Test
+    void auditSaysTheVfioSpacesAreHardwareP2pNotSoftwareDevices() {
+        CliRun r = CliRun.of("mtree", "audit", memflow.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().replace("\n", " ").replaceAll(" +", " ").contains("Of these, 5 are passthrough "
+                + "functions' own bus-master spaces (vfio-pci x5): hardware P2P, which the kernel's P2P states govern; "
+                + "plan, simulate and migrate count the other 25 as software devices."), r.out());
     }
 
     /**

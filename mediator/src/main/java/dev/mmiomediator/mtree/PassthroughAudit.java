@@ -82,6 +82,26 @@ public final class PassthroughAudit {
             Objects.requireNonNull(name, "name");
             reachable = List.copyOf(reachable);
         }
+
+        /** Whether this is a passthrough function's own bus-master space: see {@link #isPassthroughSpace}. */
+        public boolean passthroughFunction() {
+            return isPassthroughSpace(name);
+        }
+    }
+
+    /**
+     * The names QEMU gives a passthrough (VFIO) function's bus-master address space: a PCI function's space is named
+     * after its device type ({@code pci_qdev_realize} registers it under {@code object_get_typename}).
+     */
+    public static final List<String> PASSTHROUGH_SPACES = List.of("vfio-pci", "vfio-pci-nohotplug");
+
+    /**
+     * Whether {@code addressSpace} is a passthrough function's own bus-master space. Its DMA is the function's:
+     * hardware P2P through the IOMMU, which the kernel's P2P migration states govern, not a software device's DMA
+     * that a VMM emulates; it is a DMA initiator all the same, and a BAR it reaches is an exposure.
+     */
+    public static boolean isPassthroughSpace(String addressSpace) {
+        return PASSTHROUGH_SPACES.contains(addressSpace);
     }
 
     /**
