@@ -67,7 +67,8 @@ class AuditCommandTest {
         assertEquals(0, r.code(), r.err());
         assertEquals("{\"passthrough\":[{\"device\":\"0000:01:00.0\",\"bar\":0,\"addressSpace\":\"memory\","
                 + "\"start\":\"0xc0000000\",\"end\":\"0xc0ffffff\"}],"
-                + "\"exposures\":[{\"addressSpace\":\"virtio-net-pci\",\"device\":\"0000:01:00.0\",\"bar\":0}]}\n", r.out());
+                + "\"exposures\":[{\"addressSpace\":\"virtio-net-pci\",\"device\":\"0000:01:00.0\",\"bar\":0,"
+                + "\"initiator\":\"software\"}]}\n", r.out());
         assertEquals("", r.err());
     }
 
@@ -113,7 +114,11 @@ class AuditCommandTest {
                 + "\"end\":\"0xe07f\"}", pt.get(3).toString());
         JsonArray ex = json.getAsJsonArray("exposures");
         assertEquals(240, ex.size());
-        assertEquals("{\"addressSpace\":\"mch\",\"device\":\"0000:0c:00.0\",\"bar\":0}", ex.get(0).toString());
+        assertEquals("{\"addressSpace\":\"mch\",\"device\":\"0000:0c:00.0\",\"bar\":0,\"initiator\":\"software\"}",
+                ex.get(0).toString());
+        long vfio = ex.asList().stream().filter(e -> e.getAsJsonObject().get("initiator").getAsString()
+                .equals("passthrough")).count();
+        assertEquals(5 * 8, vfio, "the five vfio-pci spaces' exposures are the passthrough functions' own");
     }
 
     @Test
