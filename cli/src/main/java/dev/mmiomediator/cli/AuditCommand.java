@@ -36,9 +36,10 @@ import java.util.concurrent.Callable;
                         + "cpu-smm-*, cpu-secure-memory-*, cpu-tag-memory-*.",
                 "--json prints {\"passthrough\":[{\"device\":\"0000:01:00.0\",\"bar\":0,\"addressSpace\":\"memory\","
                         + "\"start\":\"0x...\",\"end\":\"0x...\"}],\"exposures\":[{\"addressSpace\":\"virtio-net-pci\","
-                        + "\"device\":\"0000:01:00.0\",\"bar\":0}]}: one exposure per address space and BAR (address "
-                        + "spaces may share a name); addressSpace, start and end are null for a BAR that renders "
-                        + "nowhere."})
+                        + "\"device\":\"0000:01:00.0\",\"bar\":0,\"initiator\":\"software\"}]}: one exposure per "
+                        + "address space and BAR (address spaces may share a name); initiator is 'passthrough' for a "
+                        + "passthrough function's own bus-master space (vfio-pci: hardware P2P, not a software "
+                        + "device); addressSpace, start and end are null for a BAR that renders nowhere."})
 final class AuditCommand implements Callable<Integer> {
     private static final int WIDTH = 100;
 
@@ -119,6 +120,8 @@ final class AuditCommand implements Callable<Integer> {
             exposure.addProperty("addressSpace", e.addressSpace());
             exposure.addProperty("device", e.bar().device().toString());
             exposure.addProperty("bar", e.bar().bar());
+            exposure.addProperty("initiator", PassthroughAudit.isPassthroughSpace(e.addressSpace()) ? "passthrough"
+                    : "software");
             exposures.add(exposure);
         }
         JsonObject report = new JsonObject();
@@ -193,6 +196,19 @@ final class AuditCommand implements Callable<Integer> {
             sb.append("  ").append(count(none.size(), "address space")).append(none.size() == 1 ? " reaches" : " reach")
                     .append(" no passthrough BAR:\n");
             wrap(sb, "    ", String.join(", ", names(none)));
+        }
+        List<String> functions = new ArrayList<>();
+        for (PassthroughAudit.DeviceSpace d : spaces) {
+            if (!d.reachable().isEmpty() && d.passthroughFunction()) {
+                functions.add(d.name());
+            }
+        }
+        if (!functions.isEmpty()) {
+            wrap(sb, "  ", "Of these, " + functions.size() + " " + (functions.size() == 1 ? "is a passthrough "
+                    + "function's own bus-master space" : "are passthrough functions' own bus-master spaces") + " ("
+                    + String.join(", ", names(functions)) + "): hardware P2P, which the kernel's P2P states govern; "
+                    + "plan, simulate and migrate count the other " + (reaching - functions.size())
+                    + " as software devices.");
         }
         List<PassthroughBar> unreachable = audit.unreachable();
         if (!unreachable.isEmpty()) {

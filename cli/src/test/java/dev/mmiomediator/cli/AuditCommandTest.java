@@ -70,8 +70,8 @@ class AuditCommandTest {
                 + "{\"start\":\"0xc0000000\",\"end\":\"0xc0feffff\",\"region\":\"0000:01:00.0 BAR 0 mmaps[0]\",\"acceleratorMapped\":null},"
                 + "{\"start\":\"0xc0ff0000\",\"end\":\"0xc0ff00ff\",\"region\":\"msix-table\",\"acceleratorMapped\":null},"
                 + "{\"start\":\"0xc0ff0100\",\"end\":\"0xc0ffffff\",\"region\":\"0000:01:00.0 BAR 0\",\"acceleratorMapped\":null}]}],"
-                + "\"exposures\":[{\"addressSpace\":\"virtio-net-pci\",\"device\":\"0000:01:00.0\",\"bar\":0}],"
-                + "\"notes\":[]}\n", r.out());
+                + "\"exposures\":[{\"addressSpace\":\"virtio-net-pci\",\"device\":\"0000:01:00.0\",\"bar\":0,"
+                + "\"initiator\":\"software\"}],\"notes\":[]}\n", r.out());
         assertEquals("", r.err());
     }
 
@@ -124,7 +124,11 @@ class AuditCommandTest {
                 + "\"region\":\"0000:0e:00.3 BAR 0 mmaps[0]\",\"acceleratorMapped\":false}"), e3);
         JsonArray ex = json.getAsJsonArray("exposures");
         assertEquals(240, ex.size());
-        assertEquals("{\"addressSpace\":\"mch\",\"device\":\"0000:0c:00.0\",\"bar\":0}", ex.get(0).toString());
+        assertEquals("{\"addressSpace\":\"mch\",\"device\":\"0000:0c:00.0\",\"bar\":0,\"initiator\":\"software\"}",
+                ex.get(0).toString());
+        long vfio = ex.asList().stream().filter(e -> e.getAsJsonObject().get("initiator").getAsString()
+                .equals("passthrough")).count();
+        assertEquals(5 * 8, vfio, "the five vfio-pci spaces' exposures are the passthrough functions' own");
     }
 
     @Test

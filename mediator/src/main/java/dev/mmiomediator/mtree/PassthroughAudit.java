@@ -7,6 +7,7 @@ import dev.mmiomediator.memory.FlatRange;
 import dev.mmiomediator.memory.FlatView;
 import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.PassthroughBar;
+import dev.mmiomediator.memory.RegionKind;
 import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.pci.PciAddress;
 
@@ -81,6 +82,26 @@ public final class PassthroughAudit {
             Objects.requireNonNull(name, "name");
             reachable = List.copyOf(reachable);
         }
+
+        /** Whether this is a passthrough function's own bus-master space: see {@link #isPassthroughSpace}. */
+        public boolean passthroughFunction() {
+            return isPassthroughSpace(name);
+        }
+    }
+
+    /**
+     * The names QEMU gives a passthrough (VFIO) function's bus-master address space: a PCI function's space is named
+     * after its device type ({@code pci_qdev_realize} registers it under {@code object_get_typename}).
+     */
+    public static final List<String> PASSTHROUGH_SPACES = List.of("vfio-pci", "vfio-pci-nohotplug");
+
+    /**
+     * Whether {@code addressSpace} is a passthrough function's own bus-master space. Its DMA is the function's:
+     * hardware P2P through the IOMMU, which the kernel's P2P migration states govern, not a software device's DMA
+     * that a VMM emulates; it is a DMA initiator all the same, and a BAR it reaches is an exposure.
+     */
+    public static boolean isPassthroughSpace(String addressSpace) {
+        return PASSTHROUGH_SPACES.contains(addressSpace);
     }
 
     /**
@@ -109,8 +130,27 @@ public final class PassthroughAudit {
         }
     }
 
+    /**
+     * A range of guest RAM in the {@value #GUEST_SPACE} address space: {@code [start, last]} shows region
+     * {@code region} from {@code offset}.
+     */
+    public record RamRange(String region, long start, long last, long offset) {
+        /** Validates the extent. */
+        public RamRange {
+            Objects.requireNonNull(region, "region");
+            if (Long.compareUnsigned(start, last) > 0) {
+                throw new IllegalArgumentException("RAM " + region + " at " + Size.hex(start) + "-" + Size.hex(last)
+                        + ": expected start <= last");
+            }
+        }
+    }
+
+    /** The vCPUs' guest physical address space, where guest RAM is read from. */
+    public static final String GUEST_SPACE = "memory";
+
     private final String source;
     private final boolean fromFlatDump;
+    private final List<RamRange> ram;
     private final List<Placement> placements;
     private final List<DeviceSpace> deviceSpaces;
     private final List<String> vcpuSpaces;
@@ -118,10 +158,11 @@ public final class PassthroughAudit {
     private final List<String> notes;
 
     private PassthroughAudit(String source, boolean fromFlatDump, List<Placement> placements,
-                             List<DeviceSpace> deviceSpaces, List<String> vcpuSpaces,
+                             List<DeviceSpace> deviceSpaces, List<String> vcpuSpaces, List<RamRange> ram,
                              Map<PassthroughBar, List<Piece>> pieces, List<String> notes) {
         this.source = source;
         this.fromFlatDump = fromFlatDump;
+        this.ram = List.copyOf(ram);
         this.placements = List.copyOf(placements);
         this.deviceSpaces = List.copyOf(deviceSpaces);
         this.vcpuSpaces = List.copyOf(vcpuSpaces);
@@ -143,7 +184,15 @@ public final class PassthroughAudit {
         List<DeviceSpace> devices = new ArrayList<>();
         List<String> vcpus = new ArrayList<>();
         Map<PassthroughBar, List<Piece>> pieces = new LinkedHashMap<>();
+        List<RamRange> ram = new ArrayList<>();
         for (AddressSpace as : imp.addressSpaces()) {
+            if (as.name().equals(GUEST_SPACE) && ram.isEmpty()) {
+                for (FlatRange r : as.flatView().ranges()) {
+                    if (r.region().kind() == RegionKind.RAM && !r.readOnly()) {
+                        ram.add(new RamRange(r.region().name(), r.start(), r.last(), r.offsetInRegion()));
+                    }
+                }
+            }
             Map<PassthroughBar, long[]> bars = perView.computeIfAbsent(as.flatView(), PassthroughAudit::barsIn);
             boolean isVcpu = vcpu.isVcpu(as.name());
             if (isVcpu) {
@@ -166,7 +215,7 @@ public final class PassthroughAudit {
                 notes.add(n);
             }
         }
-        return new PassthroughAudit(imp.source(), false, sortedPlacements(best), devices, vcpus, pieces, notes);
+        return new PassthroughAudit(imp.source(), false, sortedPlacements(best), devices, vcpus, ram, pieces, notes);
     }
 
     /**
@@ -183,6 +232,16 @@ public final class PassthroughAudit {
         List<String> vcpus = new ArrayList<>();
         Map<PassthroughBar, List<Piece>> pieces = new LinkedHashMap<>();
         List<String> notes = new ArrayList<>(dump.notes());
+        List<RamRange> ram = new ArrayList<>();
+        for (FlatDump.View v : dump.views()) {
+            if (ram.isEmpty() && v.addressSpaces().stream().anyMatch(a -> a.name().equals(GUEST_SPACE))) {
+                for (FlatDump.Range r : v.ranges()) {
+                    if (r.type().equals("ram")) {
+                        ram.add(new RamRange(r.name(), r.start(), r.last(), r.offset()));
+                    }
+                }
+            }
+        }
         for (FlatDumpBars.ViewBars vb : FlatDumpBars.find(dump)) {
             List<PassthroughBar> found = new ArrayList<>();
             vb.bars().forEach(b -> found.add(b.bar()));
@@ -214,7 +273,7 @@ public final class PassthroughAudit {
                 }
             }
         }
-        return new PassthroughAudit(dump.source(), true, sortedPlacements(best), devices, vcpus, pieces, notes);
+        return new PassthroughAudit(dump.source(), true, sortedPlacements(best), devices, vcpus, ram, pieces, notes);
     }
 
     private static List<Piece> piecesOf(FlatDumpBars.Bar bar) {
@@ -316,6 +375,14 @@ public final class PassthroughAudit {
     /** Whether the dump has any passthrough BAR. */
     public boolean hasPassthrough() {
         return !placements.isEmpty();
+    }
+
+    /**
+     * The guest RAM: the writable RAM ranges of the {@value #GUEST_SPACE} address space's flat view, in address
+     * order (empty if the dump has no such space).
+     */
+    public List<RamRange> ram() {
+        return ram;
     }
 
     /** One entry per passthrough BAR, by device then BAR index. */

@@ -90,11 +90,22 @@ public final class Simulation {
     }
 
     /**
-     * Runs one migration of {@code topology} under {@code policy}.
+     * Runs one migration of {@code topology} under {@code policy}, in the planner's layout ({@link GuestMap#planned}).
      *
      * @param progress receives one line per step of both sides
      */
     public static Run run(Topology topology, String policyName, P2pPolicy policy, Settings settings,
+                          Consumer<String> progress) throws InterruptedException {
+        return run(topology, GuestMap.planned(topology), policyName, policy, settings, progress);
+    }
+
+    /**
+     * Runs one migration of {@code topology} under {@code policy}, both sides laid out as {@code map} says (a real
+     * VM's RAM and BARs, say).
+     *
+     * @param progress receives one line per step of both sides
+     */
+    public static Run run(Topology topology, GuestMap map, String policyName, P2pPolicy policy, Settings settings,
                           Consumer<String> progress) throws InterruptedException {
         MigrationPlan plan = MigrationPlanner.plan(topology, policyName, policy);
         if (plan.verdict() == Verdict.BLOCKED) {
@@ -104,9 +115,9 @@ public final class Simulation {
         }
         AbortSwitch sourceAbort = new AbortSwitch();
         AbortSwitch destinationAbort = new AbortSwitch();
-        SimulatedVm source = new SimulatedVm(topology, SoftwareDevice.Side.SOURCE, policy, sourceAbort,
+        SimulatedVm source = new SimulatedVm(topology, map, SoftwareDevice.Side.SOURCE, policy, sourceAbort,
                 settings.engine(), settings.seed());
-        SimulatedVm destination = new SimulatedVm(topology, SoftwareDevice.Side.DESTINATION, policy,
+        SimulatedVm destination = new SimulatedVm(topology, map, SoftwareDevice.Side.DESTINATION, policy,
                 destinationAbort, settings.engine(), settings.seed() + 1000);
         Consumer<String> tagged = line -> progress.accept(policyName + ": " + line);
         try (ServerSocket server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
