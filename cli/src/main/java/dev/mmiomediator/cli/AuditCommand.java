@@ -35,11 +35,17 @@ import java.util.concurrent.Callable;
                 "vCPU address spaces are not listed. Default rules: " + "memory, I/O, KVM-SMRAM, cpu-memory-*, "
                         + "cpu-smm-*, cpu-secure-memory-*, cpu-tag-memory-*.",
                 "--json prints {\"passthrough\":[{\"device\":\"0000:01:00.0\",\"bar\":0,\"addressSpace\":\"memory\","
-                        + "\"start\":\"0x...\",\"end\":\"0x...\"}],\"exposures\":[{\"addressSpace\":\"virtio-net-pci\","
-                        + "\"device\":\"0000:01:00.0\",\"bar\":0,\"initiator\":\"software\"}]}: one exposure per "
+                        + "\"start\":\"0x...\",\"end\":\"0x...\",\"pieces\":[{\"start\":\"0x...\",\"end\":\"0x...\","
+                        + "\"region\":\"...\",\"acceleratorMapped\":true}]}],\"exposures\":[{\"addressSpace\":"
+                        + "\"virtio-net-pci\",\"device\":\"0000:01:00.0\",\"bar\":0,\"initiator\":\"software\"}],"
+                        + "\"notes\":[]}: one exposure per "
                         + "address space and BAR (address spaces may share a name); initiator is 'passthrough' for a "
                         + "passthrough function's own bus-master space (vfio-pci: hardware P2P, not a software "
-                        + "device); addressSpace, start and end are null for a BAR that renders nowhere."})
+                        + "device); addressSpace, start and end are null for a BAR that renders nowhere; pieces are "
+                        + "the BAR's flat-view ranges, acceleratorMapped whether a flat dump tags the range with the "
+                        + "accelerator (KVM; a piece without it traps), null from a tree dump; notes say what the "
+                        + "dump could not tell (a flat view pasted without its header, alias targets an excerpt "
+                        + "left out)."})
 final class AuditCommand implements Callable<Integer> {
     private static final int WIDTH = 100;
 
