@@ -114,6 +114,23 @@ public final class PassthroughAudit {
     }
 
     /**
+     * One flat-view range of a BAR where the audit places it.
+     *
+     * @param start             the range's first address
+     * @param last              its last address
+     * @param region            the region it renders (a BAR piece such as {@code 0000:01:00.0 BAR 0 mmaps[0]}, or a
+     *                          quirk or MSI-X region inside the BAR)
+     * @param acceleratorMapped from a flat dump, whether the accelerator maps the range into guest memory (an
+     *                          accelerator tag such as {@code KVM} follows it; a BAR range without one traps); from a
+     *                          tree dump, {@code null}: a tree does not say
+     */
+    public record Piece(long start, long last, String region, Boolean acceleratorMapped) {
+        public Piece {
+            Objects.requireNonNull(region, "region");
+        }
+    }
+
+    /**
      * A range of guest RAM in the {@value #GUEST_SPACE} address space: {@code [start, last]} shows region
      * {@code region} from {@code offset}.
      */
@@ -137,15 +154,22 @@ public final class PassthroughAudit {
     private final List<Placement> placements;
     private final List<DeviceSpace> deviceSpaces;
     private final List<String> vcpuSpaces;
+    private final Map<PassthroughBar, List<Piece>> pieces;
+    private final List<String> notes;
 
     private PassthroughAudit(String source, boolean fromFlatDump, List<Placement> placements,
-                             List<DeviceSpace> deviceSpaces, List<String> vcpuSpaces, List<RamRange> ram) {
+                             List<DeviceSpace> deviceSpaces, List<String> vcpuSpaces, List<RamRange> ram,
+                             Map<PassthroughBar, List<Piece>> pieces, List<String> notes) {
         this.source = source;
         this.fromFlatDump = fromFlatDump;
         this.ram = List.copyOf(ram);
         this.placements = List.copyOf(placements);
         this.deviceSpaces = List.copyOf(deviceSpaces);
         this.vcpuSpaces = List.copyOf(vcpuSpaces);
+        Map<PassthroughBar, List<Piece>> copy = new LinkedHashMap<>();
+        pieces.forEach((b, l) -> copy.put(b, List.copyOf(l)));
+        this.pieces = java.util.Collections.unmodifiableMap(copy);
+        this.notes = List.copyOf(notes);
     }
 
     /**
@@ -159,6 +183,7 @@ public final class PassthroughAudit {
         Map<PassthroughBar, Integer> bestRank = new LinkedHashMap<>();
         List<DeviceSpace> devices = new ArrayList<>();
         List<String> vcpus = new ArrayList<>();
+        Map<PassthroughBar, List<Piece>> pieces = new LinkedHashMap<>();
         List<RamRange> ram = new ArrayList<>();
         for (AddressSpace as : imp.addressSpaces()) {
             if (as.name().equals(GUEST_SPACE) && ram.isEmpty()) {
@@ -175,12 +200,22 @@ public final class PassthroughAudit {
             } else {
                 devices.add(new DeviceSpace(as.name(), sorted(bars.keySet())));
             }
-            bars.forEach((bar, e) -> offer(best, bestRank, new Placement(bar, as.name(), e[0], e[1], (int) e[2]), isVcpu));
+            bars.forEach((bar, e) -> {
+                if (offer(best, bestRank, new Placement(bar, as.name(), e[0], e[1], (int) e[2]), isVcpu)) {
+                    pieces.put(bar, piecesIn(as.flatView(), bar));
+                }
+            });
         }
         for (MtreeImport.TaggedBar t : imp.passthroughBars()) {
             best.putIfAbsent(t.passthroughBar(), new Placement(t.passthroughBar(), null, 0, 0, 0));
         }
-        return new PassthroughAudit(imp.source(), false, sortedPlacements(best), devices, vcpus, ram);
+        List<String> notes = new ArrayList<>();
+        for (String n : imp.notes()) {
+            if (n.contains(AliasTargets.UNKNOWN_NOTE)) {
+                notes.add(n);
+            }
+        }
+        return new PassthroughAudit(imp.source(), false, sortedPlacements(best), devices, vcpus, ram, pieces, notes);
     }
 
     /**
@@ -195,6 +230,8 @@ public final class PassthroughAudit {
         Map<PassthroughBar, Integer> bestRank = new LinkedHashMap<>();
         List<DeviceSpace> devices = new ArrayList<>();
         List<String> vcpus = new ArrayList<>();
+        Map<PassthroughBar, List<Piece>> pieces = new LinkedHashMap<>();
+        List<String> notes = new ArrayList<>(dump.notes());
         List<RamRange> ram = new ArrayList<>();
         for (FlatDump.View v : dump.views()) {
             if (ram.isEmpty() && v.addressSpaces().stream().anyMatch(a -> a.name().equals(GUEST_SPACE))) {
@@ -208,6 +245,19 @@ public final class PassthroughAudit {
         for (FlatDumpBars.ViewBars vb : FlatDumpBars.find(dump)) {
             List<PassthroughBar> found = new ArrayList<>();
             vb.bars().forEach(b -> found.add(b.bar()));
+            if (vb.view().headerless()) {
+                notes.add(dump.source() + ":" + vb.view().line() + ": the flat view has no 'FlatView #n' and 'AS' lines: "
+                        + "read as one unnamed address space, " + FlatDump.View.UNNAMED + "; which address spaces "
+                        + "(vCPUs' or DMA initiators') render it is not known, so it is listed as neither and no DMA "
+                        + "initiator is known to reach its BARs");
+                for (FlatDumpBars.Bar b : vb.bars()) {
+                    if (offer(best, bestRank, new Placement(b.bar(), FlatDump.View.UNNAMED, b.start(), b.last(),
+                            b.ranges().size()), true)) {
+                        pieces.put(b.bar(), piecesOf(b));
+                    }
+                }
+                continue;
+            }
             for (FlatDump.AsLine as : vb.view().addressSpaces()) {
                 boolean isVcpu = vcpu.isVcpu(as.name());
                 if (isVcpu) {
@@ -216,11 +266,38 @@ public final class PassthroughAudit {
                     devices.add(new DeviceSpace(as.name(), sorted(found)));
                 }
                 for (FlatDumpBars.Bar b : vb.bars()) {
-                    offer(best, bestRank, new Placement(b.bar(), as.name(), b.start(), b.last(), b.ranges().size()), isVcpu);
+                    if (offer(best, bestRank, new Placement(b.bar(), as.name(), b.start(), b.last(), b.ranges().size()),
+                            isVcpu)) {
+                        pieces.put(b.bar(), piecesOf(b));
+                    }
                 }
             }
         }
-        return new PassthroughAudit(dump.source(), true, sortedPlacements(best), devices, vcpus, ram);
+        return new PassthroughAudit(dump.source(), true, sortedPlacements(best), devices, vcpus, ram, pieces, notes);
+    }
+
+    private static List<Piece> piecesOf(FlatDumpBars.Bar bar) {
+        List<Piece> out = new ArrayList<>();
+        for (FlatDump.Range r : bar.ranges()) {
+            out.add(new Piece(r.start(), r.last(), r.name(), r.acceleratorMapped()));
+        }
+        return out;
+    }
+
+    /** The ranges of {@code view} that render {@code bar}'s subtree. */
+    private static List<Piece> piecesIn(FlatView view, PassthroughBar bar) {
+        List<Piece> out = new ArrayList<>();
+        for (FlatRange r : view.ranges()) {
+            for (MemoryRegion x = r.region(); x != null; x = x.container()) {
+                if (x.passthroughBar() != null) {
+                    if (x.passthroughBar().equals(bar)) {
+                        out.add(new Piece(r.start(), r.last(), r.region().name(), null));
+                    }
+                    break;
+                }
+            }
+        }
+        return out;
     }
 
     /** Per BAR whose subtree renders in {@code view}: its start, last address and number of ranges. */
@@ -260,14 +337,17 @@ public final class PassthroughAudit {
         return addressSpace.equals("memory") ? 0 : addressSpace.equals("I/O") ? 1 : 2;
     }
 
-    private static void offer(Map<PassthroughBar, Placement> best, Map<PassthroughBar, Integer> bestRank,
-                              Placement p, boolean isVcpu) {
+    /** Keeps {@code p} if it is the best placement of its BAR so far; returns whether it was kept. */
+    private static boolean offer(Map<PassthroughBar, Placement> best, Map<PassthroughBar, Integer> bestRank,
+                                 Placement p, boolean isVcpu) {
         int r = rank(p.addressSpace(), isVcpu);
         Integer old = bestRank.get(p.bar());
         if (old == null || r < old) {
             best.put(p.bar(), p);
             bestRank.put(p.bar(), r);
+            return true;
         }
+        return false;
     }
 
     private static List<PassthroughBar> sorted(java.util.Collection<PassthroughBar> bars) {
@@ -336,6 +416,22 @@ public final class PassthroughAudit {
             }
         }
         return out;
+    }
+
+    /**
+     * The flat-view ranges of {@code bar} where {@link #placements()} places it, in address order; empty for a BAR
+     * that renders nowhere or is not in the dump.
+     */
+    public List<Piece> pieces(PassthroughBar bar) {
+        return pieces.getOrDefault(bar, List.of());
+    }
+
+    /**
+     * What the reader of the audit must know about how it was made, one line each: a flat view read without its
+     * header, alias targets the dump does not show (see {@link MtreeImporter}).
+     */
+    public List<String> notes() {
+        return notes;
     }
 
     /** The BARs that no DMA initiator's address space reaches, by device then BAR index. */
