@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -164,7 +165,12 @@ public final class MigrationListener {
             // closing the server socket
         }
         if (gaveUp != null) {
-            return destination.refusal(gaveUp + " (" + refusedConnections.get() + " connections refused)");
+            // A connection accepted before the deadline may still be in its handshake: now that the claim is taken
+            // it is refused (busy) as soon as its handshake ends, so wait for it, bounded, and count it.
+            boolean settled = pending.tryAcquire(maxPending, 2 * handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            return destination.refusal(gaveUp + " (" + refusedConnections.get() + " connections refused"
+                    + (settled ? "" : ", others still in their handshake after " + Deadlines.human(handshakeTimeout))
+                    + ")");
         }
         try {
             return result.get();
