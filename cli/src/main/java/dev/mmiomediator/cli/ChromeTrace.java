@@ -2,8 +2,8 @@ package dev.mmiomediator.cli;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import com.google.gson.stream.JsonWriter;
 import dev.mmiomediator.dma.MemTxResult;
 import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.pci.PciAddress;
@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Writes recorded migration sides as a trace in the Chrome trace event format (JSON object form, as the Perfetto
@@ -49,34 +50,35 @@ final class ChromeTrace {
     private ChromeTrace() {
     }
 
-    /** Writes {@code sides} to {@code file} (replacing it). */
+    /**
+     * Writes {@code sides} to {@code file} (replacing it): {@code {"traceEvents":[...],"displayTimeUnit":"ms",
+     * "otherData":{...}}}, one event at a time (a trace holds as many as a million P2P accesses per side).
+     */
     static void write(Path file, List<RecordedSide> sides) throws IOException {
         Gson gson = new GsonBuilder().disableHtmlEscaping().create();
-        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            gson.toJson(of(sides), w);
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+             JsonWriter json = gson.newJsonWriter(w)) {
+            json.beginObject().name("traceEvents").beginArray();
+            long dropped = 0;
+            for (RecordedSide side : sides) {
+                add(e -> gson.toJson(e, json), side);
+                dropped += side.droppedP2p();
+            }
+            json.endArray().name("displayTimeUnit").value("ms");
+            json.name("otherData").beginObject().name("tool").value("mmio-mediator")
+                    .name("droppedP2pEvents").value(dropped).endObject();
+            json.endObject();
+            json.flush();
             w.write('\n');
         }
     }
 
-    /** The trace object: {@code {"traceEvents":[...],"displayTimeUnit":"ms","otherData":{...}}}. */
-    static JsonObject of(List<RecordedSide> sides) {
-        JsonArray events = new JsonArray();
-        long dropped = 0;
-        for (RecordedSide side : sides) {
-            add(events, side);
-            dropped += side.droppedP2p();
-        }
-        JsonObject trace = new JsonObject();
-        trace.add("traceEvents", events);
-        trace.addProperty("displayTimeUnit", "ms");
-        JsonObject other = new JsonObject();
-        other.addProperty("tool", "mmio-mediator");
-        other.addProperty("droppedP2pEvents", dropped);
-        trace.add("otherData", other);
-        return trace;
+    /** Where the events go. */
+    private interface Sink {
+        void add(JsonObject event) throws IOException;
     }
 
-    private static void add(JsonArray out, RecordedSide side) {
+    private static void add(Sink out, RecordedSide side) throws IOException {
         long pid = side.pid();
         out.add(metadata(pid, null, "process_name", "name", side.process()));
         out.add(metadata(pid, null, "process_sort_index", "sort_index", pid));
@@ -89,12 +91,12 @@ final class ChromeTrace {
         for (int i = 0; i < devices.size(); i++) {
             thread(out, pid, FIRST_DEVICE_TID + i, side.deviceName(devices.get(i)));
         }
-        side.stateSpans().forEach((device, spans) -> {
-            int tid = FIRST_DEVICE_TID + devices.indexOf(device);
-            for (RecordedSide.StateSpan s : spans) {
+        for (Map.Entry<PciAddress, List<RecordedSide.StateSpan>> e : side.stateSpans().entrySet()) {
+            int tid = FIRST_DEVICE_TID + devices.indexOf(e.getKey());
+            for (RecordedSide.StateSpan s : e.getValue()) {
                 out.add(span(pid, tid, s.state().name(), "state", s.start(), s.end() - s.start(), null));
             }
-        });
+        }
         long end = side.end();
         String phase = null;
         long phaseStart = 0;
@@ -140,7 +142,7 @@ final class ChromeTrace {
             } else if (e instanceof TraceEvent.Stream s) {
                 JsonObject args = new JsonObject();
                 args.addProperty("bytes", s.bytes());
-                s.sections().forEach(args::addProperty);
+                s.sections().forEach((k, v) -> args.addProperty(k, v));
                 out.add(span(pid, STREAM_TID, s.sent() ? "stream sent" : "stream received", "stream", s.micros(),
                         s.durationMicros(), args));
             } else if (e instanceof TraceEvent.Downtime d) {
@@ -197,7 +199,7 @@ final class ChromeTrace {
         return o;
     }
 
-    private static void thread(JsonArray out, long pid, int tid, String name) {
+    private static void thread(Sink out, long pid, int tid, String name) throws IOException {
         out.add(metadata(pid, tid, "thread_name", "name", name));
         out.add(metadata(pid, tid, "thread_sort_index", "sort_index", tid));
     }
