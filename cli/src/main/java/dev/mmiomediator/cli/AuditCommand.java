@@ -35,10 +35,17 @@ import java.util.concurrent.Callable;
                 "vCPU address spaces are not listed. Default rules: " + "memory, I/O, KVM-SMRAM, cpu-memory-*, "
                         + "cpu-smm-*, cpu-secure-memory-*, cpu-tag-memory-*.",
                 "--json prints {\"passthrough\":[{\"device\":\"0000:01:00.0\",\"bar\":0,\"addressSpace\":\"memory\","
-                        + "\"start\":\"0x...\",\"end\":\"0x...\"}],\"exposures\":[{\"addressSpace\":\"virtio-net-pci\","
-                        + "\"device\":\"0000:01:00.0\",\"bar\":0}]}: one exposure per address space and BAR (address "
-                        + "spaces may share a name); addressSpace, start and end are null for a BAR that renders "
-                        + "nowhere."})
+                        + "\"start\":\"0x...\",\"end\":\"0x...\",\"pieces\":[{\"start\":\"0x...\",\"end\":\"0x...\","
+                        + "\"region\":\"...\",\"acceleratorMapped\":true}]}],\"exposures\":[{\"addressSpace\":"
+                        + "\"virtio-net-pci\",\"device\":\"0000:01:00.0\",\"bar\":0,\"initiator\":\"software\"}],"
+                        + "\"notes\":[]}: one exposure per "
+                        + "address space and BAR (address spaces may share a name); initiator is 'passthrough' for a "
+                        + "passthrough function's own bus-master space (vfio-pci: hardware P2P, not a software "
+                        + "device); addressSpace, start and end are null for a BAR that renders nowhere; pieces are "
+                        + "the BAR's flat-view ranges, acceleratorMapped whether a flat dump tags the range with the "
+                        + "accelerator (KVM; a piece without it traps), null from a tree dump; notes say what the "
+                        + "dump could not tell (a flat view pasted without its header, alias targets an excerpt "
+                        + "left out)."})
 final class AuditCommand implements Callable<Integer> {
     private static final int WIDTH = 100;
 
@@ -101,6 +108,16 @@ final class AuditCommand implements Callable<Integer> {
             placement.addProperty("addressSpace", p.mapped() ? p.addressSpace() : null);
             placement.addProperty("start", p.mapped() ? Size.hex(p.start()) : null);
             placement.addProperty("end", p.mapped() ? Size.hex(p.last()) : null);
+            JsonArray pieces = new JsonArray();
+            for (PassthroughAudit.Piece piece : audit.pieces(p.bar())) {
+                JsonObject o = new JsonObject();
+                o.addProperty("start", Size.hex(piece.start()));
+                o.addProperty("end", Size.hex(piece.last()));
+                o.addProperty("region", piece.region());
+                o.addProperty("acceleratorMapped", piece.acceleratorMapped());
+                pieces.add(o);
+            }
+            placement.add("pieces", pieces);
             passthrough.add(placement);
         }
         JsonArray exposures = new JsonArray();
@@ -109,11 +126,16 @@ final class AuditCommand implements Callable<Integer> {
             exposure.addProperty("addressSpace", e.addressSpace());
             exposure.addProperty("device", e.bar().device().toString());
             exposure.addProperty("bar", e.bar().bar());
+            exposure.addProperty("initiator", PassthroughAudit.isPassthroughSpace(e.addressSpace()) ? "passthrough"
+                    : "software");
             exposures.add(exposure);
         }
         JsonObject report = new JsonObject();
         report.add("passthrough", passthrough);
         report.add("exposures", exposures);
+        JsonArray notes = new JsonArray();
+        audit.notes().forEach(notes::add);
+        report.add("notes", notes);
         return JsonReports.line(report);
     }
 
@@ -124,6 +146,12 @@ final class AuditCommand implements Callable<Integer> {
         sb.append("Passthrough audit of ").append(audit.source())
                 .append(audit.fromFlatDump() ? ", a flat dump: BAR extents inferred from their pieces" : ", a tree dump")
                 .append("\n\n");
+        for (String note : audit.notes()) {
+            wrap(sb, "Note: ", note);
+        }
+        if (!audit.notes().isEmpty()) {
+            sb.append('\n');
+        }
         List<PassthroughAudit.DeviceSpace> spaces = audit.deviceSpaces();
         if (!audit.hasPassthrough()) {
             sb.append("No passthrough (VFIO) device: no region is named like QEMU's VFIO BARs ('0000:01:00.0 BAR 0').\n");
@@ -174,6 +202,19 @@ final class AuditCommand implements Callable<Integer> {
             sb.append("  ").append(count(none.size(), "address space")).append(none.size() == 1 ? " reaches" : " reach")
                     .append(" no passthrough BAR:\n");
             wrap(sb, "    ", String.join(", ", names(none)));
+        }
+        List<String> functions = new ArrayList<>();
+        for (PassthroughAudit.DeviceSpace d : spaces) {
+            if (!d.reachable().isEmpty() && d.passthroughFunction()) {
+                functions.add(d.name());
+            }
+        }
+        if (!functions.isEmpty()) {
+            wrap(sb, "  ", "Of these, " + functions.size() + " " + (functions.size() == 1 ? "is a passthrough "
+                    + "function's own bus-master space" : "are passthrough functions' own bus-master spaces") + " ("
+                    + String.join(", ", names(functions)) + "): hardware P2P, which the kernel's P2P states govern; "
+                    + "plan, simulate and migrate count the other " + (reaching - functions.size())
+                    + " as software devices.");
         }
         List<PassthroughBar> unreachable = audit.unreachable();
         if (!unreachable.isEmpty()) {

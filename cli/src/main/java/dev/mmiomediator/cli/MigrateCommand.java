@@ -12,6 +12,7 @@ import dev.mmiomediator.migration.plan.MigrationPlan;
 import dev.mmiomediator.migration.plan.MigrationPlanner;
 import dev.mmiomediator.migration.plan.Topology;
 import dev.mmiomediator.migration.plan.Verdict;
+import dev.mmiomediator.migration.sim.GuestMap;
 import dev.mmiomediator.migration.sim.SimulatedVm;
 import dev.mmiomediator.migration.sim.Simulation;
 import dev.mmiomediator.migration.sim.SoftwareDevice;
@@ -101,6 +102,9 @@ final class MigrateCommand implements Callable<Integer> {
     @CommandLine.Mixin
     MtreeInput mtree = new MtreeInput();
 
+    /** Where this side's VM has its RAM and BARs: the planner's layout, or the {@code --mtree} dump's map. */
+    private GuestMap map;
+
     /** The policy of a side when neither --policy nor the topology names one. */
     static final String DEFAULT_POLICY = "queue-and-replay";
 
@@ -184,8 +188,8 @@ final class MigrateCommand implements Callable<Integer> {
         }
         range("--pace-bytes-per-s", paceBytesPerSecond, 0, Long.MAX_VALUE);
         tracing.check();
-        Topology topology = mtree.given() ? SimulatedVm.fitting(mtree.topology(topologyFile))
-                : mtree.topology(topologyFile);
+        Topology topology = mtree.topology(topologyFile);
+        map = mtree.guestMap(topology);
         PolicySelection.Choice choice = policies.choice(topology)
                 .orElseGet(() -> new PolicySelection.Choice(DEFAULT_POLICY, Map.of()));
         Map<String, Object> report = policies.withLoader(loader -> migrate(topology, choice, loader));
@@ -288,7 +292,7 @@ final class MigrateCommand implements Callable<Integer> {
         }
         Simulation.Settings settings = Simulation.Settings.defaults(seed);
         AbortSwitch abort = new AbortSwitch();
-        SimulatedVm vm = new SimulatedVm(topology, SoftwareDevice.Side.SOURCE, p, abort, settings.engine(), seed);
+        SimulatedVm vm = new SimulatedVm(topology, map, SoftwareDevice.Side.SOURCE, p, abort, settings.engine(), seed);
         TraceRecorder recorder = tracing.recorder("source");
         vm.engine().setTraceListener(recorder);
         vm.startSoftware();
@@ -325,7 +329,7 @@ final class MigrateCommand implements Callable<Integer> {
         }
         Simulation.Settings settings = Simulation.Settings.defaults(seed);
         AbortSwitch abort = new AbortSwitch();
-        SimulatedVm vm = new SimulatedVm(topology, SoftwareDevice.Side.DESTINATION, p, abort, settings.engine(),
+        SimulatedVm vm = new SimulatedVm(topology, map, SoftwareDevice.Side.DESTINATION, p, abort, settings.engine(),
                 seed + 1000);
         List<PassthroughDevice> devices = vm.passthroughDevices();
         DestinationMigration.Settings receiving = new DestinationMigration.Settings(

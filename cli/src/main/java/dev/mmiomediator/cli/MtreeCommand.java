@@ -1,5 +1,6 @@
 package dev.mmiomediator.cli;
 
+import dev.mmiomediator.mtree.DumpStyle;
 import dev.mmiomediator.mtree.FlatDump;
 import dev.mmiomediator.mtree.MtreeExporter;
 import dev.mmiomediator.mtree.MtreeImport;
@@ -118,13 +119,9 @@ final class MtreeCommand implements Runnable {
         }
     }
 
+    /** Whether {@code text} is a flat dump ({@code info mtree -f}), also one pasted without its header. */
     static boolean isFlat(String text) {
-        for (String line : text.split("\n", 64)) {
-            if (!line.isBlank()) {
-                return line.startsWith("FlatView #");
-            }
-        }
-        return false;
+        return FlatDump.looksFlat(text);
     }
 
     @Command(name = "flatten", mixinStandardHelpOptions = true,
@@ -144,22 +141,23 @@ final class MtreeCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             String text = options.read();
+            String lineEnd = DumpStyle.lineEndOf(text);
             if (isFlat(text)) {
                 FlatDump dump = FlatDump.parse(text, options.sourceName());
-                for (FlatDump.View v : dump.views()) {
-                    out.println("FlatView #" + v.number());
-                    v.addressSpaces().forEach(out::println);
-                    out.println(" Root memory region: " + (v.root() == null ? "(none)" : v.root()));
-                    if (v.ranges().isEmpty()) {
-                        out.println("  No rendered FlatView");
-                    }
-                    v.ranges().forEach(r -> out.println(r.text()));
-                    out.println();
+                if (dump.headerless() && options.notes) {
+                    err.println("note: " + dump.source() + ": the flat view has no 'FlatView #n' and 'AS' lines: read as "
+                            + "one unnamed address space");
                 }
+                out.print(dump.printed().replace("\n", lineEnd));
                 return 0;
             }
             MtreeImport imp = options.importTree(text, err);
-            out.print(MtreeExporter.flat(imp.addressSpaces()));
+            if (!options.notes) {
+                // never a silent hole: what an alias to a target the dump does not print renders as is always said
+                imp.notes().stream().filter(n -> n.contains("no 'memory-region:' block for alias target"))
+                        .forEach(n -> err.println("note: " + n));
+            }
+            out.print(MtreeExporter.flat(imp.addressSpaces(), imp.style().withLineEnd(lineEnd)));
             return 0;
         }
     }
@@ -187,7 +185,8 @@ final class MtreeCommand implements Runnable {
             }
             MtreeImport imp = options.importTree(text, spec.commandLine().getErr());
             boolean d = disabled != null ? disabled : imp.showsDisabled();
-            spec.commandLine().getOut().print(MtreeExporter.tree(imp.addressSpaces(), d, imp.memoryRegionBlocks()));
+            spec.commandLine().getOut().print(MtreeExporter.tree(imp.addressSpaces(), d, imp.memoryRegionBlocks(),
+                    imp.style().withLineEnd(DumpStyle.lineEndOf(text)), imp.blocklessTargets()));
             return 0;
         }
     }

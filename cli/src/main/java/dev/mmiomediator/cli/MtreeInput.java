@@ -1,6 +1,9 @@
 package dev.mmiomediator.cli;
 
+import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.migration.plan.PassthroughSpec;
+import dev.mmiomediator.migration.sim.GuestMap;
+import dev.mmiomediator.migration.sim.SimulatedVm;
 import dev.mmiomediator.migration.plan.Topology;
 import dev.mmiomediator.mtree.FlatDump;
 import dev.mmiomediator.mtree.MtreeImporter;
@@ -45,6 +48,9 @@ final class MtreeInput {
                     + "--device 0000:0c:00.0=STOP_COPY,P2P (STOP_COPY, P2P, PRE_COPY, or none); once per function.")
     List<String> devices = new ArrayList<>();
 
+    /** The audit of the dump, once read. */
+    private PassthroughAudit audit;
+
     /** Whether {@code --mtree} was given. */
     boolean given() {
         return mtree != null;
@@ -72,6 +78,13 @@ final class MtreeInput {
 
     /** The audit of the {@code --mtree} dump, with the default vCPU rules, as {@code mtree audit} makes it. */
     PassthroughAudit audit() throws IOException {
+        if (audit == null) {
+            audit = readAudit();
+        }
+        return audit;
+    }
+
+    private PassthroughAudit readAudit() throws IOException {
         if (!Files.isRegularFile(mtree)) {
             throw new BadInputException("--mtree " + mtree + ": no such file");
         }
@@ -81,6 +94,62 @@ final class MtreeInput {
                 ? PassthroughAudit.of(FlatDump.parse(text, source), VcpuSpaces.defaults())
                 : PassthroughAudit.of(new MtreeImporter(RegionCatalogue.builtIn())
                         .importTree(new StringReader(text), source), VcpuSpaces.defaults());
+    }
+
+    /**
+     * Where the simulated VM of {@code topology} has its RAM and BARs: without {@code --mtree} the planner's layout;
+     * with it the dump's map ({@link #guestMap(PassthroughAudit, Topology)}).
+     *
+     * @throws BadInputException if the dump's map cannot be simulated (no RAM, overlapping pieces, too little RAM
+     *                           or BAR for the software devices), naming why
+     */
+    GuestMap guestMap(Topology topology) throws IOException {
+        return mtree == null ? GuestMap.planned(topology) : guestMap(audit(), topology);
+    }
+
+    /**
+     * The dump's map: its guest RAM (the writable RAM ranges of address space {@code memory}, each a piece of its
+     * region at its guest address) and each BAR of {@code topology} that the audit places in {@code memory}, at
+     * its start. A BAR placed elsewhere (an I/O-space BAR, in {@code I/O}) is left out: DMA cannot reach port I/O.
+     */
+    static GuestMap guestMap(PassthroughAudit audit, Topology topology) {
+        List<GuestMap.RamPiece> ram = new ArrayList<>();
+        for (PassthroughAudit.RamRange r : audit.ram()) {
+            ram.add(new GuestMap.RamPiece(r.region(), r.start(), r.offset(), r.last() - r.start() + 1));
+        }
+        if (ram.isEmpty()) {
+            throw new BadInputException(audit.source() + ": no RAM in address space '" + PassthroughAudit.GUEST_SPACE
+                    + "', expected the guest's RAM ranges (such as pc.ram) there");
+        }
+        Map<PassthroughBar, Long> bars = new LinkedHashMap<>();
+        for (PassthroughAudit.Placement p : audit.placements()) {
+            if (p.mapped() && p.addressSpace().equals(PassthroughAudit.GUEST_SPACE)) {
+                bars.put(p.bar(), p.start());
+            }
+        }
+        try {
+            GuestMap map = new GuestMap(ram, bars);
+            SimulatedVm.check(topology, map);
+            return map;
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(audit.source() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * What {@code plan} says of the passthrough functions' own bus-master spaces that reach a BAR, or empty if
+     * none does: they are not counted as software devices.
+     */
+    String passthroughSpacesNote() throws IOException {
+        Map<String, Integer> names = new LinkedHashMap<>();
+        audit().deviceSpaces().stream().filter(d -> !d.reachable().isEmpty() && d.passthroughFunction())
+                .forEach(d -> names.merge(d.name(), 1, Integer::sum));
+        int n = names.values().stream().mapToInt(Integer::intValue).sum();
+        List<String> counted = new ArrayList<>();
+        names.forEach((name, count) -> counted.add(count == 1 ? name : name + " x" + count));
+        return n == 0 ? "" : n + (n == 1 ? " passthrough function's own bus-master space" : " passthrough functions' "
+                + "own bus-master spaces") + " (" + String.join(", ", counted)
+                + ") reach BARs too: hardware P2P, which the kernel's P2P states govern, not software devices";
     }
 
     /** The {@code --device} flags by address; a malformed or repeated one is bad input. */
@@ -165,12 +234,16 @@ final class MtreeInput {
         return new Topology(vm, passthrough, initiators(audit), Optional.empty(), Map.of());
     }
 
-    /** The DMA initiators' address spaces that reach a passthrough BAR, in the dump's order, numbered if repeated. */
+    /**
+     * The software DMA initiators: the address spaces that reach a passthrough BAR, in the dump's order, numbered
+     * if repeated, without the passthrough functions' own ({@link PassthroughAudit#isPassthroughSpace}: their DMA is
+     * hardware P2P, which the kernel's P2P states govern, not a software device's).
+     */
     static List<String> initiators(PassthroughAudit audit) {
         Map<String, Integer> seen = new HashMap<>();
         List<String> out = new ArrayList<>();
         for (PassthroughAudit.DeviceSpace d : audit.deviceSpaces()) {
-            if (!d.reachable().isEmpty()) {
+            if (!d.reachable().isEmpty() && !d.passthroughFunction()) {
                 int n = seen.merge(d.name(), 1, Integer::sum);
                 out.add(n == 1 ? d.name() : d.name() + "." + n);
             }

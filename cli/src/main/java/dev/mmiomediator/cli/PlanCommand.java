@@ -88,7 +88,15 @@ final class PlanCommand implements Callable<Integer> {
                 : topologyFile == null ? TopologyParser.DEFAULT_VM_SOURCE + " (the default VM)" : topologyFile.toString();
         Topology topology = mtree.topology(topologyFile);
         List<MigrationPlan> plans = policies.withLoader(loader -> plans(topology, loader));
-        spec.commandLine().getOut().print(json ? json(topology, plans) : text(source, topology, plans));
+        String report = json ? json(topology, plans) : text(source, topology, plans);
+        String note = mtree.given() && !json ? mtree.passthroughSpacesNote() : "";
+        int at = report.indexOf("\n\n", report.indexOf("\nSoftware devices: ") + 1);
+        if (!note.isEmpty() && at > 0) {
+            StringBuilder sb = new StringBuilder();
+            AuditCommand.wrap(sb, "", "Not software devices: " + note + ".");
+            report = report.substring(0, at + 1) + sb + report.substring(at + 1);
+        }
+        spec.commandLine().getOut().print(report);
         return 0;
     }
 

@@ -7,6 +7,7 @@ import dev.mmiomediator.migration.MigrationOutcome;
 import dev.mmiomediator.migration.plan.Topology;
 import dev.mmiomediator.migration.plan.TopologyParser;
 import dev.mmiomediator.migration.sim.SimulatedVm;
+import dev.mmiomediator.migration.sim.GuestMap;
 import dev.mmiomediator.migration.sim.Simulation;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.vfio.MigrationState;
@@ -22,7 +23,9 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -97,15 +100,15 @@ final class SimulateCommand implements Callable<Integer> {
             throw new BadInputException("--settle-ms " + settleMillis + ": expected 0 to 60000");
         }
         tracing.check();
-        Topology topology = mtree.given() ? SimulatedVm.fitting(mtree.topology(topologyFile))
-                : mtree.topology(topologyFile);
+        Topology topology = mtree.topology(topologyFile);
+        GuestMap map = mtree.guestMap(topology);
         List<PolicySelection.Choice> choices = policies.choice(topology).map(List::of).orElseGet(() ->
                 BUILTINS.stream().map(name -> new PolicySelection.Choice(name, Map.of())).toList());
-        return policies.withLoader(loader -> run(topology, choices, loader));
+        return policies.withLoader(loader -> run(topology, map, choices, loader));
     }
 
     /** Creates every chosen policy (so a bad name or option prints nothing), then runs each. */
-    private int run(Topology topology, List<PolicySelection.Choice> choices, ClassLoader loader)
+    private int run(Topology topology, GuestMap map, List<PolicySelection.Choice> choices, ClassLoader loader)
             throws InterruptedException {
         List<String> names = choices.stream().map(PolicySelection.Choice::name).toList();
         List<P2pPolicy> created = new ArrayList<>();
@@ -122,14 +125,14 @@ final class SimulateCommand implements Callable<Integer> {
             progress.progress(run + "policy " + names.get(i));
             TraceRecorder source = tracing.recorder(names.get(i) + ": source");
             TraceRecorder destination = tracing.recorder(names.get(i) + ": destination");
-            runs.add(Simulation.run(topology, names.get(i), created.get(i), settings,
+            runs.add(Simulation.run(topology, map, names.get(i), created.get(i), settings,
                     line -> progress.progress(run + line), source, destination));
             tracing.recorded(names.get(i), topology, source, destination);
         }
         progress.done();
         tracing.write(topology.vm());
         PrintWriter out = spec.commandLine().getOut();
-        out.print(json ? json(runs) : (mtree.given() ? fittedNote(topology) : "") + text(topology, runs));
+        out.print(json ? json(runs) : (mtree.given() ? mapNote(map) : "") + text(topology, runs));
         out.flush();
         return runs.stream().allMatch(Simulation.Run::intact) ? 0 : 1;
     }
@@ -140,15 +143,33 @@ final class SimulateCommand implements Callable<Integer> {
     }
 
     /** What a run from a dump simulates of the real VM, before the report. */
-    static String fittedNote(Topology topology) {
+    static String mapNote(GuestMap map) {
+        Map<String, Long> regions = new LinkedHashMap<>();
+        map.ram().forEach(r -> regions.merge(r.region(), r.size(), Long::sum));
+        List<String> ram = new ArrayList<>();
+        regions.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(3)
+                .forEach(e -> ram.add(e.getKey() + " " + approximately(e.getValue())));
+        if (regions.size() > 3) {
+            ram.add((regions.size() - 3) + " more");
+        }
         StringBuilder sb = new StringBuilder();
-        AuditCommand.wrap(sb, "", "From an info mtree dump: the passthrough functions, BAR indexes and DMA initiators are "
-                + "the dump's; the simulated layout is the planner's (RAM " + AuditCommand.human(
-                Size.of(SimulatedVm.ramSize(topology))) + " at 0, each BAR resized to "
-                + "between " + SimulatedVm.BAR_WINDOW + " bytes per software device and "
-                + AuditCommand.human(Size.of(SimulatedVm.FITTING_BAR_MAX))
-                + ", see 'plan --mtree' for the real sizes).");
+        AuditCommand.wrap(sb, "", "From an info mtree dump, with its memory map: RAM "
+                + approximately(map.ramBytes()) + " in " + map.ram().size() + " ranges ("
+                + String.join(", ", ram) + ") and " + map.bars().size() + " BARs at the dump's guest addresses and "
+                + "sizes, sparse (only pages written cost memory or travel); the software devices DMA into the "
+                + "largest RAM range and every BAR in 'memory' (an I/O-space BAR is not a DMA target).");
         return sb.toString();
+    }
+
+    /** {@code 16.0 GiB}, {@code 1.5 MiB}, or exact below 1 MiB ({@code 4 KiB}). */
+    private static String approximately(long bytes) {
+        if (bytes >= 1L << 30) {
+            return String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
+        }
+        if (bytes >= 1L << 20) {
+            return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20));
+        }
+        return AuditCommand.human(Size.of(bytes));
     }
 
     static String text(Topology topology, List<Simulation.Run> runs) {

@@ -66,8 +66,12 @@ class AuditCommandTest {
         CliRun r = run("mtree", "audit", "--json", file("one-bar.txt", ONE_BAR).toString());
         assertEquals(0, r.code(), r.err());
         assertEquals("{\"passthrough\":[{\"device\":\"0000:01:00.0\",\"bar\":0,\"addressSpace\":\"memory\","
-                + "\"start\":\"0xc0000000\",\"end\":\"0xc0ffffff\"}],"
-                + "\"exposures\":[{\"addressSpace\":\"virtio-net-pci\",\"device\":\"0000:01:00.0\",\"bar\":0}]}\n", r.out());
+                + "\"start\":\"0xc0000000\",\"end\":\"0xc0ffffff\",\"pieces\":["
+                + "{\"start\":\"0xc0000000\",\"end\":\"0xc0feffff\",\"region\":\"0000:01:00.0 BAR 0 mmaps[0]\",\"acceleratorMapped\":null},"
+                + "{\"start\":\"0xc0ff0000\",\"end\":\"0xc0ff00ff\",\"region\":\"msix-table\",\"acceleratorMapped\":null},"
+                + "{\"start\":\"0xc0ff0100\",\"end\":\"0xc0ffffff\",\"region\":\"0000:01:00.0 BAR 0\",\"acceleratorMapped\":null}]}],"
+                + "\"exposures\":[{\"addressSpace\":\"virtio-net-pci\",\"device\":\"0000:01:00.0\",\"bar\":0,"
+                + "\"initiator\":\"software\"}],\"notes\":[]}\n", r.out());
         assertEquals("", r.err());
     }
 
@@ -105,15 +109,26 @@ class AuditCommandTest {
         CliRun r = run("mtree", "audit", "--json", fixture("memflow-vfio5.flat.txt").toString());
         assertEquals(0, r.code(), r.err());
         JsonObject json = JsonReport.of(r.out());
-        assertEquals(List.of("passthrough", "exposures"), new ArrayList<>(json.keySet()));
+        assertEquals(List.of("passthrough", "exposures", "notes"), new ArrayList<>(json.keySet()));
         JsonArray pt = json.getAsJsonArray("passthrough");
         assertEquals(9, pt.size());
         // compared as printed, so that a bar printed as 5.0 fails
         assertEquals("{\"device\":\"0000:0c:00.0\",\"bar\":5,\"addressSpace\":\"I/O\",\"start\":\"0xe000\","
-                + "\"end\":\"0xe07f\"}", pt.get(3).toString());
+                + "\"end\":\"0xe07f\",\"pieces\":[{\"start\":\"0xe000\",\"end\":\"0xe07f\","
+                + "\"region\":\"0000:0c:00.0 BAR 5\",\"acceleratorMapped\":false}]}", pt.get(3).toString());
+        // QEMU: "00000000c1afe080-00000000c1afffff (prio 0, ramd): 0000:0e:00.3 BAR 0 mmaps[0] @00000000000fe080",
+        // the one piece of a memory BAR that KVM does not map
+        String e3 = pt.get(8).toString();
+        assertTrue(e3.contains("{\"start\":\"0xc1a00000\",\"end\":\"0xc1afdfff\",\"region\":\"0000:0e:00.3 BAR 0 mmaps[0]\","
+                + "\"acceleratorMapped\":true}") && e3.contains("{\"start\":\"0xc1afe080\",\"end\":\"0xc1afffff\","
+                + "\"region\":\"0000:0e:00.3 BAR 0 mmaps[0]\",\"acceleratorMapped\":false}"), e3);
         JsonArray ex = json.getAsJsonArray("exposures");
         assertEquals(240, ex.size());
-        assertEquals("{\"addressSpace\":\"mch\",\"device\":\"0000:0c:00.0\",\"bar\":0}", ex.get(0).toString());
+        assertEquals("{\"addressSpace\":\"mch\",\"device\":\"0000:0c:00.0\",\"bar\":0,\"initiator\":\"software\"}",
+                ex.get(0).toString());
+        long vfio = ex.asList().stream().filter(e -> e.getAsJsonObject().get("initiator").getAsString()
+                .equals("passthrough")).count();
+        assertEquals(5 * 8, vfio, "the five vfio-pci spaces' exposures are the passthrough functions' own");
     }
 
     @Test
@@ -123,7 +138,7 @@ class AuditCommandTest {
             assertEquals(0, r.code(), r.err());
             assertTrue(r.out().contains("No passthrough (VFIO) device"), r.out());
             CliRun j = run("mtree", "audit", "--json", fixture(f).toString());
-            assertEquals("{\"passthrough\":[],\"exposures\":[]}\n", j.out());
+            assertEquals("{\"passthrough\":[],\"exposures\":[],\"notes\":[]}\n", j.out());
         }
     }
 

@@ -218,7 +218,9 @@ class HostilePeerTest {
     @Test
     @Timeout(120)
     void aDestinationThatClosesPartWay() throws Exception {
-        for (int n : new int[] {0, 7, 1_000, 1_000_000}) {
+        // the default VM's stream is about 1.1 MB (its devices' states carry only their non-zero BAR pages): the last
+        // close comes well before its end, beyond what the socket buffers absorb
+        for (int n : new int[] {0, 7, 1_000, 400_000}) {
             sourceAgainst("closes after " + n + " bytes", s -> {
                 InputStream in = s.getInputStream();
                 in.readNBytes(n);
@@ -229,8 +231,8 @@ class HostilePeerTest {
     @Test
     @Timeout(90)
     void aDestinationThatReadsSlowlyButSteadily() throws Exception {
-        // Slow but steady: with 30 s per wait only the 8 s deadline for the whole exchange can end it (the whole
-        // stream would take about 11 s to drain at this rate).
+        // Slow but steady: with 30 s per wait only the 8 s deadline for the whole exchange can end it (the stream,
+        // about 1.1 MB, drains in some 1.5 s at this rate; the reply never comes).
         sourceAgainst("reads 192 KiB every 250 ms", s -> {
             InputStream in = s.getInputStream();
             for (int i = 0; i < 100; i++) {

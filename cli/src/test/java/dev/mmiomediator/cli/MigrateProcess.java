@@ -162,6 +162,33 @@ final class MigrateProcess {
         process.destroyForcibly();
     }
 
+    /** Kills each process a test started and left running; a null one was never started. */
+    static void destroyAll(MigrateProcess... processes) {
+        for (MigrateProcess p : processes) {
+            if (p != null) {
+                p.destroy();
+            }
+        }
+    }
+
+    /**
+     * Asserts, from both sides' JSON reports of a completed migration, that the destination holds the source's part
+     * of memory (by digest) and took every P2P write accepted on either side exactly once, by identity.
+     */
+    static void assertIntegrityKept(MigrateProcess source, MigrateProcess destination) {
+        String diagnostics = diagnostics(source, destination);
+        org.junit.jupiter.api.Assertions.assertEquals(source.field("expectedDigest"),
+                destination.field("sourcePartDigest"), diagnostics);
+        JsonObject out = JsonReport.of(source.stdout());
+        JsonObject in = JsonReport.of(destination.stdout());
+        long[] writes = MigrateCommandTest.perWrite(List.of(JsonReport.integerLists(out, "acceptedIdentities"),
+                JsonReport.integerLists(in, "acceptedIdentities")), JsonReport.integerLists(in, "takenIdentities"));
+        org.junit.jupiter.api.Assertions.assertEquals(0, writes[0],
+                "accepted P2P writes the destination's devices never took" + diagnostics);
+        org.junit.jupiter.api.Assertions.assertEquals(0, writes[1],
+                "P2P writes the destination's devices took twice or unasked" + diagnostics);
+    }
+
     /** A top-level field of the JSON report, as printed (strings without their quotes). */
     String field(String field) {
         return JsonReport.field(report(), field);

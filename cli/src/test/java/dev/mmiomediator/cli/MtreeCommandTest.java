@@ -160,4 +160,113 @@ class MtreeCommandTest {
         assertTrue(r.err().contains("disabled region the dump does not show"), r.err());
         assertTrue(r.err().contains("catalogue: container 'bus master container'"), r.err());
     }
+
+    // ---------------------------------------------------------------- issue 14: dumps as users publish them
+
+    @Test
+    void flattenOfAFlatDumpKeepsItsAcceleratorTags() throws Exception {
+        CliRun r = run("mtree", "flatten", fixture("memflow-vfio5.flat.txt").toString());
+        assertEquals(0, r.code(), r.err());
+        // byte for byte, with every " KVM"; the fixture lost QEMU's blank line after its last view
+        assertEquals(QemuDumps.read("memflow-vfio5.flat.txt") + "\n", r.out());
+    }
+
+    @Test
+    void aCrlfDumpIsPrintedBackWithCrlfLineEnds() throws Exception {
+        String crlf = QemuDumps.read("q35-bare.tree.txt");
+        assertTrue(crlf.contains("\r\n"), "q35-bare keeps QEMU's HMP line ends");
+        CliRun tree = run("mtree", "tree", fixture("q35-bare.tree.txt").toString());
+        assertEquals(0, tree.code(), tree.err());
+        assertEquals(crlf, tree.out());
+        CliRun flatten = run("mtree", "flatten", fixture("q35-bare.flat.txt").toString());
+        assertEquals(0, flatten.code(), flatten.err());
+        assertEquals(QemuDumps.read("q35-bare.flat.txt"), flatten.out());
+        CliRun render = run("mtree", "flatten", fixture("q35-bare.treeD.txt").toString());
+        assertEquals(0, render.code(), render.err());
+        assertFalse(render.out().replace("\r\n", "").contains("\n"), "every line ends in CRLF");
+        assertEquals(FlatDump.parse(QemuDumps.flat("q35-bare"), "qemu").canonicalViews(),
+                FlatDump.parse(render.out(), "cli").canonicalViews());
+    }
+
+    /** A real dump cut as an author of a mail might: its address-space blocks only, no memory-region block. */
+    static String excerpt(String dump) {
+        return dump.substring(0, dump.indexOf("memory-region: "));
+    }
+
+    @Test
+    void anExcerptWithoutItsMemoryRegionBlocksIsPrintedBackAndFlattensWithANotePerMissingTarget() throws Exception {
+        String cut = excerpt(QemuDumps.read("x86-q35-devices.treeD.txt"));
+        Path p = dir.resolve("excerpt.txt");
+        Files.writeString(p, cut);
+        CliRun tree = run("mtree", "tree", p.toString());
+        assertEquals(0, tree.code(), tree.err());
+        assertEquals(cut, tree.out());
+        CliRun flat = run("mtree", "flatten", p.toString());
+        assertEquals(0, flat.code(), flat.err());
+        List<String> notes = flat.err().lines().filter(l -> l.contains("no 'memory-region:' block")).toList();
+        // one per distinct alias target of the q35 dump: pc.ram, pci, system, pcie-mmcfg-mmio
+        java.util.Set<String> targets = new java.util.TreeSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(": alias .* @(.*) [0-9a-f]{16}-[0-9a-f]{16}( \\[disabled\\])?$",
+                java.util.regex.Pattern.MULTILINE).matcher(cut);
+        while (m.find()) {
+            targets.add(m.group(1));
+        }
+        assertEquals(targets.size(), notes.size(), flat.err());
+        for (String t : targets) {
+            assertTrue(notes.stream().anyMatch(n -> n.contains("alias target '" + t + "'")), t + ": " + flat.err());
+        }
+        // 'system' and 'pci' are printed in the trees: the aliases into them lead there, so the bus-master spaces
+        // share the vCPUs' view, as in QEMU's own flat dump; targets printed nowhere (pc.ram, each bridge's
+        // pci_bridge_pci) are stand-ins, and only ranges of stand-ins differ from QEMU's
+        FlatDump ours = FlatDump.parse(flat.out(), "cli");
+        FlatDump qemu = FlatDump.parse(QemuDumps.flat("x86-q35-devices"), "qemu");
+        assertEquals(view(qemu, "memory").addressSpaces().stream().map(FlatDump.AsLine::name).sorted().toList(),
+                view(ours, "memory").addressSpaces().stream().map(FlatDump.AsLine::name).sorted().toList());
+        java.util.Set<String> standIns = new java.util.HashSet<>();
+        java.util.regex.Matcher sm = java.util.regex.Pattern.compile("alias target '([^']*)'.* stand-in ").matcher(flat.err());
+        while (sm.find()) {
+            standIns.add(sm.group(1));
+        }
+        assertTrue(standIns.contains("pc.ram") && !standIns.contains("system") && !standIns.contains("pci"), flat.err());
+        List<String> qemuRanges = view(qemu, "memory").ranges().stream().map(FlatDump.Range::text).toList();
+        for (FlatDump.Range r : view(ours, "memory").ranges()) {
+            assertTrue(qemuRanges.contains(r.text()) || standIns.contains(r.name()), r.text());
+        }
+        CliRun audit = run("mtree", "audit", p.toString());
+        assertEquals(0, audit.code(), audit.err());
+        assertTrue(audit.out().contains("Note: "), audit.out());
+    }
+
+    @Test
+    void aFlatViewPastedWithoutItsHeaderIsAuditedAsOneUnnamedAddressSpace() throws Exception {
+        String text = QemuDumps.read("memflow-vfio5.flat.txt");
+        int root = text.indexOf(" Root memory region: system\n");
+        String paste = text.substring(root, text.indexOf("\n\n", root) + 1);
+        Path p = dir.resolve("paste.txt");
+        Files.writeString(p, paste);
+        CliRun audit = run("mtree", "audit", p.toString());
+        assertEquals(0, audit.code(), audit.err());
+        assertTrue(audit.out().contains("Note: ") && audit.out().contains("unnamed address space"), audit.out());
+        assertTrue(audit.out().contains("0000:0c:00.0 BAR 0  (unnamed)  00000000c0000000-00000000c0ffffff"), audit.out());
+        CliRun flat = run("mtree", "flatten", p.toString());
+        assertEquals(0, flat.code(), flat.err());
+        assertEquals(paste + "\n", flat.out());
+    }
+
+    @Test
+    void aDumpInTheFormatOfQemu29IsBadInputNamingTheFormat() throws Exception {
+        Path p = dir.resolve("lx60.txt");
+        Files.writeString(p, QemuDumps.read("versions/pre-2.10-xtensa-lx60.tree.txt"));
+        for (String command : List.of("tree", "flatten", "audit")) {
+            CliRun r = run("mtree", command, p.toString());
+            assertEquals(2, r.code(), command + ": " + r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().contains(p + ":2:") && r.err().contains("QEMU 2.9 and earlier"), r.err());
+        }
+    }
+
+    static FlatDump.View view(FlatDump d, String addressSpace) {
+        return d.views().stream().filter(v -> v.addressSpaces().stream().anyMatch(a -> a.name().equals(addressSpace)))
+                .findFirst().orElseThrow();
+    }
 }

@@ -39,11 +39,7 @@ class TopologyPolicyLineTest {
 
     @AfterEach
     void stopProcesses() {
-        for (MigrateProcess p : new MigrateProcess[] {destination, source}) {
-            if (p != null) {
-                p.destroy();
-            }
-        }
+        MigrateProcess.destroyAll(destination, source);
     }
 
     private Path topology(String policyLine) throws IOException {

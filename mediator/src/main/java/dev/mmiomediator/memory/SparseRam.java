@@ -96,6 +96,49 @@ public final class SparseRam implements RamBacking {
         return n;
     }
 
+    /**
+     * The non-zero pages of {@code pageSize} bytes (a power of two from 8 to 64 KiB), in ascending offset order,
+     * as copies keyed by their offset: what a migration must carry. Costs the allocated chunks only, so a large,
+     * mostly untouched RAM is cheap. Read it while no one writes, for a consistent picture.
+     *
+     * @throws IllegalArgumentException naming the page size if it is not such a power of two
+     */
+    public java.util.NavigableMap<Long, byte[]> nonZeroPages(int pageSize) {
+        if (pageSize < 8 || pageSize > CHUNK || Integer.bitCount(pageSize) != 1) {
+            throw new IllegalArgumentException("page size " + pageSize + ", expected a power of two from 8 to " + CHUNK);
+        }
+        java.util.NavigableMap<Long, byte[]> out = new java.util.TreeMap<>(Long::compareUnsigned);
+        long chunks = (size + CHUNK - 1) >>> CHUNK_SHIFT;
+        for (long c = 0; c < chunks; c++) {
+            long at = c << CHUNK_SHIFT;
+            if ((c & (DIR - 1)) == 0 && chunkDirectory(at) == null) {
+                c += DIR - 1; // a whole GiB never written
+                continue;
+            }
+            byte[] chunk = chunkForRead(at);
+            if (chunk == null) {
+                continue;
+            }
+            for (int p = 0; p < CHUNK && at + p < size; p += pageSize) {
+                for (int i = p; i < p + pageSize; i += 8) {
+                    if ((long) LONG.get(chunk, i) != 0) {
+                        out.put(at + p, java.util.Arrays.copyOfRange(chunk, p, p + pageSize));
+                        break;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private AtomicReferenceArray<byte[]> chunkDirectory(long offset) {
+        if (dirs != null) {
+            return dirs.get((int) (offset >>> 30));
+        }
+        AtomicReferenceArray<AtomicReferenceArray<byte[]>> group = groups.get((int) (offset >>> (30 + GROUP_SHIFT)));
+        return group == null ? null : group.get((int) ((offset >>> 30) & (GROUP - 1)));
+    }
+
     private byte[] chunkForRead(long offset) {
         AtomicReferenceArray<byte[]> dir;
         if (dirs != null) {

@@ -1,13 +1,18 @@
 package dev.mmiomediator.mtree;
 
 import dev.mmiomediator.memory.RegionKind;
+import dev.mmiomediator.memory.Size;
 
 import java.math.BigInteger;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static dev.mmiomediator.mtree.MtreeText.abbreviate;
@@ -24,6 +29,9 @@ import static dev.mmiomediator.mtree.MtreeText.abbreviate;
  * make the regions cyclic.
  */
 final class AliasTargets {
+    /** The words every note on a missing alias target holds, so the audit can pass those notes on. */
+    static final String UNKNOWN_NOTE = "no 'memory-region:' block for alias target";
+
     private final ImportContext ctx;
 
     AliasTargets(ImportContext ctx) {
@@ -44,6 +52,7 @@ final class AliasTargets {
                 collectAliases(b.root, aliases);
             }
         }
+        aliases = standInsForMissingTargets(aliases, targets, blocks);
         int a = aliases.size();
         int t = targets.size();
         boolean strict = ctx.showsDisabled();
@@ -84,6 +93,84 @@ final class AliasTargets {
                 target.kind = MtreeTypes.kindOf(alias.type, RegionKind.CONTAINER);
             }
         }
+    }
+
+    /**
+     * Gives each alias whose target name heads no memory-region block (a dump cut to an excerpt) a target: the one
+     * region of that name the address-space trees print, when exactly one fits every such alias (its type, not
+     * containing the alias); else a stand-in, one region per missing name, of the alias's printed type, from
+     * address 0 to the end of the widest window into it, with nothing known inside. Notes each missing name once.
+     * Returns the other aliases, whose targets are to be chosen among the memory-region blocks.
+     */
+    private List<DumpNode> standInsForMissingTargets(List<DumpNode> aliases, List<DumpNode> targets,
+                                                     List<DumpBlock> blocks) {
+        Set<String> printed = new HashSet<>();
+        targets.forEach(t -> printed.add(t.name));
+        Map<String, List<DumpNode>> users = new LinkedHashMap<>();
+        List<DumpNode> rest = new ArrayList<>();
+        for (DumpNode alias : aliases) {
+            if (printed.contains(alias.targetName)) {
+                rest.add(alias);
+            } else {
+                users.computeIfAbsent(alias.targetName, k -> new ArrayList<>()).add(alias);
+            }
+        }
+        if (users.isEmpty()) {
+            return rest;
+        }
+        Map<String, List<DumpNode>> inTrees = new HashMap<>();
+        List<DumpNode> all = new ArrayList<>();
+        for (DumpBlock b : blocks) {
+            if (b.mrName == null && b.root.canonical == b.root) {
+                b.root.collect(all);
+            }
+        }
+        for (DumpNode n : all) {
+            if (!n.alias && !n.placeholder && users.containsKey(n.name)) {
+                inTrees.computeIfAbsent(n.name, k -> new ArrayList<>()).add(n);
+            }
+        }
+        users.forEach((name, by) -> {
+            List<DumpNode> fits = new ArrayList<>();
+            for (DumpNode c : inTrees.getOrDefault(name, List.of())) {
+                boolean ok = true;
+                for (DumpNode alias : by) {
+                    ok &= (c.type.equals(alias.type) || alias.type.equals("i/o")) && !isSelfOrAncestor(c, alias);
+                }
+                if (ok) {
+                    fits.add(c);
+                }
+            }
+            String first = by.size() + " alias" + (by.size() > 1 ? "es" : "") + " (first '" + by.get(0).name
+                    + "', line " + by.get(0).line + ")";
+            if (fits.size() == 1) {
+                DumpNode t = fits.get(0);
+                by.forEach(a -> a.target = t);
+                ctx.note(by.get(0).line, UNKNOWN_NOTE + " '" + name + "' (the dump is an excerpt?): " + first
+                        + " taken to lead into the one region of that name the trees print, at line " + t.line);
+                ctx.blocklessTargets().add(t);
+                return;
+            }
+            DumpNode t = new DumpNode(by.get(0).line, 1);
+            t.name = name;
+            t.type = by.get(0).type;
+            t.kind = MtreeTypes.kindOf(t.type, RegionKind.MMIO);
+            t.unknown = true;
+            for (DumpNode alias : by) {
+                if (t.size == null || Long.compareUnsigned(alias.aliasEnd, t.size.last()) > 0) {
+                    t.size = Size.ofLast(alias.aliasEnd);
+                    t.end = alias.aliasEnd;
+                }
+                alias.target = t;
+            }
+            ctx.note(t.line, UNKNOWN_NOTE + " '" + name + "' (the dump is an excerpt?): " + first + " lead into a "
+                    + "stand-in " + t.type + " region '" + name + "' 0-" + Size.hex(t.end)
+                    + " whose content is unknown" + (fits.isEmpty() ? "" : " (" + fits.size() + " regions of that name "
+                    + "are printed; which one is not known)") + "; flat views render its whole window as that one region");
+            ctx.unknownTargets().add(t);
+            ctx.blocklessTargets().add(t);
+        });
+        return rest;
     }
 
     private static void collectAliases(DumpNode n, List<DumpNode> out) {

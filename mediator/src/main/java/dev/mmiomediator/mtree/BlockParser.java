@@ -36,6 +36,9 @@ final class BlockParser {
         for (int i = 0; i < lines.size(); i++) {
             String text = lines.get(i);
             int lineNo = i + 1;
+            if (text == null) {
+                continue; // dropped or joined to the line before by PastedText
+            }
             if (text.isBlank()) {
                 if (cur != null && cur.root == null) {
                     hidden.rootOfEmptyBlock(cur, lineNo);
@@ -80,6 +83,14 @@ final class BlockParser {
             boolean overflow = text.startsWith(OVERFLOW);
             if (overflow) {
                 text = text.substring(OVERFLOW.length());
+            }
+            if (text.startsWith("address-space (flat view): ")) {
+                throw ctx.error(lineNo, "'" + abbreviate(text) + "': a flat view per address space is the 'info mtree -f' "
+                        + "format of QEMU before FlatViews were shared (2017); this tool reads 'FlatView #N' blocks");
+            }
+            if (blocks.isEmpty() && (text.equals("memory") || text.equals("I/O"))) {
+                throw ctx.error(lineNo, "a bare '" + text + "' header is the format of QEMU 1.x (before "
+                        + "'address-space:' headers and region types); this tool reads the output of QEMU 2.10 and later");
             }
             if (!text.startsWith(" ")) {
                 throw ctx.error(lineNo, "'" + abbreviate(text) + "': expected 'address-space: NAME', "

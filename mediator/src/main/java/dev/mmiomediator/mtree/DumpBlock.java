@@ -15,6 +15,11 @@ final class DumpBlock {
     /** The region named by a {@code memory-region:} header; {@code null} for an address-space block. */
     String mrName;
     DumpNode root;
+    /**
+     * For an address-space block of a dump printed before QEMU 6.2 whose root repeats an earlier block's root, that
+     * block; else {@code null}.
+     */
+    DumpBlock sharesRootWith;
 
     DumpBlock(int line) {
         this.line = line;

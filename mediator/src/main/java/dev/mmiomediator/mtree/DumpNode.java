@@ -28,6 +28,8 @@ final class DumpNode {
     boolean disabled;
     boolean placeholder;
     boolean overflow;
+    /** A stand-in for an alias target the dump does not print (in no block; see {@link AliasTargets}). */
+    boolean unknown;
     // ---- the tree: set by the block parser
     DumpNode parent;
     final List<DumpNode> children = new ArrayList<>();

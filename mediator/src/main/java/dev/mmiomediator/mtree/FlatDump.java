@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * @param source where the dump came from
  * @param views  the blocks, in the dump's order
  */
-public record FlatDump(String source, List<View> views) {
+public record FlatDump(String source, List<View> views, List<String> notes) {
 
     /** One {@code AS "NAME", root: ROOT[, alias TARGET]} line. */
     public record AsLine(String name, String root, String aliasOf) {
@@ -28,8 +28,10 @@ public record FlatDump(String source, List<View> views) {
     }
 
     /**
-     * One range line. {@code suffix} holds what follows the name and offset (QEMU prints the accelerator's
-     * name, e.g. {@code KVM}, when the range is in guest memory); it is kept but not part of {@link #text()}.
+     * One range line. {@code suffix} holds what follows the name and offset: QEMU 2.10 and later print the
+     * accelerator's name ({@code KVM}, some builds {@code kvm}; once per address space of the view whose accelerator
+     * maps the range) when the accelerator maps the range into guest memory. It is kept as printed (without its
+     * leading space) and is not part of {@link #text()}; {@link #printed()} has it.
      */
     public record Range(int line, long start, long last, int priority, boolean nonVolatile, String type, String name,
                         long offset, String suffix) {
@@ -39,14 +41,67 @@ public record FlatDump(String source, List<View> views) {
                     + type + "): " + name + (offset != 0 ? " @" + hex(offset) : "");
         }
 
+        /** The line as it was printed: {@link #text()} and the accelerator tags, if any. */
+        public String printed() {
+            return suffix.isEmpty() ? text() : text() + " " + suffix;
+        }
+
+        /** Whether the dump says the accelerator maps this range (a tag such as {@code KVM} follows it). */
+        public boolean acceleratorMapped() {
+            return !suffix.isEmpty();
+        }
+
         @Override
         public String toString() {
             return text();
         }
     }
 
-    /** One {@code FlatView #n} block; {@code root} is {@code null} for {@code (none)}. */
-    public record View(int line, int number, List<AsLine> addressSpaces, String root, List<Range> ranges) {
+    /**
+     * One {@code FlatView #n} block; {@code root} is {@code null} for {@code (none)}.
+     *
+     * @param headerless  whether the view was given without its {@code FlatView #n} and {@code AS} lines (pasted
+     *                    from its {@code Root memory region:} line or its first range): then {@code addressSpaces}
+     *                    holds one {@link #UNNAMED} address space
+     * @param rootPrinted whether the dump printed the {@code Root memory region:} line (false only for a headerless
+     *                    view pasted from its first range; then {@code root} is {@code null} and unknown)
+     */
+    public record View(int line, int number, List<AsLine> addressSpaces, String root, List<Range> ranges,
+                       boolean headerless, boolean rootPrinted) {
+        /** The name given to the one address space of a headerless view. */
+        public static final String UNNAMED = "(unnamed)";
+
+        /** Copies the lists. */
+        public View {
+            addressSpaces = List.copyOf(addressSpaces);
+            ranges = List.copyOf(ranges);
+        }
+
+        /** A view printed with its header. */
+        public View(int line, int number, List<AsLine> addressSpaces, String root, List<Range> ranges) {
+            this(line, number, addressSpaces, root, ranges, false, true);
+        }
+
+        /**
+         * The block as it was printed (header, ranges with their accelerator tags), each line ending in
+         * {@code \n}, and the blank line that ends it.
+         */
+        public String printed() {
+            StringBuilder sb = new StringBuilder();
+            if (!headerless) {
+                sb.append("FlatView #").append(number).append('\n');
+                addressSpaces.forEach(a -> sb.append(a).append('\n'));
+            }
+            if (rootPrinted) {
+                sb.append(" Root memory region: ").append(root == null ? "(none)" : root).append('\n');
+            }
+            if (ranges.isEmpty() && rootPrinted) {
+                sb.append("  No rendered FlatView\n");
+            }
+            ranges.forEach(r -> sb.append(r.printed()).append('\n'));
+            return sb.append('\n').toString();
+        }
+
         /**
          * The block as text without its number, address spaces sorted: two dumps of the same memory map give
          * equal canonical texts whatever order QEMU printed them in.
@@ -70,13 +125,31 @@ public record FlatDump(String source, List<View> views) {
 
     private static final Pattern AS = Pattern.compile("^ AS \"(.*)\", root: (.*?)(, alias (.*))?$");
     private static final Pattern RANGE = Pattern.compile(
-            "^  ([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o)\\): (.*?)"
-                    + "( @([0-9a-f]{16}))?((?: (?:KVM|HVF|WHPX|NVMM|Xen|TCG))*)$");
+            "^  ([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o|container)\\): (.*?)"
+                    + "( @([0-9a-f]{16}))?((?: (?i:KVM|HVF|WHPX|NVMM|Xen|TCG))*)$");
     /** Like {@link #RANGE}, with any number of digits: only to say what is wrong with a line RANGE refuses. */
     private static final Pattern LOOSE_RANGE = Pattern.compile("^  ([0-9a-fA-F]+)-([0-9a-fA-F]+) \\(prio ([-+]?[0-9]+), .*$");
 
     public FlatDump {
         views = List.copyOf(views);
+        notes = List.copyOf(notes);
+    }
+
+    /** A dump read as printed, with no repairs to note. */
+    public FlatDump(String source, List<View> views) {
+        this(source, views, List.of());
+    }
+
+    /** The dump as it was printed (accelerator tags kept), {@code \n} line ends: what {@code mtree flatten} prints. */
+    public String printed() {
+        StringBuilder sb = new StringBuilder();
+        views.forEach(v -> sb.append(v.printed()));
+        return sb.toString();
+    }
+
+    /** Whether the dump is a flat view pasted without its {@code FlatView #n} and {@code AS} lines. */
+    public boolean headerless() {
+        return !views.isEmpty() && views.get(0).headerless();
     }
 
     private static String hex(long v) {
@@ -98,12 +171,40 @@ public record FlatDump(String source, List<View> views) {
      * @throws MtreeFormatException naming the source, line and what was expected
      */
     public static FlatDump parse(Reader text, String source) throws IOException {
-        List<String> lines = MtreeText.readLines(text, source);
+        List<String> lines = new ArrayList<>(MtreeText.readLines(text, source));
+        List<String> notes = new ArrayList<>();
+        int indent = MtreeText.dedent(lines, l -> l.startsWith("FlatView #") || MtreeText.isMonitorLine(l));
+        if (indent > 0) {
+            notes.add(source + ": the whole dump is indented " + indent + " spaces (a code block or quote in a page or "
+                    + "mail): taken off");
+        }
+        int[] elided = {0};
         List<View> views = new ArrayList<>();
         int i = 0;
+        while (i < lines.size() && (lines.get(i).isBlank() || MtreeText.isMonitorLine(lines.get(i))
+                || MtreeText.isElision(lines.get(i)))) {
+            elided[0] += MtreeText.isElision(lines.get(i)) ? 1 : 0;
+            i++;
+        }
+        if (i < lines.size() && startsHeaderless(lines.get(i))) {
+            int viewLine = i + 1;
+            boolean rootPrinted = lines.get(i).startsWith(ROOT_PREFIX);
+            String root = null;
+            if (rootPrinted) {
+                root = lines.get(i).substring(ROOT_PREFIX.length());
+                i++;
+            }
+            List<Range> ranges = new ArrayList<>();
+            i = ranges(lines, i, source, ranges, elided);
+            if (root != null && root.equals("(none)")) {
+                root = null;
+            }
+            views.add(new View(viewLine, 0, List.of(new AsLine(View.UNNAMED, root == null ? "(unknown)" : root, null)),
+                    root, ranges, true, rootPrinted));
+        }
         while (i < lines.size()) {
             String l = lines.get(i);
-            if (l.isBlank()) {
+            if (l.isBlank() || MtreeText.isMonitorLine(l)) {
                 i++;
                 continue;
             }
@@ -140,9 +241,62 @@ public record FlatDump(String source, List<View> views) {
             String root = lines.get(i).substring(" Root memory region: ".length());
             i++;
             List<Range> ranges = new ArrayList<>();
+            i = ranges(lines, i, source, ranges, elided);
+            views.add(new View(viewLine, number, as, root.equals("(none)") ? null : root, ranges));
+        }
+        if (views.isEmpty()) {
+            throw new MtreeFormatException(source, 0, "no 'FlatView #N' block: expected the output of 'info mtree -f'");
+        }
+        if (elided[0] > 0) {
+            notes.add(source + ": " + elided[0] + " line" + (elided[0] > 1 ? "s" : "") + " '...' where the author left "
+                    + "ranges out: dropped; what they stood for is not in the dump");
+        }
+        return new FlatDump(source, views, notes);
+    }
+
+    private static final String ROOT_PREFIX = " Root memory region: ";
+
+    /**
+     * Whether {@code line}, the first of a text, starts a flat view pasted without its {@code FlatView #n} and
+     * {@code AS} lines: its {@code Root memory region:} line or a range line.
+     */
+    static boolean startsHeaderless(String line) {
+        return line.startsWith(ROOT_PREFIX) || LOOSE_RANGE.matcher(line).matches();
+    }
+
+    /**
+     * Whether {@code text} is (by its first non-blank line) a flat dump: {@code FlatView #n}, or a flat view pasted
+     * without its header.
+     */
+    public static boolean looksFlat(String text) {
+        int from = 0;
+        while (from < text.length()) {
+            int nl = text.indexOf('\n', from);
+            String line = (nl < 0 ? text.substring(from) : text.substring(from, nl)).replace("\r", "");
+            String t = line.stripLeading();
+            if (!line.isBlank() && !MtreeText.isMonitorLine(t) && !MtreeText.isElision(line)) {
+                // a code block may indent the whole dump
+                return t.startsWith("FlatView #") || startsHeaderless(line);
+            }
+            if (nl < 0) {
+                break;
+            }
+            from = nl + 1;
+        }
+        return false;
+    }
+
+    /** Reads the range lines from line index {@code i} into {@code ranges}; returns the index after them. */
+    private static int ranges(List<String> lines, int i, String source, List<Range> ranges, int[] elided) {
+        {
             boolean none = false;
             while (i < lines.size() && !lines.get(i).isBlank() && !lines.get(i).startsWith("FlatView #")) {
                 String r = lines.get(i);
+                if (MtreeText.isElision(r) || MtreeText.isMonitorLine(r)) {
+                    elided[0] += MtreeText.isElision(r) ? 1 : 0;
+                    i++;
+                    continue;
+                }
                 if (r.equals("  No rendered FlatView")) {
                     none = true;
                     i++;
@@ -173,12 +327,8 @@ public record FlatDump(String source, List<View> views) {
                         m.group(6), off, m.group(9).strip()));
                 i++;
             }
-            views.add(new View(viewLine, number, as, root.equals("(none)") ? null : root, ranges));
         }
-        if (views.isEmpty()) {
-            throw new MtreeFormatException(source, 0, "no 'FlatView #N' block: expected the output of 'info mtree -f'");
-        }
-        return new FlatDump(source, views);
+        return i;
     }
 
     /**

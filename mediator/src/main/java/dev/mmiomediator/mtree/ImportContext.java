@@ -16,6 +16,8 @@ final class ImportContext {
     private final RegionCatalogue catalogue;
     private final boolean showsDisabled;
     private final List<String> notes = new ArrayList<>();
+    private final List<DumpNode> unknownTargets = new ArrayList<>();
+    private final List<DumpNode> blocklessTargets = new ArrayList<>();
 
     ImportContext(String source, RegionCatalogue catalogue, boolean showsDisabled) {
         this.source = source;
@@ -54,6 +56,22 @@ final class ImportContext {
     /** Records what was inferred about the dump as a whole. */
     void note(String text) {
         notes.add(source + ": " + text);
+    }
+
+    /**
+     * The stand-ins for alias targets the dump does not print (an excerpt): regions of no block, one per missing
+     * target name, made by {@link AliasTargets}.
+     */
+    List<DumpNode> unknownTargets() {
+        return unknownTargets;
+    }
+
+    /**
+     * Every alias target the dump prints no memory-region block for: the {@link #unknownTargets()} and the regions
+     * of the trees taken as targets; a re-export prints no block for them either.
+     */
+    List<DumpNode> blocklessTargets() {
+        return blocklessTargets;
     }
 
     /** The notes recorded so far, in the order they were recorded. */

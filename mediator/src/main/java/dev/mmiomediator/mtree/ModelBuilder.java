@@ -17,7 +17,8 @@ import static dev.mmiomediator.mtree.MtreeText.abbreviateQuoted;
 
 /**
  * Builds the {@link MemorySystem} of a parsed and inferred dump: one region per distinct printed region, placed
- * and configured as printed, and one address space per {@code address-space:} header. Imported MMIO and ROM-device
+ * and configured as printed, and one address space per {@code address-space:} header (those whose blocks share
+ * a root, see {@link SharedRoots}, on that one root). Imported MMIO and ROM-device
  * regions get {@link MemoryRegionOps#UNASSIGNED} callbacks.
  */
 final class ModelBuilder {
@@ -32,12 +33,14 @@ final class ModelBuilder {
      *
      * @param all every node of the blocks, in print order
      */
-    MtreeImport build(List<DumpBlock> blocks, List<DumpNode> all) {
+    MtreeImport build(List<DumpBlock> blocks, List<DumpNode> all, DumpStyle style) {
         MemorySystem system = new MemorySystem();
         List<AddressSpace> spaces = new ArrayList<>();
         List<MemoryRegion> mrBlocks = new ArrayList<>();
         List<MemoryRegion> placeholders = new ArrayList<>();
         List<MtreeImport.TaggedBar> bars;
+        List<MemoryRegion> unknownTargets;
+        List<MemoryRegion> blockless = new ArrayList<>();
         try (MemorySystem.Transaction tx = system.begin()) {
             for (DumpNode n : all) {
                 if (n.placeholder && n.size == null) {
@@ -51,6 +54,12 @@ final class ModelBuilder {
                         placeholders.add(n.region);
                     }
                 }
+            }
+            List<MemoryRegion> unknown = new ArrayList<>();
+            unknownTargets = unknown;
+            for (DumpNode n : ctx.unknownTargets()) {
+                n.region = create(system, n);
+                unknown.add(n.region);
             }
             for (DumpNode n : all) {
                 if (n.canonical == n && n.alias) {
@@ -67,15 +76,18 @@ final class ModelBuilder {
                     mrBlocks.add(b.root.canonical.region);
                 } else {
                     for (String name : b.asNames) {
-                        spaces.add(system.addressSpace(name, b.root.region));
+                        spaces.add(system.addressSpace(name, b.root.canonical.region));
                     }
                 }
+            }
+            for (DumpNode n : ctx.blocklessTargets()) {
+                blockless.add(n.canonical.region);
             }
             catalogueNotes(all);
             bars = new PassthroughBarTagger(ctx).tag(all);
         }
         return new MtreeImport(ctx.source(), system, spaces, mrBlocks, ctx.showsDisabled(), placeholders, ctx.notes(),
-                bars);
+                bars, style, unknownTargets, blockless);
     }
 
     /** Adds {@code n}'s children to its region and sets the attributes the dump prints or the catalogue adds. */
@@ -136,7 +148,7 @@ final class ModelBuilder {
                 if (rule == null) {
                     continue;
                 }
-                boolean kindRuleDecided = catalogue.kindHint(n.name) == h && n.type.equals("i/o") && !n.alias;
+                boolean kindRuleDecided = catalogue.kindHint(n.name) == h && MtreeTypes.isIoLike(n.type) && !n.alias;
                 boolean applied;
                 switch (h) {
                     case MMIO: applied = kindRuleDecided && !n.children.isEmpty(); break;

@@ -38,6 +38,27 @@ public final class MtreeExporter {
      *                          other alias targets follow in QEMU's order (first reference first)
      */
     public static String tree(List<AddressSpace> spaces, boolean showDisabled, List<MemoryRegion> memoryRegionOrder) {
+        return tree(spaces, showDisabled, memoryRegionOrder, DumpStyle.CURRENT);
+    }
+
+    /**
+     * The tree dump of {@code spaces} as the QEMU version {@code style} stands for prints it: grouped by root
+     * (QEMU 6.2 and later) or one block per address space in the order given (before 6.2), aliases typed as their
+     * targets (QEMU 3.0 and later) or as {@code i/o} (2.10 to 2.12), with {@code style}'s line ends.
+     *
+     * @param memoryRegionOrder as for {@link #tree(List, boolean, List)}
+     */
+    public static String tree(List<AddressSpace> spaces, boolean showDisabled, List<MemoryRegion> memoryRegionOrder,
+                              DumpStyle style) {
+        return tree(spaces, showDisabled, memoryRegionOrder, style, List.of());
+    }
+
+    /**
+     * As {@link #tree(List, boolean, List, DumpStyle)}, without {@code memory-region:} blocks for {@code unprinted}
+     * (an import's {@link MtreeImport#unknownTargets()}, which its dump did not print).
+     */
+    public static String tree(List<AddressSpace> spaces, boolean showDisabled, List<MemoryRegion> memoryRegionOrder,
+                              DumpStyle style, java.util.Collection<MemoryRegion> unprinted) {
         StringBuilder out = new StringBuilder();
         Map<MemoryRegion, List<String>> byRoot = new LinkedHashMap<>();
         Map<MemoryRegion, MemoryRegion> identity = new IdentityHashMap<>();
@@ -47,17 +68,26 @@ public final class MtreeExporter {
         }
         Set<MemoryRegion> queued = Collections.newSetFromMap(new IdentityHashMap<>());
         List<MemoryRegion> queue = new ArrayList<>();
-        for (Map.Entry<MemoryRegion, List<String>> e : byRoot.entrySet()) {
-            List<String> names = new ArrayList<>(e.getValue());
-            names.sort(MtreeExporter::strcmp);
-            for (String n : names) {
-                out.append("address-space: ").append(n).append('\n');
+        if (style.groupedAddressSpaces()) {
+            for (Map.Entry<MemoryRegion, List<String>> e : byRoot.entrySet()) {
+                List<String> names = new ArrayList<>(e.getValue());
+                names.sort(MtreeExporter::strcmp);
+                for (String n : names) {
+                    out.append("address-space: ").append(n).append('\n');
+                }
+                printRegion(out, e.getKey(), 1, 0, queue, queued, showDisabled, style);
+                out.append('\n');
             }
-            printRegion(out, e.getKey(), 1, 0, queue, queued, showDisabled);
-            out.append('\n');
+        } else {
+            for (AddressSpace as : spaces) {
+                out.append("address-space: ").append(as.name()).append('\n');
+                printRegion(out, as.root(), 1, 0, queue, queued, showDisabled, style);
+                out.append('\n');
+            }
         }
         List<MemoryRegion> order = new ArrayList<>(memoryRegionOrder);
         Set<MemoryRegion> printed = Collections.newSetFromMap(new IdentityHashMap<>());
+        printed.addAll(unprinted);
         int q = 0;
         int o = 0;
         while (true) {
@@ -73,10 +103,10 @@ public final class MtreeExporter {
                 continue;
             }
             out.append("memory-region: ").append(next.name()).append('\n');
-            printRegion(out, next, 1, 0, queue, queued, showDisabled);
+            printRegion(out, next, 1, 0, queue, queued, showDisabled, style);
             out.append('\n');
         }
-        return out.toString();
+        return style.applyLineEnds(out.toString());
     }
 
     /** The tree dump of {@code spaces}, alias targets in QEMU's order. */
@@ -84,9 +114,10 @@ public final class MtreeExporter {
         return tree(spaces, showDisabled, List.of());
     }
 
-    /** Re-exports an import as the dump it came from (with {@code -D} if it had it). */
+    /** Re-exports an import as the dump it came from (with {@code -D} if it had it, in its {@link DumpStyle}). */
     public static String tree(MtreeImport imported) {
-        return tree(imported.addressSpaces(), imported.showsDisabled(), imported.memoryRegionBlocks());
+        return tree(imported.addressSpaces(), imported.showsDisabled(), imported.memoryRegionBlocks(), imported.style(),
+                imported.blocklessTargets());
     }
 
     /** Byte order, like C's {@code strcmp} on UTF-8. */
@@ -105,7 +136,8 @@ public final class MtreeExporter {
      * tree's depth must not be limited by the caller's thread stack.
      */
     private static void printRegion(StringBuilder out, MemoryRegion root, int rootLevel, long rootBase,
-                                    List<MemoryRegion> queue, Set<MemoryRegion> queued, boolean showDisabled) {
+                                    List<MemoryRegion> queue, Set<MemoryRegion> queued, boolean showDisabled,
+                                    DumpStyle style) {
         java.util.ArrayDeque<Pending> stack = new java.util.ArrayDeque<>();
         stack.push(new Pending(root, rootLevel, rootBase));
         while (!stack.isEmpty()) {
@@ -127,7 +159,9 @@ public final class MtreeExporter {
                 out.append(INDENT.repeat(level));
                 out.append(Size.hex16(curStart)).append('-').append(Size.hex16(curEnd))
                         .append(" (prio ").append(mr.priority()).append(", ")
-                        .append(mr.isNonVolatile() ? "nv-" : "").append(MtreeTypes.of(mr)).append("): ");
+                        .append(mr.isNonVolatile() ? "nv-" : "")
+                        .append(mr.aliasTarget() != null && !style.aliasTargetTypes() ? "i/o" : MtreeTypes.of(mr, style))
+                        .append("): ");
                 if (mr.aliasTarget() != null) {
                     long off = mr.aliasOffset();
                     out.append("alias ").append(mr.name()).append(" @").append(mr.aliasTarget().name()).append(' ')
@@ -157,6 +191,14 @@ public final class MtreeExporter {
      * distinct view (address spaces rendering from the same root share one), in order of first use.
      */
     public static String flat(List<AddressSpace> spaces) {
+        return flat(spaces, DumpStyle.CURRENT);
+    }
+
+    /**
+     * As {@link #flat(List)}, with the region types and line ends of {@code style} (an import's
+     * {@link MtreeImport#style()}: a dump that printed {@code container} types is flattened with them).
+     */
+    public static String flat(List<AddressSpace> spaces, DumpStyle style) {
         Map<FlatView, List<AddressSpace>> byView = new LinkedHashMap<>();
         Map<FlatView, FlatView> identity = new IdentityHashMap<>();
         for (AddressSpace as : spaces) {
@@ -183,7 +225,7 @@ public final class MtreeExporter {
             for (FlatRange r : view.ranges()) {
                 out.append(INDENT).append(Size.hex16(r.start())).append('-').append(Size.hex16(r.last()))
                         .append(" (prio ").append(r.region().priority()).append(", ")
-                        .append(r.nonVolatile() ? "nv-" : "").append(MtreeTypes.of(r)).append("): ")
+                        .append(r.nonVolatile() ? "nv-" : "").append(MtreeTypes.of(r, style)).append("): ")
                         .append(r.region().name());
                 if (r.offsetInRegion() != 0) {
                     out.append(" @").append(Size.hex16(r.offsetInRegion()));
@@ -192,6 +234,6 @@ public final class MtreeExporter {
             }
             out.append('\n');
         }
-        return out.toString();
+        return style.applyLineEnds(out.toString());
     }
 }

@@ -25,10 +25,18 @@ import java.util.List;
  * @param passthroughBars  the regions tagged as passthrough BARs by QEMU's VFIO names (see {@link VfioRegionName}),
  *                         in the dump's order: each {@code DDDD:BB:DD.F BAR n} region, and any
  *                         {@code ... mmaps[k]} piece not inside a region of its BAR's name
+ * @param style            how the dump was printed where QEMU versions differ (the exporter reproduces it)
+ * @param unknownTargets   stand-ins for alias targets the dump does not print (an excerpt): one region per missing
+ *                         target name, of the alias's type, content unknown; a note names each. The exporter prints
+ *                         no {@code memory-region:} block for them, so the excerpt re-exports unchanged
+ * @param blocklessTargets every alias target the dump prints no {@code memory-region:} block for: the
+ *                         {@code unknownTargets} and the regions of the address-space trees taken as targets (the one
+ *                         region of the missing name the trees print); the exporter prints no block for them
  */
 public record MtreeImport(String source, MemorySystem system, List<AddressSpace> addressSpaces,
                           List<MemoryRegion> memoryRegionBlocks, boolean showsDisabled,
-                          List<MemoryRegion> hiddenPlaceholders, List<String> notes, List<TaggedBar> passthroughBars) {
+                          List<MemoryRegion> hiddenPlaceholders, List<String> notes, List<TaggedBar> passthroughBars,
+                          DumpStyle style, List<MemoryRegion> unknownTargets, List<MemoryRegion> blocklessTargets) {
     /** The name given to placeholder regions. */
     public static final String HIDDEN_NAME = "(hidden disabled region)";
 
@@ -53,11 +61,22 @@ public record MtreeImport(String source, MemorySystem system, List<AddressSpace>
     }
 
     public MtreeImport {
+        java.util.Objects.requireNonNull(style, "style");
         addressSpaces = List.copyOf(addressSpaces);
         memoryRegionBlocks = List.copyOf(memoryRegionBlocks);
         hiddenPlaceholders = List.copyOf(hiddenPlaceholders);
         notes = List.copyOf(notes);
         passthroughBars = List.copyOf(passthroughBars);
+        unknownTargets = List.copyOf(unknownTargets);
+        blocklessTargets = List.copyOf(blocklessTargets);
+    }
+
+    /** An import of a dump in the {@link DumpStyle#CURRENT current style}. */
+    public MtreeImport(String source, MemorySystem system, List<AddressSpace> addressSpaces,
+                       List<MemoryRegion> memoryRegionBlocks, boolean showsDisabled,
+                       List<MemoryRegion> hiddenPlaceholders, List<String> notes, List<TaggedBar> passthroughBars) {
+        this(source, system, addressSpaces, memoryRegionBlocks, showsDisabled, hiddenPlaceholders, notes, passthroughBars,
+                DumpStyle.CURRENT, List.of(), List.of());
     }
 
     /** An import without passthrough BARs (for code written before they were tagged). */

@@ -25,7 +25,8 @@ import java.util.Objects;
  * <p>IMPLEMENTATION NOTES: an import is a pipeline of steps sharing one {@code ImportContext} (the source's
  * name, the notes, the catalogue, the limits): {@code BlockParser} reads the lines into blocks of
  * {@code DumpNode}s ({@code RegionLineParser} one region line, {@code HiddenRegions} the placement and the
- * placeholders for unprinted disabled regions); {@code RegionKinds} decides kinds and sizes; {@code RepeatedBlocks}
+ * placeholders for unprinted disabled regions); {@code RegionKinds} decides kinds and sizes; {@code SharedRoots}
+ * finds the address spaces that share a root in a dump printed before QEMU 6.2; {@code RepeatedBlocks}
  * merges memory-region blocks that repeat a printed region; {@code AliasTargets} chooses each alias's target;
  * {@code RenderDepth} checks the depth the renderer will recurse to; {@code ModelBuilder} builds the model and
  * {@code PassthroughBarTagger} tags the VFIO BARs.
@@ -80,6 +81,39 @@ public final class MtreeImporter {
     }
 
     /**
+     * Whether the dump prints each alias with its target's type (QEMU 3.0 and later) rather than {@code i/o} for
+     * every alias (QEMU 2.10 to 2.12): false only when every alias prints {@code i/o} and some leads to a target
+     * that prints another type.
+     */
+    private static boolean aliasTargetTypes(List<DumpNode> all, ImportContext ctx) {
+        DumpNode evidence = null;
+        String evidenceType = null;
+        for (DumpNode n : all) {
+            if (!n.alias || n.canonical != n) {
+                continue;
+            }
+            if (!n.type.equals("i/o")) {
+                return true;
+            }
+            DumpNode t = n.target.canonical;
+            for (int hops = 0; t.alias && hops <= all.size(); hops++) {
+                t = t.target.canonical;
+            }
+            if (!t.unknown && !t.type.equals("i/o") && evidence == null) {
+                evidence = n;
+                evidenceType = t.type;
+            }
+        }
+        if (evidence != null) {
+            ctx.note(evidence.line, "every alias prints type i/o, though '" + evidence.name + "' leads to "
+                    + evidenceType + " '" + evidence.targetName + "': the format of QEMU 2.10 to 2.12, which "
+                    + "print i/o for aliases (a re-export does too)");
+            return false;
+        }
+        return true;
+    }
+
+    /**
      * Imports a tree dump.
      *
      * @param source the name used in error messages
@@ -87,8 +121,10 @@ public final class MtreeImporter {
      *         valid {@code info mtree} tree output or a dump whose structure cannot be rebuilt
      */
     public MtreeImport importTree(Reader text, String source) throws IOException {
-        List<String> lines = MtreeText.readLines(text, source);
+        List<String> lines = new ArrayList<>(MtreeText.readLines(text, source));
+        List<String> repairs = PastedText.repair(lines);
         ImportContext ctx = new ImportContext(source, catalogue, RegionLineParser.showsDisabled(lines));
+        repairs.forEach(ctx::note);
         List<DumpBlock> blocks = new BlockParser(ctx).parse(lines);
         if (blocks.isEmpty()) {
             throw ctx.error(0, "no 'address-space:' block found: expected the output of "
@@ -102,9 +138,12 @@ public final class MtreeImporter {
         for (DumpNode n : all) {
             kinds.decide(n);
         }
+        boolean perAddressSpace = SharedRoots.merge(blocks, ctx);
         RepeatedBlocks.merge(blocks);
         new AliasTargets(ctx).resolve(blocks);
         RenderDepth.check(blocks, ctx);
-        return new ModelBuilder(ctx).build(blocks, all);
+        boolean container = all.stream().anyMatch(n -> n.type.equals("container"));
+        DumpStyle style = new DumpStyle(!perAddressSpace, aliasTargetTypes(all, ctx), container, "\n");
+        return new ModelBuilder(ctx).build(blocks, all, style);
     }
 }

@@ -44,6 +44,35 @@ public final class MtreeTypes {
     }
 
     /**
+     * The type {@code region} prints in the {@link DumpStyle style} given: as {@link #of(MemoryRegion)}, except that
+     * with {@link DumpStyle#parentlessAsContainer()} a region whose type would be {@code i/o} prints
+     * {@code container} when it (an alias: its final target) is in no container, as recent QEMU prints it.
+     */
+    public static String of(MemoryRegion region, DumpStyle style) {
+        String type = of(region);
+        if (style.parentlessAsContainer() && type.equals("i/o")) {
+            MemoryRegion mr = region;
+            while (mr.aliasTarget() != null) {
+                mr = mr.aliasTarget();
+            }
+            if (mr.container() == null) {
+                return "container";
+            }
+        }
+        return type;
+    }
+
+    /** As {@link #of(FlatRange)}, in the style given. */
+    public static String of(FlatRange range, DumpStyle style) {
+        return range.readOnly() ? "rom" : of(range.region(), style);
+    }
+
+    /** Whether a printed type leaves the kind open: {@code i/o}, or {@code container} (recent QEMU, see {@link DumpStyle}). */
+    static boolean isIoLike(String type) {
+        return type.equals("i/o") || type.equals("container");
+    }
+
+    /**
      * The kind a printed type stands for, or {@code io} for {@code i/o}, whose kind the type alone does not tell.
      *
      * @param type one of {@code ram}, {@code rom}, {@code ramd}, {@code romd}, {@code i/o}

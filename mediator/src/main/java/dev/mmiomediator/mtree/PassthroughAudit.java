@@ -7,6 +7,7 @@ import dev.mmiomediator.memory.FlatRange;
 import dev.mmiomediator.memory.FlatView;
 import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.PassthroughBar;
+import dev.mmiomediator.memory.RegionKind;
 import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.pci.PciAddress;
 
@@ -81,6 +82,26 @@ public final class PassthroughAudit {
             Objects.requireNonNull(name, "name");
             reachable = List.copyOf(reachable);
         }
+
+        /** Whether this is a passthrough function's own bus-master space: see {@link #isPassthroughSpace}. */
+        public boolean passthroughFunction() {
+            return isPassthroughSpace(name);
+        }
+    }
+
+    /**
+     * The names QEMU gives a passthrough (VFIO) function's bus-master address space: a PCI function's space is named
+     * after its device type ({@code pci_qdev_realize} registers it under {@code object_get_typename}).
+     */
+    public static final List<String> PASSTHROUGH_SPACES = List.of("vfio-pci", "vfio-pci-nohotplug");
+
+    /**
+     * Whether {@code addressSpace} is a passthrough function's own bus-master space. Its DMA is the function's:
+     * hardware P2P through the IOMMU, which the kernel's P2P migration states govern, not a software device's DMA
+     * that a VMM emulates; it is a DMA initiator all the same, and a BAR it reaches is an exposure.
+     */
+    public static boolean isPassthroughSpace(String addressSpace) {
+        return PASSTHROUGH_SPACES.contains(addressSpace);
     }
 
     /**
@@ -92,19 +113,63 @@ public final class PassthroughAudit {
     public record Exposure(String addressSpace, PassthroughBar bar) {
     }
 
+    /**
+     * One flat-view range of a BAR where the audit places it.
+     *
+     * @param start             the range's first address
+     * @param last              its last address
+     * @param region            the region it renders (a BAR piece such as {@code 0000:01:00.0 BAR 0 mmaps[0]}, or a
+     *                          quirk or MSI-X region inside the BAR)
+     * @param acceleratorMapped from a flat dump, whether the accelerator maps the range into guest memory (an
+     *                          accelerator tag such as {@code KVM} follows it; a BAR range without one traps); from a
+     *                          tree dump, {@code null}: a tree does not say
+     */
+    public record Piece(long start, long last, String region, Boolean acceleratorMapped) {
+        public Piece {
+            Objects.requireNonNull(region, "region");
+        }
+    }
+
+    /**
+     * A range of guest RAM in the {@value #GUEST_SPACE} address space: {@code [start, last]} shows region
+     * {@code region} from {@code offset}.
+     */
+    public record RamRange(String region, long start, long last, long offset) {
+        /** Validates the extent. */
+        public RamRange {
+            Objects.requireNonNull(region, "region");
+            if (Long.compareUnsigned(start, last) > 0) {
+                throw new IllegalArgumentException("RAM " + region + " at " + Size.hex(start) + "-" + Size.hex(last)
+                        + ": expected start <= last");
+            }
+        }
+    }
+
+    /** The vCPUs' guest physical address space, where guest RAM is read from. */
+    public static final String GUEST_SPACE = "memory";
+
     private final String source;
     private final boolean fromFlatDump;
+    private final List<RamRange> ram;
     private final List<Placement> placements;
     private final List<DeviceSpace> deviceSpaces;
     private final List<String> vcpuSpaces;
+    private final Map<PassthroughBar, List<Piece>> pieces;
+    private final List<String> notes;
 
     private PassthroughAudit(String source, boolean fromFlatDump, List<Placement> placements,
-                             List<DeviceSpace> deviceSpaces, List<String> vcpuSpaces) {
+                             List<DeviceSpace> deviceSpaces, List<String> vcpuSpaces, List<RamRange> ram,
+                             Map<PassthroughBar, List<Piece>> pieces, List<String> notes) {
         this.source = source;
         this.fromFlatDump = fromFlatDump;
+        this.ram = List.copyOf(ram);
         this.placements = List.copyOf(placements);
         this.deviceSpaces = List.copyOf(deviceSpaces);
         this.vcpuSpaces = List.copyOf(vcpuSpaces);
+        Map<PassthroughBar, List<Piece>> copy = new LinkedHashMap<>();
+        pieces.forEach((b, l) -> copy.put(b, List.copyOf(l)));
+        this.pieces = java.util.Collections.unmodifiableMap(copy);
+        this.notes = List.copyOf(notes);
     }
 
     /**
@@ -118,7 +183,16 @@ public final class PassthroughAudit {
         Map<PassthroughBar, Integer> bestRank = new LinkedHashMap<>();
         List<DeviceSpace> devices = new ArrayList<>();
         List<String> vcpus = new ArrayList<>();
+        Map<PassthroughBar, List<Piece>> pieces = new LinkedHashMap<>();
+        List<RamRange> ram = new ArrayList<>();
         for (AddressSpace as : imp.addressSpaces()) {
+            if (as.name().equals(GUEST_SPACE) && ram.isEmpty()) {
+                for (FlatRange r : as.flatView().ranges()) {
+                    if (r.region().kind() == RegionKind.RAM && !r.readOnly()) {
+                        ram.add(new RamRange(r.region().name(), r.start(), r.last(), r.offsetInRegion()));
+                    }
+                }
+            }
             Map<PassthroughBar, long[]> bars = perView.computeIfAbsent(as.flatView(), PassthroughAudit::barsIn);
             boolean isVcpu = vcpu.isVcpu(as.name());
             if (isVcpu) {
@@ -126,12 +200,22 @@ public final class PassthroughAudit {
             } else {
                 devices.add(new DeviceSpace(as.name(), sorted(bars.keySet())));
             }
-            bars.forEach((bar, e) -> offer(best, bestRank, new Placement(bar, as.name(), e[0], e[1], (int) e[2]), isVcpu));
+            bars.forEach((bar, e) -> {
+                if (offer(best, bestRank, new Placement(bar, as.name(), e[0], e[1], (int) e[2]), isVcpu)) {
+                    pieces.put(bar, piecesIn(as.flatView(), bar));
+                }
+            });
         }
         for (MtreeImport.TaggedBar t : imp.passthroughBars()) {
             best.putIfAbsent(t.passthroughBar(), new Placement(t.passthroughBar(), null, 0, 0, 0));
         }
-        return new PassthroughAudit(imp.source(), false, sortedPlacements(best), devices, vcpus);
+        List<String> notes = new ArrayList<>();
+        for (String n : imp.notes()) {
+            if (n.contains(AliasTargets.UNKNOWN_NOTE)) {
+                notes.add(n);
+            }
+        }
+        return new PassthroughAudit(imp.source(), false, sortedPlacements(best), devices, vcpus, ram, pieces, notes);
     }
 
     /**
@@ -146,9 +230,34 @@ public final class PassthroughAudit {
         Map<PassthroughBar, Integer> bestRank = new LinkedHashMap<>();
         List<DeviceSpace> devices = new ArrayList<>();
         List<String> vcpus = new ArrayList<>();
+        Map<PassthroughBar, List<Piece>> pieces = new LinkedHashMap<>();
+        List<String> notes = new ArrayList<>(dump.notes());
+        List<RamRange> ram = new ArrayList<>();
+        for (FlatDump.View v : dump.views()) {
+            if (ram.isEmpty() && v.addressSpaces().stream().anyMatch(a -> a.name().equals(GUEST_SPACE))) {
+                for (FlatDump.Range r : v.ranges()) {
+                    if (r.type().equals("ram")) {
+                        ram.add(new RamRange(r.name(), r.start(), r.last(), r.offset()));
+                    }
+                }
+            }
+        }
         for (FlatDumpBars.ViewBars vb : FlatDumpBars.find(dump)) {
             List<PassthroughBar> found = new ArrayList<>();
             vb.bars().forEach(b -> found.add(b.bar()));
+            if (vb.view().headerless()) {
+                notes.add(dump.source() + ":" + vb.view().line() + ": the flat view has no 'FlatView #n' and 'AS' lines: "
+                        + "read as one unnamed address space, " + FlatDump.View.UNNAMED + "; which address spaces "
+                        + "(vCPUs' or DMA initiators') render it is not known, so it is listed as neither and no DMA "
+                        + "initiator is known to reach its BARs");
+                for (FlatDumpBars.Bar b : vb.bars()) {
+                    if (offer(best, bestRank, new Placement(b.bar(), FlatDump.View.UNNAMED, b.start(), b.last(),
+                            b.ranges().size()), true)) {
+                        pieces.put(b.bar(), piecesOf(b));
+                    }
+                }
+                continue;
+            }
             for (FlatDump.AsLine as : vb.view().addressSpaces()) {
                 boolean isVcpu = vcpu.isVcpu(as.name());
                 if (isVcpu) {
@@ -157,11 +266,38 @@ public final class PassthroughAudit {
                     devices.add(new DeviceSpace(as.name(), sorted(found)));
                 }
                 for (FlatDumpBars.Bar b : vb.bars()) {
-                    offer(best, bestRank, new Placement(b.bar(), as.name(), b.start(), b.last(), b.ranges().size()), isVcpu);
+                    if (offer(best, bestRank, new Placement(b.bar(), as.name(), b.start(), b.last(), b.ranges().size()),
+                            isVcpu)) {
+                        pieces.put(b.bar(), piecesOf(b));
+                    }
                 }
             }
         }
-        return new PassthroughAudit(dump.source(), true, sortedPlacements(best), devices, vcpus);
+        return new PassthroughAudit(dump.source(), true, sortedPlacements(best), devices, vcpus, ram, pieces, notes);
+    }
+
+    private static List<Piece> piecesOf(FlatDumpBars.Bar bar) {
+        List<Piece> out = new ArrayList<>();
+        for (FlatDump.Range r : bar.ranges()) {
+            out.add(new Piece(r.start(), r.last(), r.name(), r.acceleratorMapped()));
+        }
+        return out;
+    }
+
+    /** The ranges of {@code view} that render {@code bar}'s subtree. */
+    private static List<Piece> piecesIn(FlatView view, PassthroughBar bar) {
+        List<Piece> out = new ArrayList<>();
+        for (FlatRange r : view.ranges()) {
+            for (MemoryRegion x = r.region(); x != null; x = x.container()) {
+                if (x.passthroughBar() != null) {
+                    if (x.passthroughBar().equals(bar)) {
+                        out.add(new Piece(r.start(), r.last(), r.region().name(), null));
+                    }
+                    break;
+                }
+            }
+        }
+        return out;
     }
 
     /** Per BAR whose subtree renders in {@code view}: its start, last address and number of ranges. */
@@ -201,14 +337,17 @@ public final class PassthroughAudit {
         return addressSpace.equals("memory") ? 0 : addressSpace.equals("I/O") ? 1 : 2;
     }
 
-    private static void offer(Map<PassthroughBar, Placement> best, Map<PassthroughBar, Integer> bestRank,
-                              Placement p, boolean isVcpu) {
+    /** Keeps {@code p} if it is the best placement of its BAR so far; returns whether it was kept. */
+    private static boolean offer(Map<PassthroughBar, Placement> best, Map<PassthroughBar, Integer> bestRank,
+                                 Placement p, boolean isVcpu) {
         int r = rank(p.addressSpace(), isVcpu);
         Integer old = bestRank.get(p.bar());
         if (old == null || r < old) {
             best.put(p.bar(), p);
             bestRank.put(p.bar(), r);
+            return true;
         }
+        return false;
     }
 
     private static List<PassthroughBar> sorted(java.util.Collection<PassthroughBar> bars) {
@@ -236,6 +375,14 @@ public final class PassthroughAudit {
     /** Whether the dump has any passthrough BAR. */
     public boolean hasPassthrough() {
         return !placements.isEmpty();
+    }
+
+    /**
+     * The guest RAM: the writable RAM ranges of the {@value #GUEST_SPACE} address space's flat view, in address
+     * order (empty if the dump has no such space).
+     */
+    public List<RamRange> ram() {
+        return ram;
     }
 
     /** One entry per passthrough BAR, by device then BAR index. */
@@ -269,6 +416,22 @@ public final class PassthroughAudit {
             }
         }
         return out;
+    }
+
+    /**
+     * The flat-view ranges of {@code bar} where {@link #placements()} places it, in address order; empty for a BAR
+     * that renders nowhere or is not in the dump.
+     */
+    public List<Piece> pieces(PassthroughBar bar) {
+        return pieces.getOrDefault(bar, List.of());
+    }
+
+    /**
+     * What the reader of the audit must know about how it was made, one line each: a flat view read without its
+     * header, alias targets the dump does not show (see {@link MtreeImporter}).
+     */
+    public List<String> notes() {
+        return notes;
     }
 
     /** The BARs that no DMA initiator's address space reaches, by device then BAR index. */

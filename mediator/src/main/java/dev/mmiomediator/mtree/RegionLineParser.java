@@ -15,21 +15,40 @@ import static dev.mmiomediator.mtree.MtreeText.abbreviate;
  */
 final class RegionLineParser {
     private static final Pattern REGION = Pattern.compile(
-            "^( *)([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o)\\): (.*)$");
+            "^( *)([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o|container)\\): (.*)$");
     private static final Pattern ALIAS = Pattern.compile("^alias (.*) @(.*) ([0-9a-f]{1,16})-([0-9a-f]{1,16})$");
     private static final Pattern LOOSE_WINDOW = Pattern.compile(" ([0-9a-fA-F]+)-([0-9a-fA-F]+)$");
     /** Like {@link #REGION}, with any number of hex digits: only to say what is wrong with a line REGION refuses. */
     private static final Pattern LOOSE_REGION = Pattern.compile(
             "^ *([0-9a-fA-F]+)-([0-9a-fA-F]+) \\(prio ([-+]?[0-9]+), .*$");
+    /** QEMU 2.9 and earlier print read/write flags where later versions print the region's type. */
+    private static final Pattern OLD_ATTRIBUTES = Pattern.compile("^ *[0-9a-fA-F]+-[0-9a-fA-F]+ \\(prio -?[0-9]+, [R-][W-]\\): ");
     /** {@code info mtree -D} ends the line of each disabled region with this. */
     private static final String DISABLED = " [disabled]";
 
     private RegionLineParser() {
     }
 
+    /**
+     * Whether {@code text} (overflow marker included) is a whole region line: a region, or an alias with its target
+     * and window. A line a mail client cut is not ({@code ...(prio 0, i/o): alias}, {@code ...(prio 0, i/o):}).
+     */
+    static boolean isWhole(String text) {
+        String t = text.startsWith("[DETECTED OVERFLOW!] ") ? text.substring("[DETECTED OVERFLOW!] ".length()) : text;
+        Matcher m = REGION.matcher(t);
+        if (!m.matches()) {
+            return false;
+        }
+        String rest = m.group(7);
+        if (rest.endsWith(DISABLED)) {
+            rest = rest.substring(0, rest.length() - DISABLED.length());
+        }
+        return !rest.startsWith("alias ") && !rest.equals("alias") || ALIAS.matcher(rest).matches();
+    }
+
     /** Whether the dump is an {@code info mtree -D} dump: one that shows a disabled region. */
     static boolean showsDisabled(List<String> lines) {
-        return lines.stream().anyMatch(l -> l.endsWith(DISABLED));
+        return lines.stream().anyMatch(l -> l != null && l.endsWith(DISABLED));
     }
 
     /**
@@ -41,6 +60,11 @@ final class RegionLineParser {
         String source = ctx.source();
         Matcher m = REGION.matcher(text);
         if (!m.matches()) {
+            if (OLD_ATTRIBUTES.matcher(text).find()) {
+                throw ctx.error(lineNo, "'" + abbreviate(text.strip()) + "': region attributes '(prio P, RW)' are the "
+                        + "format of QEMU 2.9 and earlier (R/W flags, no region type); this tool reads the output of "
+                        + "QEMU 2.10 and later, whose lines print a type (ram, rom, ramd, romd, i/o, container)");
+            }
             Matcher loose = LOOSE_REGION.matcher(text);
             if (loose.matches()) {
                 MtreeText.hexAddress(loose.group(1), "START", source, lineNo);
@@ -49,7 +73,7 @@ final class RegionLineParser {
             }
             throw ctx.error(lineNo, "'" + abbreviate(text.strip()) + "': expected a region line "
                     + "'START-END (prio P, TYPE): NAME' with 16-digit hex START and END and TYPE one of ram, rom, "
-                    + "ramd, romd, i/o");
+                    + "ramd, romd, i/o, container");
         }
         int indent = m.group(1).length();
         if (indent % 2 != 0 || indent == 0) {

@@ -20,7 +20,7 @@ final class RepeatedBlocks {
         Map<String, List<DumpNode>> seen = new HashMap<>();
         Map<DumpNode, Boolean> taken = new IdentityHashMap<>();
         for (DumpBlock b : blocks) {
-            if (b.mrName == null) {
+            if (b.mrName == null && b.root.canonical == b.root) { // not a copy of an earlier block's root
                 index(b.root, seen);
             }
         }
@@ -56,7 +56,7 @@ final class RepeatedBlocks {
         }
     }
 
-    private static void mapCanonical(DumpNode copy, DumpNode original) {
+    static void mapCanonical(DumpNode copy, DumpNode original) {
         copy.canonical = original.canonical;
         for (int i = 0; i < copy.children.size(); i++) {
             mapCanonical(copy.children.get(i), original.children.get(i));
@@ -64,7 +64,7 @@ final class RepeatedBlocks {
     }
 
     /** The subtree of {@code n} as printed, with addresses relative to {@code base}. */
-    private static String signature(DumpNode n, long base, int depth) {
+    static String signature(DumpNode n, long base, int depth) {
         StringBuilder sb = new StringBuilder();
         sb.append(depth).append('|').append(Long.toHexString(n.start - base)).append('|')
                 .append(Long.toHexString(n.end - base)).append('|').append(n.prio).append('|').append(n.nv)

@@ -222,4 +222,18 @@ class SparseRamTest {
         assertEquals(0, new SparseRam(0).size());
         assertEquals(1L << 62, new SparseRam(1L << 62).size());
     }
+
+    /** The pages a migration carries: only those with a non-zero byte, by offset, wherever they are in 64 GiB. */
+    @Test
+    void nonZeroPagesAreTheWrittenPagesOnlyInAscendingOrder() {
+        SparseRam ram = new SparseRam(64L << 30);
+        ram.write((40L << 30) + 0x1ff8, 8, 7);
+        ram.write(0x3000, 1, 1);
+        ram.write(0x5000, 8, 0); // allocates a chunk, stays zero
+        java.util.NavigableMap<Long, byte[]> pages = ram.nonZeroPages(4096);
+        assertEquals(java.util.List.of(0x3000L, (40L << 30) + 0x1000), java.util.List.copyOf(pages.keySet()));
+        assertEquals(7, pages.get((40L << 30) + 0x1000)[0xff8]);
+        assertEquals(1, pages.get(0x3000L)[0]);
+        assertThrows(IllegalArgumentException.class, () -> ram.nonZeroPages(3000));
+    }
 }

@@ -4,11 +4,11 @@ import dev.mmiomediator.vfio.sim.SimulatedP2pTarget;
 import dev.mmiomediator.dma.Mediator;
 import dev.mmiomediator.dma.Passthrough;
 import dev.mmiomediator.memory.AddressSpace;
-import dev.mmiomediator.memory.ByteBufRam;
 import dev.mmiomediator.memory.MemoryRegion;
 import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.MemorySystem;
 import dev.mmiomediator.memory.Size;
+import dev.mmiomediator.memory.SparseRam;
 import dev.mmiomediator.migration.AbortSwitch;
 import dev.mmiomediator.migration.VmHooks;
 import dev.mmiomediator.migration.plan.PassthroughSpec;
@@ -23,13 +23,12 @@ import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.pci.PciAddress;
 import dev.mmiomediator.pci.PciBar;
 import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -37,89 +36,111 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One side of a simulated migration: a VM built from a {@link Topology}, with guest RAM, the passthrough devices
- * as {@link SimulatedPassthroughDevice}s whose BARs are mapped into the guest's address space and declared as
- * passthrough, a {@link Mediator} whose P2P handler is a {@link PolicyEngine}, and the software devices as
- * {@link SoftwareDevice} workers doing DMA from their own threads.
+ * One side of a simulated migration: a VM built from a {@link Topology} and a {@link GuestMap}, with guest RAM, the
+ * passthrough devices as {@link SimulatedPassthroughDevice}s whose BARs are mapped into the guest's address space
+ * and declared as passthrough, a {@link Mediator} whose P2P handler is a {@link PolicyEngine}, and the software
+ * devices as {@link SoftwareDevice} workers doing DMA from their own threads.
  *
- * <p>Layout: RAM ({@value #RAM_SIZE} bytes, or one {@link #RAM_WINDOW} per software device if that is more) at
- * address 0; the BARs from {@value #BAR_BASE} upward, each aligned
- * to the next power of two of its size, in topology order. Both sides of a migration build the same layout from
- * the same topology. Software device {@code i} (0-based) owns the RAM window
- * {@code [i * RAM_WINDOW, (i + 1) * RAM_WINDOW)} and, in every BAR, the window
- * {@code [i * BAR_WINDOW, (i + 1) * BAR_WINDOW)}, so the expected final images follow from each worker's own
- * record of its accepted writes.
+ * <p>Layout: the map's, either the planner's ({@link GuestMap#planned}: RAM ({@value #RAM_SIZE} bytes, or one
+ * {@link #RAM_WINDOW} per software device if that is more) at address 0, the BARs from {@value #BAR_BASE} upward)
+ * or a real VM's, read from its {@code info mtree} dump: its RAM regions at their guest addresses and sizes, its
+ * BARs at theirs. RAM and BARs are sparse ({@link SparseRam}), so a 64 GiB guest with 256 MiB BARs costs the pages
+ * written. Both sides of a migration build the same layout from the same topology and map. Software device
+ * {@code i} (0-based) owns the RAM window {@code [i * RAM_WINDOW, (i + 1) * RAM_WINDOW)} from the start of the
+ * largest RAM piece (rounded up to a {@link #RAM_WINDOW}) and, in every BAR the map places, the window
+ * {@code [i * w, (i + 1) * w)} with {@code w} {@link #BAR_WINDOW}, or less for a BAR too small to give each device
+ * that much; so the expected final images follow from each worker's own record of its accepted writes. A BAR the
+ * map does not place (port I/O) is no DMA target.
  *
  * <p><b>Note:</b> building and the accessors are for one controlling thread; the workers run on their own.
  */
 public final class SimulatedVm {
     /** Guest RAM size, or more: one {@link #RAM_WINDOW} per software device when they need more. */
     public static final long RAM_SIZE = 8L << 20;
-    /** The largest BAR {@link #fitting} leaves: the simulated device keeps its BARs dense and in its state. */
-    public static final long FITTING_BAR_MAX = 64L << 10;
     /** Where the first BAR is mapped. */
     public static final long BAR_BASE = 0xe0000000L;
     /** RAM bytes each software device writes into. */
     public static final int RAM_WINDOW = 1 << 20;
-    /** Bytes of each BAR each software device writes into. */
+    /** Bytes of each BAR each software device writes into, at most. */
     public static final int BAR_WINDOW = 256;
     /** The RAM page size carried in the stream. */
     public static final int PAGE = 4096;
-    /** The name of the RAM region, as carried in the migration stream. */
+    /** The name of the RAM region of the planner's layout, as carried in the migration stream. */
     public static final String RAM_REGION = "pc.ram";
 
     private final Topology topology;
-    private final long ramSize;
-    private final ByteBuf ram;
+    private final GuestMap map;
+    private final Map<String, SparseRam> ram = new LinkedHashMap<>();
     private final Mediator mediator;
     private final PolicyEngine engine;
     private final Map<PciAddress, SimulatedPassthroughDevice> devices = new LinkedHashMap<>();
     private final Map<PciAddress, Map<Integer, Long>> barAddresses = new LinkedHashMap<>();
     private final List<SoftwareDevice> software = new ArrayList<>();
 
+    /** As {@link #SimulatedVm(Topology, GuestMap, SoftwareDevice.Side, P2pPolicy, MigrationControl, PolicyEngine.Settings, long)} with the planner's layout. */
+    public SimulatedVm(Topology topology, SoftwareDevice.Side side, P2pPolicy policy, MigrationControl control,
+                       PolicyEngine.Settings settings, long seed) {
+        this(topology, GuestMap.planned(topology), side, policy, control, settings, seed);
+    }
+
     /**
      * Builds the VM: devices RUNNING with zeroed BARs, zeroed RAM, workers created but not started.
      *
+     * @param map  where RAM and the BARs sit; every BAR it places must be one of the topology's
      * @param side which half of their windows the software devices write into
      * @param seed the workers' seeds derive from it (worker {@code i} uses {@code seed + i})
-     * @throws IllegalArgumentException naming the device or worker if the topology does not fit the layout
+     * @throws IllegalArgumentException naming the device, BAR or worker if the topology does not fit the map
      */
-    public SimulatedVm(Topology topology, SoftwareDevice.Side side, P2pPolicy policy, MigrationControl control,
-                       PolicyEngine.Settings settings, long seed) {
+    public SimulatedVm(Topology topology, GuestMap map, SoftwareDevice.Side side, P2pPolicy policy,
+                       MigrationControl control, PolicyEngine.Settings settings, long seed) {
         this.topology = Objects.requireNonNull(topology, "topology");
-        this.ramSize = ramSize(topology);
+        this.map = Objects.requireNonNull(map, "map");
+        int workers = topology.softwareDevices().size();
+        check(topology, map);
         MemorySystem sys = new MemorySystem();
         MemoryRegion system = sys.container("system", Size.FULL);
-        this.ram = Unpooled.buffer((int) ramSize, (int) ramSize);
-        ram.writerIndex((int) ramSize);
-        MemoryRegion pcRam = sys.ram(RAM_REGION, Size.of(ramSize));
-        pcRam.setRamBacking(new ByteBufRam(ram));
+        Map<String, MemoryRegion> ramRegions = new LinkedHashMap<>();
+        map.ramRegions().forEach((name, size) -> {
+            SparseRam backing = new SparseRam(size);
+            ram.put(name, backing);
+            MemoryRegion region = sys.ram(name, Size.of(size));
+            region.setRamBacking(backing);
+            ramRegions.put(name, region);
+        });
         this.engine = new PolicyEngine(policy, control, settings);
-        long next = BAR_BASE;
         List<Runnable> declare = new ArrayList<>();
+        List<PassthroughBar> targetBars = new ArrayList<>();
+        List<Integer> barWindows = new ArrayList<>();
         try (MemorySystem.Transaction tx = sys.begin()) {
-            system.addSubregion(pcRam, 0);
+            int n = 0;
+            for (GuestMap.RamPiece piece : map.ram()) {
+                MemoryRegion region = ramRegions.get(piece.region());
+                if (piece.offset() == 0 && piece.size() == region.size().bytes()) {
+                    system.addSubregion(region, piece.address());
+                } else {
+                    system.addSubregion(sys.alias(piece.region() + "-" + n++, region, piece.offset(),
+                            Size.of(piece.size())), piece.address());
+                }
+            }
             for (PassthroughSpec spec : topology.passthrough()) {
                 SimulatedPassthroughDevice sim = new SimulatedPassthroughDevice(spec.address(), spec.flags(),
                         spec.bars().toArray(new PciBar[0]));
                 Map<Integer, MemoryRegion> regions = new LinkedHashMap<>();
                 Map<Integer, Long> addresses = new LinkedHashMap<>();
                 for (PciBar bar : sim.device().bars()) {
-                    if (bar.size() < (long) BAR_WINDOW * Math.max(1, topology.softwareDevices().size())) {
-                        throw new IllegalArgumentException(spec.address() + " " + bar + ": too small for "
-                                + topology.softwareDevices().size() + " software devices of " + BAR_WINDOW
-                                + " bytes each");
+                    PassthroughBar id = new PassthroughBar(spec.address(), bar.index());
+                    Long at = map.bars().get(id);
+                    if (at == null) {
+                        continue; // not in memory: no DMA reaches it
                     }
-                    long align = Long.highestOneBit(bar.size());
-                    align = align == bar.size() ? align : align << 1;
-                    next = (next + align - 1) & -align;
+                    barWindows.add(barWindow(id, bar.size(), workers));
+                    targetBars.add(id);
                     MemoryRegion region = sys.container(sim.device().barRegionName(bar.index()), Size.of(bar.size()));
                     region.addSubregion(sys.ramDevice(sim.device().barRegionName(bar.index()) + " mmaps[0]",
                             Size.of(bar.size())), 0);
-                    system.addSubregion(region, next);
+                    system.addSubregion(region, at);
                     regions.put(bar.index(), region);
-                    addresses.put(bar.index(), next);
-                    next += bar.size();
+                    addresses.put(bar.index(), at);
                 }
                 devices.put(spec.address(), sim);
                 barAddresses.put(spec.address(), Collections.unmodifiableMap(addresses));
@@ -134,19 +155,97 @@ public final class SimulatedVm {
         this.mediator = new Mediator(memory);
         mediator.setP2pHandler(engine);
         PciAddress[] targetDevices = barAddresses.keySet().toArray(new PciAddress[0]);
-        long[] targets = barAddresses.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue)
-                .toArray();
+        long[] targets = new long[targetBars.size()];
         int[] targetDevice = new int[targets.length];
-        int at = 0;
-        for (int d = 0; d < targetDevices.length; d++) {
-            for (int b = 0; b < barAddresses.get(targetDevices[d]).size(); b++) {
-                targetDevice[at++] = d;
+        int[] windows = new int[targets.length];
+        for (int b = 0; b < targets.length; b++) {
+            PassthroughBar bar = targetBars.get(b);
+            targets[b] = barAddresses.get(bar.device()).get(bar.bar());
+            targetDevice[b] = Arrays.asList(targetDevices).indexOf(bar.device());
+            windows[b] = barWindows.get(b);
+        }
+        GuestMap.RamPiece dma = map.largestRamPiece();
+        long skip = Math.floorMod(-dma.address(), (long) RAM_WINDOW); // windows aligned in guest addresses
+        int p2pEvery = SoftwareDevice.p2pEvery(workers);
+        PassthroughBar[] named = targetBars.toArray(new PassthroughBar[0]);
+        for (int i = 0; i < workers; i++) {
+            software.add(new SoftwareDevice(topology.softwareDevices().get(i), i, side, mediator,
+                    dma.address() + skip, dma.region(), dma.offset() + skip, targets, windows, named, targetDevice,
+                    targetDevices, p2pEvery, seed + i));
+        }
+    }
+
+    /**
+     * Checks that a VM of {@code topology} can be built on {@code map}: every BAR the map places is the topology's,
+     * none overlaps another or RAM, the largest RAM piece holds a {@link #RAM_WINDOW} per software device and every
+     * placed BAR 16 bytes per software device.
+     *
+     * @throws IllegalArgumentException naming what does not fit
+     */
+    public static void check(Topology topology, GuestMap map) {
+        checkBars(topology, map);
+        int workers = topology.softwareDevices().size();
+        GuestMap.RamPiece dma = map.largestRamPiece();
+        long skip = Math.floorMod(-dma.address(), (long) RAM_WINDOW);
+        if (skip + (long) workers * RAM_WINDOW > dma.size()) {
+            throw new IllegalArgumentException("RAM " + dma.region() + " at " + Size.hex(dma.address()) + " ("
+                    + dma.size() + " bytes): too small for " + workers + " software devices of " + RAM_WINDOW
+                    + " bytes each");
+        }
+        topology.passthrough().forEach(p -> p.bars().forEach(b -> {
+            PassthroughBar bar = new PassthroughBar(p.address(), b.index());
+            if (map.bars().containsKey(bar)) {
+                barWindow(bar, b.size(), workers);
+            }
+        }));
+    }
+
+    /** Every BAR the map places is the topology's, and none overlaps another or RAM. */
+    private static void checkBars(Topology topology, GuestMap map) {
+        Map<PassthroughBar, Long> sizes = new LinkedHashMap<>();
+        topology.passthrough().forEach(p -> p.bars().forEach(
+                b -> sizes.put(new PassthroughBar(p.address(), b.index()), b.size())));
+        List<long[]> extents = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        map.ram().forEach(r -> {
+            extents.add(new long[] {r.address(), r.last(), names.size()});
+            names.add(r.region() + " at " + Size.hex(r.address()));
+        });
+        map.bars().forEach((bar, at) -> {
+            Long size = sizes.get(bar);
+            if (size == null) {
+                throw new IllegalArgumentException("guest map: " + bar + " is not a BAR of topology '"
+                        + topology.vm() + "', expected one of " + sizes.keySet());
+            }
+            if (at + size - 1 < at) {
+                throw new IllegalArgumentException("guest map: " + bar + " at " + Size.hex(at) + " (" + size
+                        + " bytes) crosses 2^63");
+            }
+            extents.add(new long[] {at, at + size - 1, names.size()});
+            names.add(bar + " (" + size + " bytes) at " + Size.hex(at));
+        });
+        extents.sort(Comparator.comparingLong(e -> e[0]));
+        for (int i = 1; i < extents.size(); i++) {
+            if (extents.get(i)[0] <= extents.get(i - 1)[1]) {
+                throw new IllegalArgumentException("guest map: " + names.get((int) extents.get(i - 1)[2]) + " and "
+                        + names.get((int) extents.get(i)[2]) + " overlap, expected disjoint");
             }
         }
-        for (int i = 0; i < topology.softwareDevices().size(); i++) {
-            software.add(new SoftwareDevice(topology.softwareDevices().get(i), i, side, mediator, targets,
-                    targetDevice, targetDevices, seed + i));
+    }
+
+    /**
+     * Each software device's window in a BAR of {@code size} bytes: {@link #BAR_WINDOW}, or the largest multiple
+     * of 16 that gives each of {@code workers} devices one.
+     *
+     * @throws IllegalArgumentException naming the BAR if it cannot give each device 16 bytes
+     */
+    static int barWindow(PassthroughBar bar, long size, int workers) {
+        long each = Math.min(BAR_WINDOW, size / Math.max(1, workers) / 16 * 16);
+        if (each < 16) {
+            throw new IllegalArgumentException(bar + " (" + size + " bytes): too small for " + workers
+                    + " software devices of 16 bytes each");
         }
+        return (int) each;
     }
 
     /**
@@ -163,25 +262,6 @@ public final class SimulatedVm {
                     + " fit the simulated RAM");
         }
         return Math.max(RAM_SIZE, need);
-    }
-
-    /**
-     * {@code topology} with every BAR resized to fit this layout: at least one {@link #BAR_WINDOW} per software
-     * device (rounded up to a power of two), at most {@link #FITTING_BAR_MAX}, since the simulated device keeps a
-     * BAR's bytes in memory and in its migration state. The devices, their BAR indexes, flags and the software
-     * devices are unchanged. For a topology read from a real VM's memory map, whose BARs may be gigabytes.
-     */
-    public static Topology fitting(Topology topology) {
-        long least = Long.highestOneBit(Math.max(1L, (long) BAR_WINDOW * topology.softwareDevices().size()) * 2 - 1);
-        List<PassthroughSpec> fitted = new ArrayList<>();
-        for (PassthroughSpec p : topology.passthrough()) {
-            List<PciBar> bars = p.bars().stream()
-                    .map(b -> new PciBar(b.index(), Math.max(least, Math.min(FITTING_BAR_MAX, b.size()))))
-                    .toList();
-            fitted.add(new PassthroughSpec(p.name(), p.address(), p.flags(), bars, p.declaredFlags()));
-        }
-        return new Topology(topology.vm(), fitted, topology.softwareDevices(), topology.policy(),
-                topology.policyOptions());
     }
 
     /** The topology it was built from. */
@@ -287,9 +367,14 @@ public final class SimulatedVm {
         return barAddresses.get(device);
     }
 
-    /** The guest RAM, backing region {@value #RAM_REGION} (the VM's own buffer: do not release). */
-    public ByteBuf ram() {
-        return ram;
+    /** Where RAM and the BARs sit. */
+    public GuestMap guestMap() {
+        return map;
+    }
+
+    /** Each RAM region's backing, by name, in the map's order (sparse: only written pages cost memory). */
+    public Map<String, SparseRam> ram() {
+        return Collections.unmodifiableMap(ram);
     }
 
     /** Starts every software device's thread. */
@@ -304,7 +389,7 @@ public final class SimulatedVm {
 
     /**
      * The VM as a migration sees it: stop and resume are the software devices' threads; RAM is carried as its
-     * non-zero 4 KiB pages.
+     * non-zero 4 KiB pages, per RAM region.
      */
     public VmHooks hooks() {
         return new VmHooks() {
@@ -337,33 +422,27 @@ public final class SimulatedVm {
 
             @Override
             public void checkRam(RamSection s) {
-                if (!s.region().equals(RAM_REGION) || s.offset() > ramSize - s.data().length) {
+                SparseRam r = ram.get(s.region());
+                if (r == null || s.offset() < 0 || s.offset() > r.size() - s.data().length) {
                     throw new IllegalArgumentException("RAM section " + s.region() + "+0x"
-                            + Long.toHexString(s.offset()) + "/" + s.data().length + ": expected region "
-                            + RAM_REGION + " within its " + ramSize + " bytes");
+                            + Long.toHexString(s.offset()) + "/" + s.data().length + ": expected "
+                            + (r == null ? "one of the RAM regions " + ram.keySet()
+                            : "region " + s.region() + " within its " + r.size() + " bytes"));
                 }
             }
 
             @Override
             public List<RamSection> saveRam() {
                 List<RamSection> pages = new ArrayList<>();
-                byte[] page = new byte[PAGE];
-                for (int at = 0; at < ramSize; at += PAGE) {
-                    ram.getBytes(at, page);
-                    for (byte b : page) {
-                        if (b != 0) {
-                            pages.add(new RamSection(RAM_REGION, at, page));
-                            break;
-                        }
-                    }
-                }
+                ram.forEach((name, r) -> r.nonZeroPages(PAGE).forEach(
+                        (offset, page) -> pages.add(new RamSection(name, offset, page))));
                 return pages;
             }
 
             @Override
             public void loadRam(List<RamSection> sections) {
                 sections.forEach(this::checkRam);
-                sections.forEach(s -> ram.setBytes((int) s.offset(), s.data()));
+                sections.forEach(s -> ram.get(s.region()).write(s.offset(), s.data(), 0, s.data().length));
             }
         };
     }
@@ -429,20 +508,16 @@ public final class SimulatedVm {
 
     /** RAM and every BAR as they are now (stop the software devices first for a stable image). */
     public VmImage actualImage() {
-        byte[] r = new byte[(int) ramSize];
-        ram.getBytes(0, r);
-        Map<PassthroughBar, byte[]> bars = new LinkedHashMap<>();
-        devices.forEach((address, sim) -> sim.device().bars().forEach(
-                bar -> bars.put(new PassthroughBar(address, bar.index()), sim.barContents(bar.index()))));
-        return new VmImage(r, bars);
+        VmImage image = new VmImage();
+        ram.forEach((name, r) -> image.putPages(VmImage.ramPlace(name), r.nonZeroPages(VmImage.PAGE)));
+        devices.forEach((address, sim) -> sim.device().bars().forEach(bar -> image.putPages(
+                VmImage.barPlace(new PassthroughBar(address, bar.index())), sim.barPages(bar.index()))));
+        return image;
     }
 
     /** An image of this layout with zeroed RAM and BARs, as a freshly built VM has. */
     public VmImage blankImage() {
-        Map<PassthroughBar, byte[]> bars = new LinkedHashMap<>();
-        devices.forEach((address, sim) -> sim.device().bars().forEach(
-                bar -> bars.put(new PassthroughBar(address, bar.index()), new byte[(int) bar.size()])));
-        return new VmImage(new byte[(int) ramSize], bars);
+        return new VmImage();
     }
 
     /**
@@ -463,9 +538,7 @@ public final class SimulatedVm {
 
     private void paint(VmImage image, boolean clear) {
         for (SoftwareDevice s : software) {
-            s.paintRam(image.ram(), clear);
-            image.bars().forEach((bar, bytes) -> s.paintBar(barAddresses.get(bar.device()).get(bar.bar()), bytes,
-                    clear));
+            s.paint(image, clear);
         }
     }
 

@@ -91,21 +91,32 @@ public final class Simulation {
     }
 
     /**
-     * Runs one migration of {@code topology} under {@code policy}.
+     * Runs one migration of {@code topology} under {@code policy}, in the planner's layout ({@link GuestMap#planned}).
      *
      * @param progress receives one line per step of both sides
      */
     public static Run run(Topology topology, String policyName, P2pPolicy policy, Settings settings,
                           Consumer<String> progress) throws InterruptedException {
-        return run(topology, policyName, policy, settings, progress, null, null);
+        return run(topology, GuestMap.planned(topology), policyName, policy, settings, progress);
     }
 
     /**
-     * As {@link #run(Topology, String, P2pPolicy, Settings, Consumer)}, reporting each side to its own trace
+     * Runs one migration of {@code topology} under {@code policy}, both sides laid out as {@code map} says (a real
+     * VM's RAM and BARs, say).
+     *
+     * @param progress receives one line per step of both sides
+     */
+    public static Run run(Topology topology, GuestMap map, String policyName, P2pPolicy policy, Settings settings,
+                          Consumer<String> progress) throws InterruptedException {
+        return run(topology, map, policyName, policy, settings, progress, null, null);
+    }
+
+    /**
+     * As {@link #run(Topology, GuestMap, String, P2pPolicy, Settings, Consumer)}, reporting each side to its own trace
      * listener (null for none): the source's from its software devices' start, the destination's from its VM's
      * build. A blocked run reports nothing.
      */
-    public static Run run(Topology topology, String policyName, P2pPolicy policy, Settings settings,
+    public static Run run(Topology topology, GuestMap map, String policyName, P2pPolicy policy, Settings settings,
                           Consumer<String> progress, TraceListener sourceTrace, TraceListener destinationTrace)
             throws InterruptedException {
         MigrationPlan plan = MigrationPlanner.plan(topology, policyName, policy);
@@ -116,9 +127,9 @@ public final class Simulation {
         }
         AbortSwitch sourceAbort = new AbortSwitch();
         AbortSwitch destinationAbort = new AbortSwitch();
-        SimulatedVm source = new SimulatedVm(topology, SoftwareDevice.Side.SOURCE, policy, sourceAbort,
+        SimulatedVm source = new SimulatedVm(topology, map, SoftwareDevice.Side.SOURCE, policy, sourceAbort,
                 settings.engine(), settings.seed());
-        SimulatedVm destination = new SimulatedVm(topology, SoftwareDevice.Side.DESTINATION, policy,
+        SimulatedVm destination = new SimulatedVm(topology, map, SoftwareDevice.Side.DESTINATION, policy,
                 destinationAbort, settings.engine(), settings.seed() + 1000);
         Consumer<String> tagged = line -> progress.accept(policyName + ": " + line);
         source.engine().setTraceListener(sourceTrace);

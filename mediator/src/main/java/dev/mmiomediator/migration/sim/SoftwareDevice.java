@@ -4,6 +4,7 @@ import dev.mmiomediator.dma.DmaPort;
 import dev.mmiomediator.dma.Initiator;
 import dev.mmiomediator.dma.Mediator;
 import dev.mmiomediator.dma.MemTxResult;
+import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.pci.PciAddress;
 import dev.mmiomediator.policy.EngineLog;
 import it.unimi.dsi.fastutil.longs.LongArrayList;
@@ -18,7 +19,7 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A simulated software (emulated) device: a thread doing DMA through its own {@link DmaPort}, as a virtio or
  * NVMe model does. Each round it writes 8 bytes into one slot of its RAM window, reads one slot back, and one in
- * {@value #P2P_EVERY} rounds posts an 8-byte write into one slot of its window in a random BAR (P2P space). It
+ * {@link #p2pEvery} rounds posts an 8-byte write into one slot of its window in a random BAR (P2P space). It
  * records, per slot, the last value whose write was accepted (RAM: {@code OK}; P2P: forwarded or queued), so the
  * expected final memory follows from its own record, independently of the mediator; and it counts what the
  * mediator answered.
@@ -34,8 +35,15 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>Note:</b> {@link #start}/{@link #stop} from one controlling thread; counts are read after {@link #stop}.
  */
 public final class SoftwareDevice {
-    /** One P2P write every this many rounds. */
+    /** One P2P write every this many rounds, in a VM of at most {@link #FULL_RATE_DEVICES} software devices. */
     public static final int P2P_EVERY = 4;
+    /**
+     * The most software devices that each post P2P writes at the full rate. A VM with more (a real VM's dump has
+     * some thirty DMA initiators) shares that rate: each device posts one in {@link #p2pEvery} rounds, so the VM's
+     * P2P traffic, and what a policy holds for a stopped device, stays what a few busy devices make, not thirty
+     * times it (the held queues are bounded; a full one aborts the migration, as queue-and-replay documents).
+     */
+    public static final int FULL_RATE_DEVICES = 4;
     /** Rounds between pauses: the device runs at a device-like rate, not flat out. */
     private static final int ROUNDS_PER_PAUSE = 8;
     /** The pause. */
@@ -53,16 +61,25 @@ public final class SoftwareDevice {
     public static final int SEQUENCE_BITS = 48;
 
     private static final int RAM_SLOTS = SimulatedVm.RAM_WINDOW / 2 / 8;
-    private static final int BAR_SLOTS = SimulatedVm.BAR_WINDOW / 2 / 8;
 
     private final String name;
     /** The side, as {@link EngineLog} names it in the worker thread's log lines. */
     private final String sideLabel;
     private final DmaPort port;
+    /** The guest address of its half RAM window. */
     private final long ramBase;
-    private final long barOffset;
+    /** The RAM region its window is in, and the window's offset there. */
+    private final String ramRegion;
+    private final long ramRegionOffset;
+    /** Per target BAR, its window's offset in the BAR (its half). */
+    private final long[] barOffsets;
+    /** Per target BAR, the slots of its half window. */
+    private final int[] barSlots;
     /** Where each target BAR is mapped. */
     private final long[] bars;
+    /** The target BARs, for painting images. */
+    private final PassthroughBar[] targetBars;
+    private final int p2pEvery;
     /** Per target BAR, the index in {@link #devices} of its device. */
     private final int[] barDevice;
     private final PciAddress[] devices;
@@ -82,21 +99,44 @@ public final class SoftwareDevice {
     private long ramErrors;
 
     /**
-     * @param bars      where each target BAR is mapped
-     * @param barDevice per target BAR, the index in {@code devices} of the device it belongs to
+     * @param ramWindows where device 0's RAM window starts: a guest address, and the RAM region and offset there
+     * @param bars       where each target BAR is mapped
+     * @param barWindows per target BAR, the bytes of each device's window in it (a multiple of 16: two halves of
+     *                   8-byte slots)
+     * @param targetBars the target BARs
+     * @param barDevice  per target BAR, the index in {@code devices} of the device it belongs to
+     * @param p2pEvery   one P2P write every this many rounds
      */
-    SoftwareDevice(String name, int index, Side side, Mediator mediator, long[] bars, int[] barDevice,
-                   PciAddress[] devices, long seed) {
-        if (barDevice.length != bars.length) {
+    SoftwareDevice(String name, int index, Side side, Mediator mediator, long ramWindows, String ramRegion,
+                   long ramRegionWindows, long[] bars, int[] barWindows, PassthroughBar[] targetBars, int[] barDevice,
+                   PciAddress[] devices, int p2pEvery, long seed) {
+        if (barDevice.length != bars.length || barWindows.length != bars.length || targetBars.length != bars.length) {
             throw new IllegalArgumentException(name + ": " + bars.length + " target BARs but " + barDevice.length
-                    + " device indexes");
+                    + " device indexes, " + barWindows.length + " windows and " + targetBars.length + " names");
+        }
+        if (p2pEvery < 1) {
+            throw new IllegalArgumentException(name + ": one P2P write in " + p2pEvery + " rounds, expected 1 or more");
         }
         this.name = name;
         this.sideLabel = side.name().toLowerCase(Locale.ROOT);
         this.id = index * 2 + side.ordinal() + 1;
         this.port = mediator.port(Initiator.softwareDevice(name));
-        this.ramBase = (long) index * SimulatedVm.RAM_WINDOW + (long) side.ordinal() * SimulatedVm.RAM_WINDOW / 2;
-        this.barOffset = (long) index * SimulatedVm.BAR_WINDOW + (long) side.ordinal() * SimulatedVm.BAR_WINDOW / 2;
+        long half = (long) index * SimulatedVm.RAM_WINDOW + (long) side.ordinal() * SimulatedVm.RAM_WINDOW / 2;
+        this.ramBase = ramWindows + half;
+        this.ramRegion = VmImage.ramPlace(ramRegion);
+        this.ramRegionOffset = ramRegionWindows + half;
+        this.barOffsets = new long[bars.length];
+        this.barSlots = new int[bars.length];
+        for (int b = 0; b < bars.length; b++) {
+            if (barWindows[b] < 16 || barWindows[b] % 16 != 0) {
+                throw new IllegalArgumentException(name + ": a window of " + barWindows[b] + " bytes in "
+                        + targetBars[b] + ", expected a multiple of 16");
+            }
+            barOffsets[b] = (long) index * barWindows[b] + (long) side.ordinal() * barWindows[b] / 2;
+            barSlots[b] = barWindows[b] / 2 / 8;
+        }
+        this.targetBars = targetBars.clone();
+        this.p2pEvery = p2pEvery;
         this.bars = bars;
         this.barDevice = barDevice.clone();
         this.devices = devices.clone();
@@ -104,8 +144,19 @@ public final class SoftwareDevice {
         for (int i = 0; i < devices.length; i++) {
             accepted[i] = new LongArrayList();
         }
-        this.barLast = new long[bars.length][BAR_SLOTS];
+        this.barLast = new long[bars.length][];
+        for (int b = 0; b < bars.length; b++) {
+            barLast[b] = new long[barSlots[b]];
+        }
         this.random = new SplittableRandom(seed);
+    }
+
+    /**
+     * One P2P write in how many rounds each of {@code devices} software devices posts: {@link #P2P_EVERY}, times
+     * the number of groups of {@link #FULL_RATE_DEVICES} they make.
+     */
+    public static int p2pEvery(int devices) {
+        return P2P_EVERY * Math.max(1, (devices + FULL_RATE_DEVICES - 1) / FULL_RATE_DEVICES);
     }
 
     /** Its name, the initiator id. */
@@ -212,10 +263,10 @@ public final class SoftwareDevice {
         if (port.read(ramBase + 8L * back, 8) != ramLast[back]) {
             ramErrors++;
         }
-        if (sequence % P2P_EVERY == 0 && bars.length > 0) {
+        if (sequence % p2pEvery == 0 && bars.length > 0) {
             int b = random.nextInt(bars.length);
-            int s = random.nextInt(BAR_SLOTS);
-            int r = port.write(bars[b] + barOffset + 8L * s, 8, value);
+            int s = random.nextInt(barSlots[b]);
+            int r = port.write(bars[b] + barOffsets[b] + 8L * s, 8, value);
             p2pWrites++;
             if ((r & MemTxResult.P2P_QUEUED) != 0) {
                 queued++;
@@ -231,27 +282,19 @@ public final class SoftwareDevice {
         }
     }
 
-    /** Paints its accepted RAM writes into {@code image} (the whole RAM); zeroes its window if {@code clear}. */
-    void paintRam(byte[] image, boolean clear) {
+    /**
+     * Paints its accepted writes into {@code image}: its RAM window and its window in every target BAR; zeroes
+     * them if {@code clear}.
+     */
+    void paint(VmImage image, boolean clear) {
         for (int s = 0; s < RAM_SLOTS; s++) {
-            putLong(image, (int) (ramBase + 8L * s), clear ? 0 : ramLast[s]);
+            image.putLong(ramRegion, ramRegionOffset + 8L * s, clear ? 0 : ramLast[s]);
         }
-    }
-
-    /** As {@link #paintRam}, for the BAR mapped at {@code base}, if it is one of its targets. */
-    void paintBar(long base, byte[] image, boolean clear) {
         for (int b = 0; b < bars.length; b++) {
-            if (bars[b] == base) {
-                for (int s = 0; s < BAR_SLOTS; s++) {
-                    putLong(image, (int) (barOffset + 8L * s), clear ? 0 : barLast[b][s]);
-                }
+            String place = VmImage.barPlace(targetBars[b]);
+            for (int s = 0; s < barSlots[b]; s++) {
+                image.putLong(place, barOffsets[b] + 8L * s, clear ? 0 : barLast[b][s]);
             }
-        }
-    }
-
-    private static void putLong(byte[] image, int at, long v) {
-        for (int i = 0; i < 8; i++) {
-            image[at + i] = (byte) (v >>> (8 * i));
         }
     }
 

@@ -5,7 +5,11 @@ import dev.mmiomediator.pci.PciBar;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
@@ -16,44 +20,52 @@ import java.util.zip.CRC32C;
  *   6  u16 BAR count, u16 register count, u16 reserved (0)
  *  12  u32 ledger length L       at most {@link SimulatedPassthroughDevice#LEDGER_CAPACITY}
  *  16  u64 writes not recorded   (taken while the ledger was full)
- *  24  per BAR: u32 index, u64 size
- *      per BAR: its contents
+ *  24  per BAR: u32 index, u64 size, u32 page count P
+ *      per BAR: P x (u64 offset, 4096 bytes): its pages that are not all zero, by ascending offset (each
+ *               4096-aligned, inside the BAR); every other byte of the BAR is zero
  *      per register: u64
  *      L x u64: the write ledger, in the order the device took the writes
  *      u32 CRC-32C of everything before it (the checksum of the migration stream too)
  * </pre>
  *
  * <p>Version 2 added the ledger (version 1 had none, and its header ended at 12); version 3 checks with CRC-32C
- * (Castagnoli), as the migration stream does, where version 2 used CRC-32. A device reads its own version only. The length of a state is known once its first {@value #FIXED_HEADER} bytes are in.
+ * (Castagnoli), as the migration stream does, where version 2 used CRC-32; version 4 carries a BAR's non-zero
+ * pages instead of its whole contents, so a simulated 256 MiB BAR costs its touched pages. A device reads its own
+ * version only. The length of a state is known once its header and BAR table are in; the decoder bounds the pages
+ * (at most a given total, none beyond its BAR).
  *
  * <p><b>Note:</b> not thread-safe; the owning device synchronizes.
  */
 final class DeviceStateCodec {
     static final byte[] MAGIC = {'M', 'M', 'S', 'D'};
-    static final int VERSION = 3;
+    static final int VERSION = 4;
     static final int FIXED_HEADER = 24;
-    private static final int BAR_ENTRY = 12;
+    private static final int BAR_ENTRY = 16;
+    static final int PAGE = SimulatedPassthroughDevice.STATE_PAGE;
+    private static final int PAGE_ENTRY = 8 + PAGE;
     private static final int TRAILER = 4;
 
     private DeviceStateCodec() {
     }
 
-    /** The exact length of the state of a device with these BARs and registers and a ledger of this length. */
-    static long length(List<PciBar> bars, int registers, int ledger) {
-        long n = FIXED_HEADER + (long) BAR_ENTRY * bars.size() + 8L * registers + 8L * ledger + TRAILER;
-        for (PciBar bar : bars) {
-            n += bar.size();
-        }
-        return n;
+    /**
+     * The exact length of the state of a device with these BARs and registers, this many pages in all, and a ledger
+     * of this length.
+     */
+    static long length(List<PciBar> bars, int registers, long pages, int ledger) {
+        return FIXED_HEADER + (long) BAR_ENTRY * bars.size() + PAGE_ENTRY * pages + 8L * registers + 8L * ledger
+                + TRAILER;
     }
 
     /**
-     * Encodes BAR contents (one buffer per BAR, in {@code bars} order), registers, and the first {@code ledgerLength}
-     * entries of {@code ledger} with the count of writes it could not record.
+     * Encodes BAR pages (per BAR, in {@code bars} order, its non-zero {@value #PAGE}-byte pages by ascending offset),
+     * registers, and the first {@code ledgerLength} entries of {@code ledger} with the count of writes it could not
+     * record.
      */
-    static ByteBuf encode(List<PciBar> bars, ByteBuf[] contents, long[] registers, long[] ledger, int ledgerLength,
-                          long unrecorded) {
-        ByteBuf out = Unpooled.buffer((int) length(bars, registers.length, ledgerLength));
+    static ByteBuf encode(List<PciBar> bars, List<NavigableMap<Long, byte[]>> pages, long[] registers, long[] ledger,
+                          int ledgerLength, long unrecorded) {
+        long count = pages.stream().mapToLong(Map::size).sum();
+        ByteBuf out = Unpooled.buffer((int) length(bars, registers.length, count, ledgerLength));
         out.writeBytes(MAGIC);
         out.writeShortLE(VERSION);
         out.writeShortLE(bars.size());
@@ -61,12 +73,16 @@ final class DeviceStateCodec {
         out.writeShortLE(0);
         out.writeIntLE(ledgerLength);
         out.writeLongLE(unrecorded);
-        for (PciBar bar : bars) {
-            out.writeIntLE(bar.index());
-            out.writeLongLE(bar.size());
+        for (int i = 0; i < bars.size(); i++) {
+            out.writeIntLE(bars.get(i).index());
+            out.writeLongLE(bars.get(i).size());
+            out.writeIntLE(pages.get(i).size());
         }
-        for (ByteBuf c : contents) {
-            out.writeBytes(c, 0, c.capacity());
+        for (NavigableMap<Long, byte[]> barPages : pages) {
+            barPages.forEach((offset, page) -> {
+                out.writeLongLE(offset);
+                out.writeBytes(page);
+            });
         }
         for (long r : registers) {
             out.writeLongLE(r);
@@ -84,8 +100,8 @@ final class DeviceStateCodec {
         return crc.getValue();
     }
 
-    /** Decoded state: BAR contents in the device's BAR order, registers, the write ledger and its overflow. */
-    record State(byte[][] contents, long[] registers, long[] ledger, long unrecorded) {
+    /** Decoded state: per BAR in the device's BAR order its non-zero pages by offset, registers, the ledger, its overflow. */
+    record State(List<NavigableMap<Long, byte[]>> pages, long[] registers, long[] ledger, long unrecorded) {
     }
 
     /**
@@ -96,18 +112,24 @@ final class DeviceStateCodec {
         private final List<PciBar> bars;
         private final int registers;
         private final int maxLedger;
+        private final int maxPages;
+        /** The ledger's length, once the fixed header is in. */
+        private int ledgerLength = -1;
         /** The state's exact length, once the fixed header is in; -1 before. */
         private long total = -1;
         private final ByteBuf buf;
         private String refusal;
-        private boolean headerChecked;
-
-        /** @param maxLedger the most ledger entries accepted */
-        Decoder(List<PciBar> bars, int registers, int maxLedger) {
+        
+        /**
+         * @param maxLedger the most ledger entries accepted
+         * @param maxPages  the most BAR pages accepted, over all BARs
+         */
+        Decoder(List<PciBar> bars, int registers, int maxLedger, int maxPages) {
             this.bars = bars;
             this.registers = registers;
             this.maxLedger = maxLedger;
-            long max = length(bars, registers, maxLedger);
+            this.maxPages = maxPages;
+            long max = length(bars, registers, maxPages, maxLedger);
             this.buf = Unpooled.buffer((int) Math.min(max, 1 << 16), (int) max);
         }
 
@@ -123,26 +145,37 @@ final class DeviceStateCodec {
                 throw new MigrationStreamException(refusal);
             }
             int n = src.readableBytes();
-            int take = (int) Math.min(n, (total < 0 ? FIXED_HEADER : total) - buf.writerIndex());
-            buf.writeBytes(src, take);
-            if (total < 0 && buf.writerIndex() >= FIXED_HEADER) {
-                readLength();
-                int more = (int) Math.min(n - take, total - buf.writerIndex());
+            int take = 0;
+            while (take < n) {
+                long want = total >= 0 ? total : ledgerLength < 0 ? FIXED_HEADER : tableEnd();
+                int more = (int) Math.min(n - take, want - buf.writerIndex());
+                if (more <= 0) {
+                    break;
+                }
                 buf.writeBytes(src, more);
                 take += more;
-            } else if (total < 0 && buf.writerIndex() >= MAGIC.length) {
-                checkMagic();
+                if (ledgerLength < 0 && buf.writerIndex() >= FIXED_HEADER) {
+                    readHeader();
+                } else if (ledgerLength < 0 && buf.writerIndex() >= MAGIC.length) {
+                    checkMagic();
+                }
+                if (ledgerLength >= 0 && total < 0 && buf.writerIndex() >= tableEnd()) {
+                    readTable();
+                }
             }
             src.skipBytes(n - take);
-            checkHeader();
             if (take < n) {
                 refuse("the stream continues past its end: " + (buf.writerIndex() + (long) (n - take))
                         + " bytes so far, but this device's state is exactly " + total + " bytes");
             }
         }
 
-        /** The fixed header is in: checks magic and version, and learns the total length from the ledger's. */
-        private void readLength() throws MigrationStreamException {
+        private long tableEnd() {
+            return FIXED_HEADER + (long) BAR_ENTRY * bars.size();
+        }
+
+        /** The fixed header is in: checks magic, version, counts and the ledger's length. */
+        private void readHeader() throws MigrationStreamException {
             checkMagic();
             int version = buf.getUnsignedShortLE(4);
             if (version != VERSION) {
@@ -157,13 +190,6 @@ final class DeviceStateCodec {
             if (unrecorded < 0) {
                 refuse("the stream says " + unrecorded + " writes were not recorded, expected 0 or more");
             }
-            total = length(bars, registers, (int) ledger);
-        }
-
-        private void checkHeader() throws MigrationStreamException {
-            if (headerChecked || buf.writerIndex() < FIXED_HEADER + (long) BAR_ENTRY * bars.size()) {
-                return;
-            }
             int barCount = buf.getUnsignedShortLE(6);
             int regCount = buf.getUnsignedShortLE(8);
             if (barCount != bars.size() || regCount != registers) {
@@ -174,16 +200,31 @@ final class DeviceStateCodec {
                 refuse("reserved header field is 0x" + Integer.toHexString(buf.getUnsignedShortLE(10))
                         + ", expected 0");
             }
+            ledgerLength = (int) ledger;
+        }
+
+        /** The BAR table is in: checks each BAR and its page count, and learns the total length. */
+        private void readTable() throws MigrationStreamException {
+            long pages = 0;
             for (int i = 0; i < bars.size(); i++) {
                 long index = buf.getUnsignedIntLE(FIXED_HEADER + BAR_ENTRY * i);
                 long size = buf.getLongLE(FIXED_HEADER + BAR_ENTRY * i + 4);
+                long count = buf.getUnsignedIntLE(FIXED_HEADER + BAR_ENTRY * i + 12);
                 PciBar bar = bars.get(i);
                 if (index != bar.index() || size != bar.size()) {
                     refuse("the stream's BAR " + index + " of 0x" + Long.toHexString(size) + " bytes does not match"
                             + " this device's " + bar);
                 }
+                if (count > (bar.size() + PAGE - 1) / PAGE) {
+                    refuse("the stream carries " + count + " pages of " + bar + ", which has "
+                            + (bar.size() + PAGE - 1) / PAGE);
+                }
+                pages += count;
             }
-            headerChecked = true;
+            if (pages > maxPages) {
+                refuse("the stream carries " + pages + " BAR pages, at most " + maxPages + " are accepted");
+            }
+            total = length(bars, registers, pages, ledgerLength);
         }
 
         private void checkMagic() throws MigrationStreamException {
@@ -206,7 +247,7 @@ final class DeviceStateCodec {
                 throw new MigrationStreamException(refusal);
             }
             if (total < 0) {
-                refuse("truncated stream: " + buf.writerIndex() + " bytes, not even the " + FIXED_HEADER
+                refuse("truncated stream: " + buf.writerIndex() + " bytes, not even the " + tableEnd()
                         + "-byte header of this device's state");
             }
             if (buf.writerIndex() < total) {
@@ -219,11 +260,24 @@ final class DeviceStateCodec {
                         + Long.toHexString(want));
             }
             int at = FIXED_HEADER + BAR_ENTRY * bars.size();
-            byte[][] contents = new byte[bars.size()][];
+            List<NavigableMap<Long, byte[]>> pages = new ArrayList<>();
             for (int i = 0; i < bars.size(); i++) {
-                contents[i] = new byte[(int) bars.get(i).size()];
-                buf.getBytes(at, contents[i]);
-                at += contents[i].length;
+                long count = buf.getUnsignedIntLE(FIXED_HEADER + BAR_ENTRY * i + 12);
+                NavigableMap<Long, byte[]> barPages = new TreeMap<>();
+                long after = 0;
+                for (long p = 0; p < count; p++) {
+                    long offset = buf.getLongLE(at);
+                    if (offset < after || offset % PAGE != 0 || offset > bars.get(i).size() - 1) {
+                        refuse("page at 0x" + Long.toHexString(offset) + " of " + bars.get(i) + ": expected "
+                                + PAGE + "-aligned offsets inside the BAR, ascending");
+                    }
+                    byte[] page = new byte[PAGE];
+                    buf.getBytes(at + 8, page);
+                    barPages.put(offset, page);
+                    after = offset + PAGE;
+                    at += PAGE_ENTRY;
+                }
+                pages.add(barPages);
             }
             long[] regs = new long[registers];
             for (int i = 0; i < registers; i++) {
@@ -235,7 +289,7 @@ final class DeviceStateCodec {
                 ledger[i] = buf.getLongLE(at);
                 at += 8;
             }
-            return new State(contents, regs, ledger, buf.getLongLE(16));
+            return new State(pages, regs, ledger, buf.getLongLE(16));
         }
     }
 }

@@ -16,6 +16,7 @@ import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationFlags;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.MigrationStreamException;
+import dev.mmiomediator.memory.SparseRam;
 import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.pci.PciAddress;
 import dev.mmiomediator.pci.PciBar;
@@ -27,13 +28,15 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.NavigableMap;
 
 /**
  * A simulated VFIO function: the hardware and its migration driver behind a {@link PassthroughDevice}
  * ({@link #device()}).
  *
  * <ul>
- *   <li>BARs are heap memory; {@link #mmioRead}/{@link #mmioWrite} access them little-endian, 1 to 8 bytes,
+ *   <li>BARs are sparse memory ({@link SparseRam}: untouched pages cost nothing and read as zero, so a real
+ *       VM's 256 MiB BAR can be simulated); {@link #mmioRead}/{@link #mmioWrite} access them little-endian, 1 to 8 bytes,
  *       and count accepted accesses in registers {@link #REG_READS} and {@link #REG_WRITES}; two more
  *       registers are scratch internal state. Every access is recorded in {@link #accesses()}.</li>
  *   <li>The <em>write ledger</em> ({@link #writeLedger()}) holds the value of every MMIO write the device took, in
@@ -64,14 +67,21 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
     public static final int REG_WRITES = 0;
     /** Register counting the MMIO reads the device accepted. */
     public static final int REG_READS = 1;
-    /** Largest BAR the simulation backs with memory. */
-    public static final long MAX_BAR_SIZE = 1L << 24;
+    /** Largest BAR the simulation backs with (sparse) memory: 64 GiB, more than a real GPU's largest BAR. */
+    public static final long MAX_BAR_SIZE = 1L << 36;
+    /** The BAR page the device state carries: only pages that are not all zero travel. */
+    public static final int STATE_PAGE = 4096;
+    /**
+     * The most non-zero BAR pages a device state carries ({@value} pages, 16 MiB, across all BARs): the bound of a
+     * state's size, on both ends, whatever the BARs' sizes.
+     */
+    public static final int MAX_STATE_PAGES = 4096;
     /** The most writes the ledger records (8 bytes each in the device state); a run makes tens of thousands. */
     public static final int LEDGER_CAPACITY = 1 << 20;
 
     private final PassthroughDevice device;
     private final List<PciBar> bars;
-    private final ByteBuf[] memory;
+    private final SparseRam[] memory;
     private final long[] registers = new long[REGISTER_COUNT];
     private final LongArrayList ledger = new LongArrayList();
     private long unrecorded;
@@ -92,14 +102,14 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
     public SimulatedPassthroughDevice(PciAddress address, MigrationFlags flags, PciBar... bars) {
         this.device = new PassthroughDevice(address, flags, List.of(bars), this);
         this.bars = device.bars();
-        this.memory = new ByteBuf[this.bars.size()];
+        this.memory = new SparseRam[this.bars.size()];
         for (int i = 0; i < memory.length; i++) {
             PciBar bar = this.bars.get(i);
             if (bar.size() > MAX_BAR_SIZE) {
                 throw new IllegalArgumentException(address + ": " + bar + " is larger than the 0x"
                         + Long.toHexString(MAX_BAR_SIZE) + " bytes a simulated device backs with memory");
             }
-            memory[i] = Unpooled.wrappedBuffer(new byte[(int) bar.size()]);
+            memory[i] = new SparseRam(bar.size());
         }
         this.legalArcs = kernelArcs(flags);
     }
@@ -118,18 +128,11 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
      * @throws IllegalArgumentException naming the value for a missing BAR, a bad size or an access outside the BAR
      */
     public synchronized long mmioRead(String initiator, int bar, long offset, int size) {
-        ByteBuf mem = memory(bar, offset, size);
+        SparseRam mem = memory(bar, offset, size);
         if (hardware.mustNotBeTouched()) {
             throw violation(new MmioAccess(initiator, bar, offset, size, false, 0, hardware));
         }
-        int at = (int) offset;
-        long value;
-        switch (size) {
-            case 1: value = mem.getUnsignedByte(at); break;
-            case 2: value = mem.getUnsignedShortLE(at); break;
-            case 4: value = mem.getUnsignedIntLE(at); break;
-            default: value = mem.getLongLE(at); break;
-        }
+        long value = mem.read(offset, size);
         registers[REG_READS]++;
         accesses.add(new MmioAccess(initiator, bar, offset, size, false, value, hardware));
         return value;
@@ -143,19 +146,13 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
      * @throws IllegalArgumentException naming the value for a missing BAR, a bad size or an access outside the BAR
      */
     public synchronized void mmioWrite(String initiator, int bar, long offset, int size, long value) {
-        ByteBuf mem = memory(bar, offset, size);
+        SparseRam mem = memory(bar, offset, size);
         long v = size == 8 ? value : value & ((1L << (8 * size)) - 1);
         MmioAccess access = new MmioAccess(initiator, bar, offset, size, true, v, hardware);
         if (hardware.mustNotBeTouched()) {
             throw violation(access);
         }
-        int at = (int) offset;
-        switch (size) {
-            case 1: mem.setByte(at, (int) v); break;
-            case 2: mem.setShortLE(at, (int) v); break;
-            case 4: mem.setIntLE(at, (int) v); break;
-            default: mem.setLongLE(at, v); break;
-        }
+        mem.write(offset, size, v);
         registers[REG_WRITES]++;
         if (ledger.size() < LEDGER_CAPACITY) {
             ledger.add(v);
@@ -165,7 +162,7 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
         accesses.add(access);
     }
 
-    private ByteBuf memory(int bar, long offset, int size) {
+    private SparseRam memory(int bar, long offset, int size) {
         if (size != 1 && size != 2 && size != 4 && size != 8) {
             throw new IllegalArgumentException(device.address() + ": access size " + size
                     + ", expected 1, 2, 4 or 8 bytes");
@@ -202,15 +199,29 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
     // --- internal state -----------------------------------------------------------------------------------
 
     /**
-     * A copy of the contents of BAR {@code bar}.
+     * A copy of the contents of BAR {@code bar}, dense: for small BARs (see {@link #barPages} for any size).
+     *
+     * @throws IllegalArgumentException if the device has no such BAR, or it is larger than 16 MiB
+     */
+    public synchronized byte[] barContents(int bar) {
+        SparseRam mem = memory(bar, 0, 1);
+        if (mem.size() > 1L << 24) {
+            throw new IllegalArgumentException(device.address() + ": BAR " + bar + " is 0x" + Long.toHexString(mem.size())
+                    + " bytes, expected at most 16 MiB for a dense copy (barPages gives any size)");
+        }
+        byte[] out = new byte[(int) mem.size()];
+        mem.read(0, out, 0, out.length);
+        return out;
+    }
+
+    /**
+     * The pages of BAR {@code bar} ({@value #STATE_PAGE} bytes each) that are not all zero, by offset, ascending;
+     * copies. Every other byte of the BAR is zero.
      *
      * @throws IllegalArgumentException if the device has no such BAR
      */
-    public synchronized byte[] barContents(int bar) {
-        ByteBuf mem = memory(bar, 0, 1);
-        byte[] out = new byte[mem.capacity()];
-        mem.getBytes(0, out);
-        return out;
+    public synchronized NavigableMap<Long, byte[]> barPages(int bar) {
+        return memory(bar, 0, 1).nonZeroPages(STATE_PAGE);
     }
 
     /** A copy of the write ledger: the value of every MMIO write taken, in order (see the class comment). */
@@ -283,7 +294,18 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
                 saving = new SavingSession();
                 opened = saving;
             }
-            saving.finish(DeviceStateCodec.encode(bars, memory, registers, ledger.elements(), ledger.size(),
+            List<NavigableMap<Long, byte[]>> pages = new ArrayList<>();
+            int count = 0;
+            for (SparseRam m : memory) {
+                pages.add(m.nonZeroPages(STATE_PAGE));
+                count += pages.get(pages.size() - 1).size();
+            }
+            if (count > MAX_STATE_PAGES) {
+                fail();
+                throw new IOException(device.address() + ": " + count + " non-zero BAR pages to save, a state carries"
+                        + " at most " + MAX_STATE_PAGES);
+            }
+            saving.finish(DeviceStateCodec.encode(bars, pages, registers, ledger.elements(), ledger.size(),
                     unrecorded));
         } else if (to.isSaving() && !from.isSaving()) {
             saving = new SavingSession();
@@ -313,7 +335,9 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
 
     private void load(DeviceStateCodec.State state) {
         for (int i = 0; i < memory.length; i++) {
-            memory[i].setBytes(0, state.contents()[i]);
+            SparseRam fresh = new SparseRam(bars.get(i).size());
+            state.pages().get(i).forEach((offset, page) -> fresh.write(offset, page, 0, page.length));
+            memory[i] = fresh;
         }
         System.arraycopy(state.registers(), 0, registers, 0, REGISTER_COUNT);
         ledger.clear();
@@ -341,8 +365,8 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
     @Override
     public synchronized void reset() {
         closeSessions("the device was reset");
-        for (ByteBuf mem : memory) {
-            mem.setZero(0, mem.capacity());
+        for (int i = 0; i < memory.length; i++) {
+            memory[i] = new SparseRam(bars.get(i).size());
         }
         Arrays.fill(registers, 0);
         ledger.clear();
@@ -422,7 +446,8 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
     /** Decodes {@code state} as a resuming session would, framing and checksum included; touches nothing. */
     @Override
     public void checkState(byte[] state) throws MigrationStreamException {
-        DeviceStateCodec.Decoder check = new DeviceStateCodec.Decoder(bars, REGISTER_COUNT, LEDGER_CAPACITY);
+        DeviceStateCodec.Decoder check = new DeviceStateCodec.Decoder(bars, REGISTER_COUNT, LEDGER_CAPACITY,
+                MAX_STATE_PAGES);
         check.write(Unpooled.wrappedBuffer(state));
         check.finish();
     }
@@ -430,7 +455,7 @@ public final class SimulatedPassthroughDevice implements MigrationDriver {
     /** The resuming end: checks bytes as they arrive; the arc out of RESUMING loads them. */
     private final class ResumingSession implements MigrationDataSink {
         final DeviceStateCodec.Decoder decoder = new DeviceStateCodec.Decoder(bars, REGISTER_COUNT,
-                LEDGER_CAPACITY);
+                LEDGER_CAPACITY, MAX_STATE_PAGES);
         private boolean closed;
 
         void close() {

@@ -152,7 +152,7 @@ class SimulatedPassthroughDeviceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 2, 4})
+    @ValueSource(ints = {1, 2, 3, 5})
     void anotherStreamVersionIsRefused(int version) throws IOException {
         SimulatedPassthroughDevice src = sim("0000:01:00.0", MigrationFlags.STOP_COPY_ONLY);
         ByteBuf bytes = saveState(src);
@@ -160,7 +160,7 @@ class SimulatedPassthroughDeviceTest {
         MigrationDataSink in = sim("0000:81:00.0", MigrationFlags.STOP_COPY_ONLY).device().transition(RESUMING).sink()
                 .orElseThrow();
         MigrationStreamException e = assertThrows(MigrationStreamException.class, () -> in.write(bytes));
-        assertEquals("0000:81:00.0: state stream version " + version + ", this device reads version 3",
+        assertEquals("0000:81:00.0: state stream version " + version + ", this device reads version 4",
                 e.getMessage());
     }
 
@@ -415,5 +415,54 @@ class SimulatedPassthroughDeviceTest {
                 }
             }
         }
+    }
+
+    /** A real VM's 256 MiB BAR: its state carries the pages written, not a dense copy, and they arrive intact. */
+    @Test
+    void aLargeBarTravelsAsItsWrittenPagesOnly() throws IOException {
+        PciBar big = new PciBar(1, 256L << 20);
+        SimulatedPassthroughDevice src = new SimulatedPassthroughDevice(PciAddress.parse("0000:0c:00.0"),
+                MigrationFlags.STOP_COPY_ONLY, big);
+        long[] offsets = {0, 0x1ff8, 0x7654320, (256L << 20) - 8};
+        for (int i = 0; i < offsets.length; i++) {
+            src.mmioWrite("nvme", 1, offsets[i], 8, 0x1111_0000_0000_0000L + i);
+        }
+        ByteBuf bytes = saveState(src);
+        // header, one BAR entry, 4 pages with their offsets, 4 registers, 4 ledger entries, the CRC
+        assertEquals(24 + 16 + 4 * (8 + 4096) + 4 * 8 + 4 * 8 + 4, bytes.readableBytes());
+        SimulatedPassthroughDevice dst = new SimulatedPassthroughDevice(PciAddress.parse("0000:0c:00.0"),
+                MigrationFlags.STOP_COPY_ONLY, big);
+        dst.device().transition(RESUMING).sink().orElseThrow().write(bytes);
+        dst.device().transition(RUNNING);
+        for (int i = 0; i < offsets.length; i++) {
+            assertEquals(0x1111_0000_0000_0000L + i, dst.mmioRead("vcpu0", 1, offsets[i], 8), "offset " + offsets[i]);
+        }
+        assertEquals(List.of(0L, 0x1000L, 0x7654000L, (256L << 20) - 4096), List.copyOf(dst.barPages(1).keySet()));
+        assertEquals(0, dst.mmioRead("vcpu0", 1, 0x8000, 8), "an untouched page reads as zero");
+    }
+
+    @Test
+    void aStateClaimingMorePagesThanItsBarHasIsRefused() throws IOException {
+        ByteBuf bytes = saveState(sim("0000:01:00.0", MigrationFlags.STOP_COPY_ONLY));
+        bytes.setIntLE(24 + 12, 2); // BAR 0 is one page
+        MigrationDataSink in = sim("0000:81:00.0", MigrationFlags.STOP_COPY_ONLY).device().transition(RESUMING).sink()
+                .orElseThrow();
+        MigrationStreamException e = assertThrows(MigrationStreamException.class, () -> in.write(bytes));
+        assertEquals("0000:81:00.0: the stream carries 2 pages of BAR 0 (0x1000 bytes), which has 1", e.getMessage());
+    }
+
+    @Test
+    void aStateWithMorePagesThanTheBoundIsRefusedBeforeItsPagesArrive() throws IOException {
+        PciBar big = new PciBar(0, 1L << 30);
+        SimulatedPassthroughDevice src = new SimulatedPassthroughDevice(PciAddress.parse("0000:01:00.0"),
+                MigrationFlags.STOP_COPY_ONLY, big);
+        ByteBuf bytes = saveState(src);
+        bytes.setIntLE(24 + 12, SimulatedPassthroughDevice.MAX_STATE_PAGES + 1);
+        MigrationDataSink in = new SimulatedPassthroughDevice(PciAddress.parse("0000:81:00.0"),
+                MigrationFlags.STOP_COPY_ONLY, big).device().transition(RESUMING).sink().orElseThrow();
+        MigrationStreamException e = assertThrows(MigrationStreamException.class,
+                () -> in.write(bytes.retainedSlice(0, 40)));
+        assertEquals("0000:81:00.0: the stream carries " + (SimulatedPassthroughDevice.MAX_STATE_PAGES + 1)
+                + " BAR pages, at most " + SimulatedPassthroughDevice.MAX_STATE_PAGES + " are accepted", e.getMessage());
     }
 }
