@@ -261,18 +261,14 @@ public final class PolicyEngine implements P2pHandler {
         }
         Seen noted = new Seen();
         int result = handle(access, noted);
-        if (noted.abortReason != null) {
-            l.abortRequested(noted.abortReason);
-        }
         l.p2pAccess(access, noted.state, noted.decision == null ? null : noted.decision.name(), result);
         return result;
     }
 
-    /** What the last attempt at a traced access saw: the target's state, the policy's decision, an abort asked. */
+    /** What the last attempt at a traced access saw: the target's state and the policy's decision. */
     private static final class Seen {
         MigrationState state;
         Decision decision;
-        String abortReason;
     }
 
     /** {@link #handle(P2pAccess)}, noting what it saw in {@code noted} if that is not null. */
@@ -294,8 +290,9 @@ public final class PolicyEngine implements P2pHandler {
                 abortBit = MemTxResult.P2P_ABORT_MIGRATION;
                 count.increment(ABORTS);
                 String reason = "policy '" + policy.name() + "': " + verdict.abortReason;
-                if (noted != null) {
-                    noted.abortReason = reason;
+                TraceListener l = noted == null ? null : trace;
+                if (l != null) {
+                    l.abortRequested(reason); // before the request, which may cancel the migration at once
                 }
                 migration.requestAbort(reason);
             }

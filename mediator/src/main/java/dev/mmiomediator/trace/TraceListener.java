@@ -61,7 +61,11 @@ public interface TraceListener {
     default void p2pAccess(P2pAccess access, MigrationState targetState, String decision, int result) {
     }
 
-    /** A P2P access asked to abort the migration, for {@code reason} (the policy's words). */
+    /**
+     * A P2P access asks to abort the migration, for {@code reason} (the policy's words): told just before the engine
+     * asks its {@code MigrationControl}, so before any cancel the request causes, and before the access's own
+     * {@link #p2pAccess} (which comes when the access is done).
+     */
     default void abortRequested(String reason) {
     }
 
