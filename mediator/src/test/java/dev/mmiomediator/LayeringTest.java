@@ -32,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   memory                          regions, address spaces, flat views        (pci, input)
  *   vfio                            the kernel's migration state machine       (pci, input)
  *   dma                             mediated views, dispatch, DMA ports        (memory, vfio)
- *   policy                          the policy SPI and engine                  (dma, memory, vfio)
+ *   trace                           migration events, their listener, recorder (dma, vfio)
+ *   policy                          the policy SPI and engine                  (trace, dma, memory, vfio)
  *   mtree                           info mtree import, export, audit           (memory)
  *   vfio.sim                        the simulated passthrough device           (policy, dma, memory, vfio)
  *   vm                              the entry point: a mediated VM, wired      (policy, dma, memory, vfio)
@@ -52,14 +53,15 @@ class LayeringTest {
         ALLOWED.put("memory", List.of("pci", "input"));
         ALLOWED.put("vfio", List.of("pci", "input"));
         ALLOWED.put("dma", List.of("memory", "vfio", "pci", "input"));
-        ALLOWED.put("policy", List.of("dma", "memory", "vfio", "pci", "input"));
+        ALLOWED.put("trace", List.of("dma", "memory", "vfio", "pci", "input"));
+        ALLOWED.put("policy", List.of("trace", "dma", "memory", "vfio", "pci", "input"));
         ALLOWED.put("mtree", List.of("memory", "pci", "input"));
-        ALLOWED.put("vfio.sim", List.of("policy", "dma", "memory", "vfio", "pci", "input"));
-        ALLOWED.put("vm", List.of("policy", "dma", "memory", "vfio", "pci", "input"));
-        ALLOWED.put("migration.stream", List.of("policy", "dma", "memory", "vfio", "pci", "input"));
-        ALLOWED.put("migration.plan", List.of("policy", "dma", "memory", "vfio", "pci", "input"));
-        ALLOWED.put("migration", List.of("migration.stream", "migration.plan", "policy", "dma", "memory", "vfio",
-                "pci", "input"));
+        ALLOWED.put("vfio.sim", List.of("policy", "trace", "dma", "memory", "vfio", "pci", "input"));
+        ALLOWED.put("vm", List.of("policy", "trace", "dma", "memory", "vfio", "pci", "input"));
+        ALLOWED.put("migration.stream", List.of("policy", "trace", "dma", "memory", "vfio", "pci", "input"));
+        ALLOWED.put("migration.plan", List.of("policy", "trace", "dma", "memory", "vfio", "pci", "input"));
+        ALLOWED.put("migration", List.of("migration.stream", "migration.plan", "policy", "trace", "dma", "memory",
+                "vfio", "pci", "input"));
     }
 
     private static JavaClasses production;

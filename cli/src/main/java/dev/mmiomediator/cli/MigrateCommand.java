@@ -24,6 +24,7 @@ import dev.mmiomediator.policy.PolicyCounters;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.trace.TraceRecorder;
 import it.unimi.dsi.fastutil.longs.LongArrayList;
 import it.unimi.dsi.fastutil.longs.LongList;
 import picocli.CommandLine;
@@ -155,6 +156,9 @@ final class MigrateCommand implements Callable<Integer> {
     @CommandLine.Mixin
     TlsOptions tls = new TlsOptions();
 
+    @CommandLine.Mixin
+    TraceOptions tracing = new TraceOptions();
+
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
@@ -183,11 +187,13 @@ final class MigrateCommand implements Callable<Integer> {
             throw new BadInputException("--hold-resuming-ms is for the destination (--listen), not the source");
         }
         range("--pace-bytes-per-s", paceBytesPerSecond, 0, Long.MAX_VALUE);
+        tracing.check();
         Topology topology = mtree.topology(topologyFile);
         map = mtree.guestMap(topology);
         PolicySelection.Choice choice = policies.choice(topology)
                 .orElseGet(() -> new PolicySelection.Choice(DEFAULT_POLICY, Map.of()));
         Map<String, Object> report = policies.withLoader(loader -> migrate(topology, choice, loader));
+        tracing.write(topology.vm());
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? json(report) : text(report));
         out.flush();
@@ -287,13 +293,18 @@ final class MigrateCommand implements Callable<Integer> {
         Simulation.Settings settings = Simulation.Settings.defaults(seed);
         AbortSwitch abort = new AbortSwitch();
         SimulatedVm vm = new SimulatedVm(topology, map, SoftwareDevice.Side.SOURCE, p, abort, settings.engine(), seed);
+        TraceRecorder recorder = tracing.recorder("source");
+        vm.engine().setTraceListener(recorder);
         vm.startSoftware();
         TimeUnit.NANOSECONDS.sleep(settings.warmUp().toNanos());
         SourceMigration.Settings timeouts = new SourceMigration.Settings(settings.settle(),
                 Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(timeoutSeconds),
                 Duration.ofSeconds(transferTimeoutSeconds));
-        MigrationResult r = new SourceMigration(topology.vm(), vm.passthroughDevices(), vm.engine(), plan, vm.hooks(),
-                abort, timeouts, this::progress).run(channel);
+        SourceMigration source = new SourceMigration(topology.vm(), vm.passthroughDevices(), vm.engine(), plan,
+                vm.hooks(), abort, timeouts, this::progress);
+        source.setTraceListener(recorder);
+        MigrationResult r = source.run(channel);
+        tracing.recorded("source", plan.policy(), topology, recorder);
         TimeUnit.NANOSECONDS.sleep(settings.after().toNanos());
         vm.stopSoftware();
         result(report, r);
@@ -328,6 +339,8 @@ final class MigrateCommand implements Callable<Integer> {
         DestinationMigration destination = new DestinationMigration(topology.vm(), devices, vm.engine(), plan,
                 vm.hooksHoldingResume(Duration.ofMillis(holdResumingMillis), abort), abort,
                 receiving, this::progress);
+        TraceRecorder recorder = tracing.recorder("destination");
+        destination.setTraceListener(recorder);
         MigrationTls secure = tls.tls();
         ServerSocket server;
         try {
@@ -351,6 +364,7 @@ final class MigrateCommand implements Callable<Integer> {
         MigrationResult r = new MigrationListener(server, handshake,
                 Duration.ofSeconds(handshakeTimeoutSeconds), 8, this::progress)
                 .serve(destination, Duration.ofSeconds(timeoutSeconds));
+        tracing.recorded("destination", plan.policy(), topology, recorder);
         TimeUnit.NANOSECONDS.sleep(settings.after().toNanos());
         vm.stopSoftware();
         result(report, r);

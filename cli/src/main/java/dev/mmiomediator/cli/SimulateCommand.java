@@ -12,6 +12,7 @@ import dev.mmiomediator.migration.sim.Simulation;
 import dev.mmiomediator.policy.P2pPolicy;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.trace.TraceRecorder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -71,6 +72,9 @@ final class SimulateCommand implements Callable<Integer> {
     @CommandLine.Mixin
     MtreeInput mtree = new MtreeInput();
 
+    @CommandLine.Mixin
+    TraceOptions tracing = new TraceOptions();
+
     @Option(names = "--seed", paramLabel = "N", description = "Seed of the software devices' choices "
             + "(default 1); thread timing still varies from run to run.")
     long seed = 1;
@@ -95,6 +99,7 @@ final class SimulateCommand implements Callable<Integer> {
         if (settleMillis < 0 || settleMillis > 60_000) {
             throw new BadInputException("--settle-ms " + settleMillis + ": expected 0 to 60000");
         }
+        tracing.check();
         Topology topology = mtree.topology(topologyFile);
         GuestMap map = mtree.guestMap(topology);
         List<PolicySelection.Choice> choices = policies.choice(topology).map(List::of).orElseGet(() ->
@@ -118,10 +123,14 @@ final class SimulateCommand implements Callable<Integer> {
         for (int i = 0; i < names.size(); i++) {
             String run = "simulate: run " + (i + 1) + " of " + names.size() + ": ";
             progress.progress(run + "policy " + names.get(i));
+            TraceRecorder source = tracing.recorder(names.get(i) + ": source");
+            TraceRecorder destination = tracing.recorder(names.get(i) + ": destination");
             runs.add(Simulation.run(topology, map, names.get(i), created.get(i), settings,
-                    line -> progress.progress(run + line)));
+                    line -> progress.progress(run + line), source, destination));
+            tracing.recorded(names.get(i), topology, source, destination);
         }
         progress.done();
+        tracing.write(topology.vm());
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? json(runs) : (mtree.given() ? mapNote(map) : "") + text(topology, runs));
         out.flush();

@@ -97,4 +97,65 @@ class ShadedJarIT {
             }
         }
     }
+
+    @Test
+    void theTimelineIsDrawnInPngAndSvgFromTheJar() throws Exception {
+        Path png = tmp.resolve("timeline.png");
+        Path svg = tmp.resolve("timeline.svg");
+        finish("png", start("png", "simulate", "--policy", "queue-and-replay", "--timeline", png.toString()));
+        finish("svg", start("svg", "simulate", "--policy", "abort-migration", "--timeline", svg.toString()));
+        java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(png.toFile());
+        assertEquals(TimelineChart.WIDTH, image.getWidth());
+        assertEquals(TimelineChart.height(6), image.getHeight());
+        String text = Files.readString(svg, StandardCharsets.UTF_8);
+        assertTrue(text.contains("<svg") && text.contains("</svg>"), text.substring(0, Math.min(300, text.length())));
+    }
+
+    @Test
+    void theTwoSidesTracesHaveTheirOwnProcessesAndLineUp() throws Exception {
+        Path sourceTrace = tmp.resolve("source.json");
+        Path destinationTrace = tmp.resolve("destination.json");
+        MigrateProcess destination = MigrateProcess.startJar(tmp, "destination", JAR, "--listen", "0", "--json",
+                "--trace", destinationTrace.toString());
+        MigrateProcess source = null;
+        try {
+            int port = destination.awaitPort(Duration.ofSeconds(30));
+            source = MigrateProcess.startJar(tmp, "source", JAR, "--to", "127.0.0.1:" + port, "--json",
+                    "--trace", sourceTrace.toString());
+            assertTrue(source.awaitExit(Duration.ofSeconds(120)), "the source did not end within 120 s");
+            assertTrue(destination.awaitExit(Duration.ofSeconds(120)), "the destination did not end within 120 s");
+            String both = MigrateProcess.diagnostics(source, destination);
+            assertEquals(0, source.process.exitValue(), both);
+            assertEquals(0, destination.process.exitValue(), both);
+            long[] src = span(sourceTrace);
+            long[] dst = span(destinationTrace);
+            assertTrue(src[0] != dst[0], "one pid per process: " + src[0]);
+            // wall clock: the destination received the stream while the source sent it
+            assertTrue(dst[1] <= src[2] && src[1] <= dst[2], "the two traces overlap in time: source "
+                    + src[1] + ".." + src[2] + ", destination " + dst[1] + ".." + dst[2]);
+        } finally {
+            destination.destroy();
+            if (source != null) {
+                source.destroy();
+            }
+        }
+    }
+
+    /** The trace's one pid, and its first and last timestamps. */
+    private static long[] span(Path trace) throws IOException {
+        long pid = -1;
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        for (JsonElement e : com.google.gson.JsonParser.parseString(Files.readString(trace)).getAsJsonObject()
+                .getAsJsonArray("traceEvents")) {
+            JsonObject o = e.getAsJsonObject();
+            assertTrue(pid == -1 || pid == o.get("pid").getAsLong(), "one process per side's trace: " + o);
+            pid = o.get("pid").getAsLong();
+            if (o.has("ts")) {
+                first = Math.min(first, o.get("ts").getAsLong());
+                last = Math.max(last, o.get("ts").getAsLong() + (o.has("dur") ? o.get("dur").getAsLong() : 0));
+            }
+        }
+        return new long[] {pid, first, last};
+    }
 }

@@ -19,6 +19,7 @@ import dev.mmiomediator.vfio.MigrationStreamException;
 import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.pci.PciAddress;
 import dev.mmiomediator.pci.PciBar;
+import dev.mmiomediator.trace.TraceListener;
 import dev.mmiomediator.vfio.Transition;
 import io.netty.buffer.Unpooled;
 import it.unimi.dsi.fastutil.longs.LongOpenHashSet;
@@ -108,6 +109,7 @@ public final class DestinationMigration {
     private final Settings settings;
     private final Consumer<String> progress;
     private final PathLog paths;
+    private TraceListener trace = TraceListener.NONE;
 
     /**
      * @param vm       this VM's name: a stream for another VM is refused
@@ -133,6 +135,18 @@ public final class DestinationMigration {
     /** The settings. */
     public Settings settings() {
         return settings;
+    }
+
+    /**
+     * Reports this side's migration to {@code listener} (null for none), and sets it on the engine too: the stream
+     * received, every device's path, the phases, each P2P access, the carried writes imported, the replays, the VM's
+     * DMA start (and stop, on a refusal after loading began), the downtime, a refusal and the outcome. Call it
+     * before {@link #run} (or before {@link MigrationListener#serve} hands this side a source).
+     */
+    public void setTraceListener(TraceListener listener) {
+        this.trace = TraceListener.guarded(listener);
+        paths.trace(trace);
+        engine.setTraceListener(listener);
     }
 
     /** A refusal before anything was applied. */
@@ -220,6 +234,7 @@ public final class DestinationMigration {
 
     /** Reads the rest of the stream, validates it, applies it and replies; closes nothing but the staging. */
     MigrationResult receive(Incoming in) {
+        paths.started("destination", vm);
         try (RamStaging staging = in.staging) {
             ReceivedStream received;
             try {
@@ -232,6 +247,8 @@ public final class DestinationMigration {
             if (problem != null) {
                 return refuse(in.channel, problem);
             }
+            trace.stream(false, received.digest().bytes(), TraceListener.sections(image.devices().size(),
+                    staging.sections(), image.queuedWrites().size()), System.nanoTime() - in.start);
             progress.accept("destination: stream of '" + image.vm() + "' validated (" + received.digest() + "): "
                     + image.devices().size() + " devices, " + staging.sections() + " RAM sections ("
                     + staging.bytes() + " bytes), " + image.queuedWrites().size() + " held P2P writes");
@@ -254,10 +271,13 @@ public final class DestinationMigration {
                 progress.accept("destination: could not send OK (" + e.getMessage() + "); the VM runs here");
             }
             progress.accept("destination: every device RUNNING; the VM runs here");
+            trace.downtime(System.nanoTime() - in.start);
+            trace.migrationEnded(MigrationOutcome.COMPLETED.word(), "");
             return new MigrationResult(MigrationOutcome.COMPLETED, "", paths.snapshot(), image.queuedWrites().size(), downtime,
                     received.digest().bytes());
         } catch (IOException e) {
             undo();
+            trace.migrationEnded(MigrationOutcome.REFUSED.word(), "transport failure: " + e.getMessage());
             return new MigrationResult(MigrationOutcome.REFUSED, "transport failure: " + e.getMessage(), paths.snapshot(), 0, 0, 0);
         }
     }
@@ -279,7 +299,11 @@ public final class DestinationMigration {
         }
         staging.apply();
         engine.importHeld(image.queuedWrites());
+        Map<PciAddress, Integer> imported = new LinkedHashMap<>();
+        image.queuedWrites().forEach(w -> imported.merge(w.device(), 1, Integer::sum));
+        imported.forEach(trace::carried);
         hooks.resume();
+        trace.vmResumed();
         for (Step step : starting) {
             engine.setPhase(step.phase());
             move(step);
@@ -349,6 +373,8 @@ public final class DestinationMigration {
 
     private MigrationResult refuse(MigrationChannel channel, String reason) {
         progress.accept("destination: refused: " + reason);
+        trace.cancelled(reason);
+        trace.migrationEnded(MigrationOutcome.REFUSED.word(), reason);
         String line = reason.replace('\n', ' ').replace('\r', ' ');
         try {
             channel.reply("REFUSED " + (line.length() > 1000 ? line.substring(0, 1000) + "..." : line));
@@ -375,15 +401,18 @@ public final class DestinationMigration {
             if (!hooks.awaitStopped(settings.idle())) {
                 progress.accept("destination: the VM's DMA did not stop within " + Deadlines.human(settings.idle())
                         + "; resetting the devices anyway");
+            } else {
+                trace.vmStopped();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         for (PassthroughDevice d : devices.values()) {
             boolean moved = d.state() != MigrationState.RUNNING;
+            long start = System.nanoTime();
             d.reset();
             if (moved) {
-                paths.reached(d.address(), d.state());
+                paths.reached(d.address(), d.state(), System.nanoTime() - start);
             }
         }
     }

@@ -14,6 +14,7 @@ import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.trace.TraceListener;
 import dev.mmiomediator.vfio.Transition;
 import io.netty.buffer.ByteBuf;
 
@@ -49,6 +50,7 @@ public final class SourceMigration {
     private final Settings settings;
     private final Consumer<String> progress;
     private final PathLog paths;
+    private TraceListener trace = TraceListener.NONE;
 
     /**
      * How long the source lets things take. Every wait is bounded: a VM that does not stop, or a destination that
@@ -119,6 +121,17 @@ public final class SourceMigration {
         this.paths = new PathLog(this.devices.values());
     }
 
+    /**
+     * Reports this side's migration to {@code listener} (null for none), and sets it on the engine too: every
+     * device's path, the phases, each P2P access, the replays, the VM's stop and resume, the stream, the carried
+     * writes, the downtime, a cancel and the outcome. Call it before {@link #run}.
+     */
+    public void setTraceListener(TraceListener listener) {
+        this.trace = TraceListener.guarded(listener);
+        paths.trace(trace);
+        engine.setTraceListener(listener);
+    }
+
     /** A cancellation, for the run to stop and undo. */
     private static final class Cancelled extends Exception {
         Cancelled(String reason) {
@@ -137,6 +150,7 @@ public final class SourceMigration {
         long carried = 0;
         long bytes = 0;
         boolean vmStopped = false;
+        paths.started("source", vm);
         try (channel) {
             for (Step step : plan.source()) {
                 check();
@@ -160,6 +174,7 @@ public final class SourceMigration {
             if (!hooks.awaitStopped(settings.vmStop())) {
                 throw new Cancelled("the VM did not stop within " + Deadlines.human(settings.vmStop()));
             }
+            trace.vmStopped();
             check();
             progress.accept("source: VM stopped; saving " + devices.size() + " device states, RAM and held P2P writes");
             List<DeviceSection> states = new ArrayList<>();
@@ -192,11 +207,14 @@ public final class SourceMigration {
             GuardedChannel guarded = new GuardedChannel(channel, settings.idle(), settings.transfer(),
                     "sending the stream and reading the reply"); // the deadlines start with the sending
             StreamDigest digest;
+            long sending = System.nanoTime();
             try {
                 digest = MigrationStream.write(image, guarded.out());
             } catch (IOException e) {
                 throw refusedWhileSending(guarded, e);
             }
+            trace.stream(true, bytes, TraceListener.sections(states.size(), image.ram().size(),
+                    queued.size()), System.nanoTime() - sending);
             String expected = "OK " + digest;
             String reply = guarded.readReply();
             if (reply == null) {
@@ -212,10 +230,15 @@ public final class SourceMigration {
             for (Map.Entry<PciAddress, Integer> e : held.entrySet()) {
                 engine.confirmCarried(e.getKey(), e.getValue());
                 carried += e.getValue();
+                if (e.getValue() > 0) {
+                    trace.carried(e.getKey(), e.getValue());
+                }
             }
             engine.setPhase(MigrationPhase.NONE);
+            trace.downtime(System.nanoTime() - stopStart);
             long downtime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopStart);
             progress.accept("source: completed; the destination runs the VM (downtime " + downtime + " ms)");
+            trace.migrationEnded(MigrationOutcome.COMPLETED.word(), "");
             return new MigrationResult(MigrationOutcome.COMPLETED, "", paths.snapshot(), carried, downtime, bytes);
         } catch (Cancelled e) {
             return cancel(e.getMessage(), stopStart, bytes, vmStopped);
@@ -268,6 +291,7 @@ public final class SourceMigration {
     /** Undoes: devices back to RUNNING (P2P-capable ones through RUNNING_P2P first), VM resumed if it stopped. */
     private MigrationResult cancel(String reason, long stopStart, long bytes, boolean vmStopped) {
         progress.accept("source: cancelling: " + reason);
+        trace.cancelled(reason);
         engine.setPhase(MigrationPhase.NONE);
         for (PassthroughDevice d : devices.values()) {
             if (d.flags().has(MigrationFlag.P2P) && !d.state().acceptsInboundMmio()) {
@@ -279,24 +303,31 @@ public final class SourceMigration {
         }
         if (vmStopped) {
             hooks.resume(); // after a stop still under way, if the VM was slow to stop
+            trace.vmResumed();
+        }
+        if (stopStart != 0) {
+            trace.downtime(System.nanoTime() - stopStart);
         }
         long downtime = stopStart == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopStart);
         progress.accept("source: cancelled; every device RUNNING, the VM runs on the source");
+        trace.migrationEnded(MigrationOutcome.ABORTED.word(), reason);
         return new MigrationResult(MigrationOutcome.ABORTED, reason, paths.snapshot(), 0, downtime, bytes);
     }
 
     private void back(PassthroughDevice d, MigrationState target) {
         try {
+            long start = System.nanoTime();
             Transition t = d.transition(target);
-            paths.walked(d.address(), t.path());
+            paths.walked(d.address(), t.path(), System.nanoTime() - start);
             if (t.path().size() > 1) {
                 progress.accept("source: " + d.address() + " " + PathLog.join(t.path()));
             }
         } catch (RuntimeException e) {
             progress.accept("source: " + d.address() + " could not go to " + target + " (" + e.getMessage()
                     + "); resetting it");
+            long start = System.nanoTime();
             d.reset();
-            paths.reached(d.address(), d.state());
+            paths.reached(d.address(), d.state(), System.nanoTime() - start);
         }
     }
 }

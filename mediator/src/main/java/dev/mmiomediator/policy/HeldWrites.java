@@ -1,5 +1,6 @@
 package dev.mmiomediator.policy;
 
+import dev.mmiomediator.trace.TraceListener;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.vfio.StateListener;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The writes the {@link PolicyEngine} holds for one registered target device, in replay order, and the waiting
@@ -43,12 +45,15 @@ final class HeldWrites implements StateListener {
     private final AtomicInteger held = new AtomicInteger();
     private final Object changed = new Object();
     private long version;
+    private final Supplier<TraceListener> trace;
 
     /**
      * @param engine for {@link #toString()}, which names this listener among the device's
+     * @param trace  the engine's trace listener at the time of asking (null for none), told of each replay
      */
     HeldWrites(PassthroughDevice device, P2pTarget port, int capacity, CounterTable counters,
-               EngineWarnings warnings, String engine) {
+               EngineWarnings warnings, String engine, Supplier<TraceListener> trace) {
+        this.trace = trace;
         this.device = device;
         this.port = port;
         this.capacity = capacity;
@@ -184,6 +189,10 @@ final class HeldWrites implements StateListener {
         }
         if (front.isEmpty()) {
             warnings.queueDrained(this);
+        }
+        TraceListener l = n == 0 ? null : trace.get();
+        if (l != null) {
+            l.replayed(device.address(), n); // guarded by the engine
         }
         return n;
     }

@@ -7,6 +7,7 @@ import dev.mmiomediator.memory.PassthroughBar;
 import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.pci.PciAddress;
 import dev.mmiomediator.pci.PciBar;
+import dev.mmiomediator.trace.TraceListener;
 import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
@@ -128,6 +129,7 @@ public final class PolicyEngine implements P2pHandler {
     private final AtomicLong sequence = new AtomicLong();
     private final LongAdder unregistered = new LongAdder();
     private volatile MigrationPhase phase = MigrationPhase.NONE;
+    private volatile TraceListener trace;
 
     /**
      * An engine deciding with {@code policy}, aborting migrations through {@code migration}, with
@@ -163,6 +165,24 @@ public final class PolicyEngine implements P2pHandler {
     /** Sets the migration phase handed to the policy from now on. */
     public void setPhase(MigrationPhase phase) {
         this.phase = Objects.requireNonNull(phase, "migration phase");
+        TraceListener l = trace;
+        if (l != null) {
+            l.phaseChanged(phase.name());
+        }
+    }
+
+    /**
+     * Reports every P2P access (with the state the policy saw, its decision and the result), every abort request,
+     * every phase set and every replay to {@code listener} from now on; null for none (the default). With none, an
+     * access costs one field read more. What the listener throws is ignored ({@link TraceListener#guarded}).
+     */
+    public void setTraceListener(TraceListener listener) {
+        this.trace = listener == null ? null : TraceListener.guarded(listener);
+    }
+
+    /** The trace listener, or null. */
+    TraceListener traceListener() {
+        return trace;
     }
 
     /**
@@ -175,7 +195,7 @@ public final class PolicyEngine implements P2pHandler {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(target, "P2P target of " + device.address());
         HeldWrites t = new HeldWrites(device, target, settings.queueCapacity(), counters, warnings,
-                "policy engine (" + policy.name() + ")");
+                "policy engine (" + policy.name() + ")", this::traceListener);
         // Listen before accesses can find the target, so that no transition between the two misses a replay.
         device.addStateListener(t);
         if (targets.putIfAbsent(device.address(), t) != null) {
@@ -235,6 +255,24 @@ public final class PolicyEngine implements P2pHandler {
 
     @Override
     public int handle(P2pAccess access) {
+        TraceListener l = trace;
+        if (l == null) {
+            return handle(access, null);
+        }
+        Seen noted = new Seen();
+        int result = handle(access, noted);
+        l.p2pAccess(access, noted.state, noted.decision == null ? null : noted.decision.name(), result);
+        return result;
+    }
+
+    /** What the last attempt at a traced access saw: the target's state and the policy's decision. */
+    private static final class Seen {
+        MigrationState state;
+        Decision decision;
+    }
+
+    /** {@link #handle(P2pAccess)}, noting what it saw in {@code noted} if that is not null. */
+    private int handle(P2pAccess access, Seen noted) {
         PassthroughBar bar = access.bar();
         CounterTable.Row count = counters.row(access.initiator().id(), bar.device());
         count.increment(FAULTS);
@@ -247,11 +285,16 @@ public final class PolicyEngine implements P2pHandler {
         long deadline = 0;
         while (true) {
             long seen = t.version();
-            Verdict verdict = attempt(t, access, count);
+            Verdict verdict = attempt(t, access, count, noted);
             if (verdict.abortReason != null && abortBit == 0) {
                 abortBit = MemTxResult.P2P_ABORT_MIGRATION;
                 count.increment(ABORTS);
-                migration.requestAbort("policy '" + policy.name() + "': " + verdict.abortReason);
+                String reason = "policy '" + policy.name() + "': " + verdict.abortReason;
+                TraceListener l = noted == null ? null : trace;
+                if (l != null) {
+                    l.abortRequested(reason); // before the request, which may cancel the migration at once
+                }
+                migration.requestAbort(reason);
             }
             if (verdict.result != Verdict.WAIT) {
                 return verdict.result | abortBit;
@@ -287,7 +330,7 @@ public final class PolicyEngine implements P2pHandler {
     }
 
     /** One try at the access under the target's shared inbound lock. */
-    private Verdict attempt(HeldWrites t, P2pAccess access, CounterTable.Row count) {
+    private Verdict attempt(HeldWrites t, P2pAccess access, CounterTable.Row count, Seen noted) {
         PassthroughDevice device = t.device();
         Lock lock = device.inboundLock();
         lock.lock();
@@ -310,6 +353,10 @@ public final class PolicyEngine implements P2pHandler {
                 count.increment(ERRORS);
                 return Verdict.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
                         + "' returned no decision; not forwarded"));
+            }
+            if (noted != null) {
+                noted.state = state;
+                noted.decision = decision;
             }
             boolean free = request.targetAccepts() && t.held() == 0;
             switch (decision) {

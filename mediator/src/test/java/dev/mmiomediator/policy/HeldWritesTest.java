@@ -18,7 +18,7 @@ class HeldWritesTest {
 
     private HeldWrites heldWrites(int capacity) {
         return new HeldWrites(nic.device(), SimulatedP2pTarget.of(nic), capacity, new CounterTable(),
-                new EngineWarnings(), "policy engine (q)");
+                new EngineWarnings(), "policy engine (q)", () -> null);
     }
 
     @Test

@@ -17,6 +17,7 @@ import dev.mmiomediator.policy.PolicyCounters;
 import dev.mmiomediator.policy.PolicyEngine;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.trace.TraceListener;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -107,6 +108,17 @@ public final class Simulation {
      */
     public static Run run(Topology topology, GuestMap map, String policyName, P2pPolicy policy, Settings settings,
                           Consumer<String> progress) throws InterruptedException {
+        return run(topology, map, policyName, policy, settings, progress, null, null);
+    }
+
+    /**
+     * As {@link #run(Topology, GuestMap, String, P2pPolicy, Settings, Consumer)}, reporting each side to its own trace
+     * listener (null for none): the source's from its software devices' start, the destination's from its VM's
+     * build. A blocked run reports nothing.
+     */
+    public static Run run(Topology topology, GuestMap map, String policyName, P2pPolicy policy, Settings settings,
+                          Consumer<String> progress, TraceListener sourceTrace, TraceListener destinationTrace)
+            throws InterruptedException {
         MigrationPlan plan = MigrationPlanner.plan(topology, policyName, policy);
         if (plan.verdict() == Verdict.BLOCKED) {
             progress.accept(policyName + ": blocked: " + String.join("; ", plan.reasons()));
@@ -120,6 +132,8 @@ public final class Simulation {
         SimulatedVm destination = new SimulatedVm(topology, map, SoftwareDevice.Side.DESTINATION, policy,
                 destinationAbort, settings.engine(), settings.seed() + 1000);
         Consumer<String> tagged = line -> progress.accept(policyName + ": " + line);
+        source.engine().setTraceListener(sourceTrace);
+        destination.engine().setTraceListener(destinationTrace);
         try (ServerSocket server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
             source.startSoftware();
             TimeUnit.NANOSECONDS.sleep(settings.warmUp().toNanos());
@@ -127,6 +141,7 @@ public final class Simulation {
                     destination.engine(), plan, destination.hooks(), destinationAbort,
                     DestinationMigration.Settings.DEFAULT.withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(60)),
                     tagged);
+            in.setTraceListener(destinationTrace);
             MigrationListener listener = new MigrationListener(server, MigrationListener.Handshake.NONE,
                     Duration.ofSeconds(10), 4, tagged);
             CompletableFuture<MigrationResult> received = CompletableFuture.supplyAsync(() -> {
@@ -140,6 +155,7 @@ public final class Simulation {
             SourceMigration out = new SourceMigration(topology.vm(), source.passthroughDevices(), source.engine(), plan,
                     source.hooks(), sourceAbort, SourceMigration.Settings.DEFAULT.withSettle(settings.settle())
                     .withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(60)), tagged);
+            out.setTraceListener(sourceTrace);
             MigrationResult sent;
             try {
                 // the source's own replays run on this thread: the engine's lines name the side
