@@ -178,6 +178,11 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
             notes.add(source + ": the whole dump is indented " + indent + " spaces (a code block or quote in a page or "
                     + "mail): taken off");
         }
+        int wrapped = unwrap(lines);
+        if (wrapped > 0) {
+            notes.add(source + ": " + wrapped + " range line" + (wrapped > 1 ? "s" : "") + " wrapped onto the next line "
+                    + "(as mail clients wrap long lines) joined again, with one space");
+        }
         int[] elided = {0};
         List<View> views = new ArrayList<>();
         int i = 0;
@@ -286,12 +291,47 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
         return false;
     }
 
+    /**
+     * Joins the continuations of range lines a mail client wrapped (at a space, the space dropped): a line that is
+     * not indented and not a header, after a range line, when the two with a space between make a range line. The
+     * continuation becomes {@code null}, so every other line keeps its number. Returns how many were joined.
+     */
+    private static int unwrap(List<String> lines) {
+        int joined = 0;
+        int last = -1; // the range line a continuation would belong to
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i);
+            if (l == null) {
+                continue;
+            }
+            if (l.startsWith("  ") && RANGE.matcher(l).matches()) {
+                last = i;
+                continue;
+            }
+            if (last >= 0 && !l.isBlank() && !l.startsWith(" ") && !l.startsWith("FlatView #")
+                    && !MtreeText.isMonitorLine(l) && !MtreeText.isElision(l)
+                    && RANGE.matcher(lines.get(last) + " " + l).matches()) {
+                lines.set(last, lines.get(last) + " " + l);
+                lines.set(i, null);
+                joined++;
+                continue;
+            }
+            last = -1;
+        }
+        return joined;
+    }
+
     /** Reads the range lines from line index {@code i} into {@code ranges}; returns the index after them. */
     private static int ranges(List<String> lines, int i, String source, List<Range> ranges, int[] elided) {
         {
             boolean none = false;
-            while (i < lines.size() && !lines.get(i).isBlank() && !lines.get(i).startsWith("FlatView #")) {
+            while (i < lines.size() && (lines.get(i) == null
+                    || !lines.get(i).isBlank() && !lines.get(i).startsWith("FlatView #"))) {
                 String r = lines.get(i);
+                if (r == null) { // the continuation of a wrapped line, joined to it
+                    i++;
+                    continue;
+                }
                 if (MtreeText.isElision(r) || MtreeText.isMonitorLine(r)) {
                     elided[0] += MtreeText.isElision(r) ? 1 : 0;
                     i++;

@@ -1,0 +1,47 @@
+package dev.mmiomediator.mtree;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Flat dumps ({@code info mtree -f}) as people publish them, each case cut from a real public dump (the whole dumps
+ * are in the fixtures' {@code versions/}, see {@code CAPTURES.md}).
+ */
+class PublishedFlatDumpsTest {
+
+    static FlatDump parse(String text) {
+        return FlatDump.parse(text, "paste");
+    }
+
+    @Test
+    void rangeLinesAMailClientWrappedAreJoinedAgain() {
+        // Alexey Kardashevskiy's qemu-devel mail of 2019-02-11: Thunderbird wrapped every line with an offset or a
+        // long name before its ' @OFFSET kvm' or 'mmaps[0] kvm'
+        String paste = "FlatView #0\n"
+                + " AS \"memory\", root: system\n"
+                + " AS \"vfio-pci\", root: bus master container\n"
+                + " Root memory region: system\n"
+                + "  0000000000000000-00000000000bffff (prio 0, ram): pc.ram kvm\n"
+                + "  00000000000c0000-00000000000c0fff (prio 0, rom): pc.ram\n"
+                + "@00000000000c0000 kvm\n"
+                + "  00000000febc0000-00000000febc0fff (prio 0, ramd): 0000:00:1a.0 BAR 0\n"
+                + "mmaps[0] kvm\n"
+                + "  00000000febc1000-00000000febc102f (prio 0, i/o): msix-table\n";
+        FlatDump d = parse(paste);
+        List<FlatDump.Range> r = d.views().get(0).ranges();
+        assertEquals(4, r.size());
+        assertEquals(0xc0000L, r.get(1).offset());
+        assertEquals("kvm", r.get(1).suffix());
+        assertEquals("0000:00:1a.0 BAR 0 mmaps[0]", r.get(2).name());
+        assertTrue(r.get(2).acceleratorMapped());
+        assertEquals(10, r.get(3).line(), "line numbers stay those of the paste");
+        assertTrue(d.notes().stream().anyMatch(n -> n.contains("2 range lines wrapped")), d.notes().toString());
+        PassthroughAudit audit = PassthroughAudit.of(d, VcpuSpaces.defaults());
+        assertEquals(1, audit.placements().stream().map(PassthroughAudit.Placement::bar).distinct().count(),
+                audit.placements().toString());
+    }
+}
