@@ -191,6 +191,12 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
             elided[0] += MtreeText.isElision(lines.get(i)) ? 1 : 0;
             i++;
         }
+        if (i < lines.size() && lines.get(i).startsWith(ROOT_PREFIX.substring(1))) {
+            // copied from the line's text, without QEMU's one space before it
+            lines.set(i, " " + lines.get(i));
+            notes.add(source + ": line " + (i + 1) + " 'Root memory region:' pasted without its leading space: read as "
+                    + "QEMU prints it");
+        }
         if (i < lines.size() && startsHeaderless(lines.get(i))) {
             int viewLine = i + 1;
             boolean rootPrinted = lines.get(i).startsWith(ROOT_PREFIX);
@@ -263,10 +269,12 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
 
     /**
      * Whether {@code line}, the first of a text, starts a flat view pasted without its {@code FlatView #n} and
-     * {@code AS} lines: its {@code Root memory region:} line or a range line.
+     * {@code AS} lines: its {@code Root memory region:} line (with QEMU's space before it or, copied from its text,
+     * without) or a range line.
      */
     static boolean startsHeaderless(String line) {
-        return line.startsWith(ROOT_PREFIX) || LOOSE_RANGE.matcher(line).matches();
+        return line.startsWith(ROOT_PREFIX) || line.startsWith(ROOT_PREFIX.substring(1))
+                || LOOSE_RANGE.matcher(line).matches();
     }
 
     /**

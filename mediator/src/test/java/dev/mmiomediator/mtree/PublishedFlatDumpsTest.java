@@ -44,4 +44,25 @@ class PublishedFlatDumpsTest {
         assertEquals(1, audit.placements().stream().map(PassthroughAudit.Placement::bar).distinct().count(),
                 audit.placements().toString());
     }
+
+    @Test
+    void aFlatViewPastedFromItsRootLineWithoutItsLeadingSpaceIsReadAsHeaderless() {
+        // a 2026 blog post ("Dumping QEMU Guest Memory & Analysis with volatility") pastes the system view of a
+        // q35 guest with a passthrough NVIDIA GPU so: the Root line flush left, its ranges as QEMU prints them
+        String paste = "Root memory region: system\n"
+                + "  0000000000000000-000000000002ffff (prio 0, ram): pc.ram KVM\n"
+                + "  0000000080000000-0000000080087fff (prio 0, ramd): 0000:01:00.0 BAR 0 mmaps[0] KVM\n"
+                + "  0000000080088000-0000000080088fff (prio 1, i/o): vfio-nvidia-bar0-88000-mirror-quirk\n"
+                + "  0000000080089000-0000000080b8ffff (prio 0, ramd): 0000:01:00.0 BAR 0 mmaps[0] @0000000000089000 KVM\n";
+        assertTrue(FlatDump.looksFlat(paste));
+        FlatDump d = parse(paste);
+        assertTrue(d.headerless());
+        assertEquals("system", d.views().get(0).root());
+        assertEquals(4, d.views().get(0).ranges().size());
+        assertEquals(" " + paste + "\n", d.printed(), "printed as QEMU prints the view");
+        assertTrue(d.notes().stream().anyMatch(n -> n.contains("without its leading space")), d.notes().toString());
+        PassthroughAudit audit = PassthroughAudit.of(d, VcpuSpaces.defaults());
+        assertEquals(List.of("0000:01:00.0 BAR 0"), audit.placements().stream().map(p -> p.bar().device() + " BAR " + p.bar().bar()).distinct()
+                .toList());
+    }
 }
