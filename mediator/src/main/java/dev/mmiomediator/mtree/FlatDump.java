@@ -28,22 +28,30 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
     }
 
     /**
-     * One range line. {@code suffix} holds what follows the name and offset: QEMU 2.10 and later print the
+     * One range line. {@code owner} holds what {@code info mtree -o} prints after the name and offset (without its
+     * leading space; empty without {@code -o}), see {@link #OWNER}. {@code suffix} holds what follows: QEMU 2.10 and
+     * later print the
      * accelerator's name ({@code KVM}, some builds {@code kvm}; once per address space of the view whose accelerator
      * maps the range) when the accelerator maps the range into guest memory. It is kept as printed (without its
      * leading space) and is not part of {@link #text()}; {@link #printed()} has it.
      */
     public record Range(int line, long start, long last, int priority, boolean nonVolatile, String type, String name,
-                        long offset, String suffix) {
+                        long offset, String owner, String suffix) {
+        /** A range printed without {@code -o}: no owner. */
+        public Range(int line, long start, long last, int priority, boolean nonVolatile, String type, String name,
+                     long offset, String suffix) {
+            this(line, start, last, priority, nonVolatile, type, name, offset, "", suffix);
+        }
+
         /** The line as QEMU prints it, without the accelerator suffix. */
         public String text() {
             return "  " + hex(start) + "-" + hex(last) + " (prio " + priority + ", " + (nonVolatile ? "nv-" : "")
                     + type + "): " + name + (offset != 0 ? " @" + hex(offset) : "");
         }
 
-        /** The line as it was printed: {@link #text()} and the accelerator tags, if any. */
+        /** The line as it was printed: {@link #text()}, the owner ({@code -o}) and the accelerator tags, if any. */
         public String printed() {
-            return suffix.isEmpty() ? text() : text() + " " + suffix;
+            return text() + (owner.isEmpty() ? "" : " " + owner) + (suffix.isEmpty() ? "" : " " + suffix);
         }
 
         /** Whether the dump says the accelerator maps this range (a tag such as {@code KVM} follows it). */
@@ -123,10 +131,16 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
         }
     }
 
+    /**
+     * What {@code info mtree -o} appends to a range (QEMU's {@code mtree_print_mr_owner}): {@code owner:{dev id=ID}},
+     * {@code owner:{obj path=PATH}} or {@code {obj type=TYPE}}, then {@code parent:{...}} when the region's QOM
+     * parent is another object, or {@code orphan} when it has neither. Printed before the accelerator's tag.
+     */
+    static final String OWNER = "((?: (?:owner|parent):\\{(?:dev|obj) (?:id|path|type)=[^{}]*\\})+| orphan)?";
     private static final Pattern AS = Pattern.compile("^ AS \"(.*)\", root: (.*?)(, alias (.*))?$");
     private static final Pattern RANGE = Pattern.compile(
             "^  ([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o|container)\\): (.*?)"
-                    + "( @([0-9a-f]{16}))?((?: (?i:KVM|HVF|WHPX|NVMM|Xen|TCG))*)$");
+                    + "( @([0-9a-f]{16}))?" + OWNER + "((?: (?i:KVM|HVF|WHPX|NVMM|Xen|TCG))*)$");
     /** Like {@link #RANGE}, with any number of digits: only to say what is wrong with a line RANGE refuses. */
     private static final Pattern LOOSE_RANGE = Pattern.compile("^  ([0-9a-fA-F]+)-([0-9a-fA-F]+) \\(prio ([-+]?[0-9]+), .*$");
 
@@ -372,7 +386,7 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
                 }
                 long off = m.group(8) == null ? 0 : Long.parseUnsignedLong(m.group(8), 16);
                 ranges.add(new Range(i + 1, start, last, MtreeText.priority(m.group(3), source, i + 1), m.group(4) != null, m.group(5),
-                        m.group(6), off, m.group(9).strip()));
+                        m.group(6), off, m.group(9) == null ? "" : m.group(9).strip(), m.group(10).strip()));
                 i++;
             }
         }

@@ -65,4 +65,33 @@ class PublishedFlatDumpsTest {
         assertEquals(List.of("0000:01:00.0 BAR 0"), audit.placements().stream().map(p -> p.bar().device() + " BAR " + p.bar().bar()).distinct()
                 .toList());
     }
+
+    @Test
+    void ownersPrintedByDashOAreNotTakenForPartOfTheNameOrTheOffset() {
+        // the first range is from a libvirt guest's 'info mtree -f -o' in a public security write-up (QEMU 4.x); the
+        // BAR line is written in the same format (QEMU's mtree_print_mr_owner: ' owner:{dev id=ID}' before the tag)
+        String paste = "FlatView #0\n"
+                + " AS \"memory\", root: system\n"
+                + " AS \"vfio-pci\", root: bus master container\n"
+                + " Root memory region: system\n"
+                + "  00000000000c0000-00000000000c0fff (prio 0, rom): pc.ram @00000000000c0000 owner:{obj path=/objects/pc.ram} KVM\n"
+                + "  00000000fd000000-00000000fd0fffff (prio 0, ramd): 0000:01:00.0 BAR 0 mmaps[0] owner:{dev id=hostdev0} KVM\n"
+                + "  00000000fed00000-00000000fed003ff (prio 0, i/o): hpet owner:{dev path=/machine/unattached/device[14]}\n"
+                + "  00000000fee00000-00000000feefffff (prio 4096, i/o): kvm-apic-msi orphan\n"
+                + "\n";
+        FlatDump d = parse(paste);
+        List<FlatDump.Range> r = d.views().get(0).ranges();
+        assertEquals("pc.ram", r.get(0).name());
+        assertEquals(0xc0000L, r.get(0).offset());
+        assertEquals("owner:{obj path=/objects/pc.ram}", r.get(0).owner());
+        assertEquals("KVM", r.get(0).suffix());
+        assertEquals("0000:01:00.0 BAR 0 mmaps[0]", r.get(1).name());
+        assertEquals("hpet", r.get(2).name());
+        assertEquals("", r.get(2).suffix());
+        assertEquals("kvm-apic-msi", r.get(3).name());
+        assertEquals(paste, d.printed(), "printed back with its owners");
+        PassthroughAudit audit = PassthroughAudit.of(d, VcpuSpaces.defaults());
+        assertEquals(List.of("0000:01:00.0 BAR 0"), audit.placements().stream()
+                .map(p -> p.bar().device() + " BAR " + p.bar().bar()).distinct().toList());
+    }
 }
