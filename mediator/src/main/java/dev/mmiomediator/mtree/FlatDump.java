@@ -192,6 +192,11 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
             notes.add(source + ": the whole dump is indented " + indent + " spaces (a code block or quote in a page or "
                     + "mail): taken off");
         }
+        int stuffed = unstuff(lines);
+        if (stuffed > 0) {
+            notes.add(source + ": " + stuffed + " lines indented one space more than QEMU prints (a mail client's "
+                    + "format=flowed space-stuffing): one space taken off each");
+        }
         int wrapped = unwrap(lines);
         if (wrapped > 0) {
             notes.add(source + ": " + wrapped + " range line" + (wrapped > 1 ? "s" : "") + " wrapped onto the next line "
@@ -311,6 +316,37 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
             from = nl + 1;
         }
         return false;
+    }
+
+    /**
+     * Takes one space off every indented line when a mail client space-stuffed them ({@code format=flowed} puts a
+     * space before every line that starts with one): QEMU prints the {@code AS} and {@code Root memory region:} lines
+     * with one space, so when one of them has two and every indented line has at least two, all have one too many.
+     * Returns how many lines were changed.
+     */
+    private static int unstuff(List<String> lines) {
+        boolean header = false;
+        for (String l : lines) {
+            if (l.isBlank() || !l.startsWith(" ")) {
+                continue;
+            }
+            if (!l.startsWith("  ")) {
+                return 0;
+            }
+            header |= l.startsWith("  AS \"") || l.startsWith("  Root memory region: ");
+        }
+        if (!header) {
+            return 0;
+        }
+        int count = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i);
+            if (!l.isBlank() && l.startsWith(" ")) {
+                lines.set(i, l.substring(1));
+                count++;
+            }
+        }
+        return count;
     }
 
     /**

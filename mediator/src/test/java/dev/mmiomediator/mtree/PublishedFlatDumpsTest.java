@@ -94,4 +94,22 @@ class PublishedFlatDumpsTest {
         assertEquals(List.of("0000:01:00.0 BAR 0"), audit.placements().stream()
                 .map(p -> p.bar().device() + " BAR " + p.bar().bar()).distinct().toList());
     }
+
+    @Test
+    void aSpaceStuffedFlatDumpIsReadAsQemuPrintedIt() {
+        // Philippe Mathieu-Daude's qemu-devel mail of 2020-02-13 (format=flowed, omap sx1): every line that starts
+        // with a space has one more
+        String paste = "FlatView #0\n"
+                + "  AS \"memory\", root: system\n"
+                + "  AS \"cpu-memory-0\", root: system\n"
+                + "  Root memory region: system\n"
+                + "   0000000000000000-0000000001ffffff (prio 0, romd): omap_sx1.flash0-1\n"
+                + "   0000000002000000-0000000003ffffff (prio 0, i/o): sx1.cs0\n";
+        FlatDump d = parse(paste);
+        assertEquals(List.of("memory", "cpu-memory-0"), d.views().get(0).addressSpaces().stream()
+                .map(FlatDump.AsLine::name).toList());
+        assertEquals(2, d.views().get(0).ranges().size());
+        assertEquals(paste.replaceAll("(?m)^ ", "") + "\n", d.printed());
+        assertTrue(d.notes().stream().anyMatch(n -> n.contains("space-stuffing")), d.notes().toString());
+    }
 }
