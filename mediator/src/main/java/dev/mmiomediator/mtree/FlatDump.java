@@ -202,7 +202,7 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
             notes.add(source + ": " + wrapped + " range line" + (wrapped > 1 ? "s" : "") + " wrapped onto the next line "
                     + "(as mail clients wrap long lines) joined again, with one space");
         }
-        int[] elided = {0};
+        int[] elided = {0, 0}; // '...' lines, dispatch trees
         List<View> views = new ArrayList<>();
         int i = 0;
         while (i < lines.size() && (lines.get(i).isBlank() || MtreeText.isMonitorLine(lines.get(i))
@@ -277,6 +277,10 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
         if (views.isEmpty()) {
             throw new MtreeFormatException(source, 0, "no 'FlatView #N' block: expected the output of 'info mtree -f'");
         }
+        if (elided[1] > 0) {
+            notes.add(source + ": " + elided[1] + " dispatch tree" + (elided[1] > 1 ? "s" : "") + " ('info mtree -f -d', "
+                    + "QEMU's lookup structure for a view's ranges) skipped: they add nothing to the ranges");
+        }
         if (elided[0] > 0) {
             notes.add(source + ": " + elided[0] + " line" + (elided[0] > 1 ? "s" : "") + " '...' where the author left "
                     + "ranges out: dropped; what they stood for is not in the dump");
@@ -285,6 +289,12 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
     }
 
     private static final String ROOT_PREFIX = " Root memory region: ";
+    /**
+     * The first line of a view's dispatch tree ({@code info mtree -f -d}, QEMU's {@code mtree_print_dispatch}): then
+     * {@code Physical sections}, one line per section, {@code Nodes (...)} and the nodes' lines, all indented, up to
+     * the blank line that ends the view.
+     */
+    private static final String DISPATCH = "  Dispatch";
 
     /**
      * Whether {@code line}, the first of a text, starts a flat view pasted without its {@code FlatView #n} and
@@ -379,7 +389,10 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
         return joined;
     }
 
-    /** Reads the range lines from line index {@code i} into {@code ranges}; returns the index after them. */
+    /**
+     * Reads the range lines from line index {@code i} into {@code ranges}, skipping a dispatch tree; returns the index
+     * after them. Counts {@code ...} lines in {@code elided[0]} and dispatch trees in {@code elided[1]}.
+     */
     private static int ranges(List<String> lines, int i, String source, List<Range> ranges, int[] elided) {
         {
             boolean none = false;
@@ -393,6 +406,15 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
                 if (MtreeText.isElision(r) || MtreeText.isMonitorLine(r)) {
                     elided[0] += MtreeText.isElision(r) ? 1 : 0;
                     i++;
+                    continue;
+                }
+                if (r.equals(DISPATCH)) {
+                    // 'info mtree -f -d': the view's dispatch tree, to the blank line that ends the view
+                    elided[1]++;
+                    while (i < lines.size() && (lines.get(i) == null
+                            || !lines.get(i).isBlank() && !lines.get(i).startsWith("FlatView #"))) {
+                        i++;
+                    }
                     continue;
                 }
                 if (r.equals("  No rendered FlatView")) {

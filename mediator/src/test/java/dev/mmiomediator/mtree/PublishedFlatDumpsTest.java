@@ -112,4 +112,38 @@ class PublishedFlatDumpsTest {
         assertEquals(paste.replaceAll("(?m)^ ", "") + "\n", d.printed());
         assertTrue(d.notes().stream().anyMatch(n -> n.contains("space-stuffing")), d.notes().toString());
     }
+
+    @Test
+    void aDispatchTreePrintedByDashDIsSkippedWithANote() {
+        // the shape of QEMU's mtree_print_dispatch as the 2020-02-13 omap sx1 mail shows it ('info mtree -f -d'),
+        // unstuffed, two views
+        String paste = "FlatView #0\n"
+                + " AS \"memory\", root: system\n"
+                + " Root memory region: system\n"
+                + "  0000000000000000-0000000001ffffff (prio 0, romd): omap_sx1.flash0-1\n"
+                + "  0000000002000000-0000000003ffffff (prio 0, i/o): sx1.cs0\n"
+                + "  Dispatch\n"
+                + "    Physical sections\n"
+                + "      #0 @0000000000000000..ffffffffffffffff (noname) [unassigned]\n"
+                + "      #1 @0000000000000000..0000000001ffffff omap_sx1.flash0-1 [not dirty]\n"
+                + "    Nodes (9 bits per level, 6 levels) ptr=[3] skip=4\n"
+                + "      [0]\n"
+                + "          0       skip=3  ptr=[3]\n"
+                + "          1..511  skip=1  ptr=NIL\n"
+                + "\n"
+                + "FlatView #1\n"
+                + " AS \"I/O\", root: io\n"
+                + " Root memory region: io\n"
+                + "  0000000000000000-000000000000ffff (prio 0, i/o): io\n"
+                + "  Dispatch\n"
+                + "    Physical sections\n"
+                + "      #0 @0000000000000000..ffffffffffffffff (noname) [unassigned]\n"
+                + "\n";
+        FlatDump d = parse(paste);
+        assertEquals(2, d.views().size());
+        assertEquals(2, d.views().get(0).ranges().size());
+        assertEquals(1, d.views().get(1).ranges().size());
+        assertEquals(paste.replaceAll("(?m)^  Dispatch\n(^   .*\n)*", ""), d.printed());
+        assertTrue(d.notes().stream().anyMatch(n -> n.contains("2 dispatch trees")), d.notes().toString());
+    }
 }
