@@ -146,4 +146,24 @@ class PublishedFlatDumpsTest {
         assertEquals(paste.replaceAll("(?m)^  Dispatch\n(^   .*\n)*", ""), d.printed());
         assertTrue(d.notes().stream().anyMatch(n -> n.contains("2 dispatch trees")), d.notes().toString());
     }
+
+    @Test
+    void aTreeDumpWithOwnersIsRefusedInOneLineNamingDashO() {
+        // QEMU's mtree_print_mr_owner after a tree line; without the refusal the owner became part of the name and a
+        // VFIO BAR printed so was not found by the audit
+        for (String line : new String[] {
+                "    00000000fd000000-00000000fdffffff (prio 0, ramd): 0000:01:00.0 BAR 0 mmaps[0] owner:{dev id=hostdev0}",
+                "    0000000000000000-0000000007ffffff (prio 0, ram): alias ram-below-4g @pc.ram "
+                        + "0000000000000000-0000000007ffffff owner:{obj path=/machine/unattached}",
+                "    00000000fee00000-00000000feefffff (prio 4096, i/o): kvm-apic-msi orphan"}) {
+            String dump = "address-space: memory\n"
+                    + "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n" + line + "\n\n";
+            dev.mmiomediator.input.MtreeFormatException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.mmiomediator.input.MtreeFormatException.class,
+                    () -> new MtreeImporter().importTree(new java.io.StringReader(dump), "owners"));
+            assertEquals(3, e.line());
+            assertTrue(e.getMessage().contains("info mtree -o"), e.getMessage());
+            assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
 }
