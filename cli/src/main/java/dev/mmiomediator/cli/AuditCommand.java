@@ -216,9 +216,12 @@ final class AuditCommand implements Callable<Integer> {
                     + "plan, simulate and migrate count the other " + (reaching - functions.size())
                     + " as software devices.");
         }
+        // a flat view pasted without its AS lines: which address spaces render it, initiators or vCPUs, is unknown
+        boolean unnamed = ps.stream().anyMatch(p -> p.addressSpace().equals(FlatDump.View.UNNAMED));
         List<PassthroughBar> unreachable = audit.unreachable();
         if (!unreachable.isEmpty()) {
-            wrap(sb, "  Reached by no DMA initiator (vCPUs only): ", bars(unreachable));
+            wrap(sb, unnamed ? "  Not known which DMA initiators reach (the view has no AS lines): "
+                    : "  Reached by no DMA initiator (vCPUs only): ", bars(unreachable));
         }
         sb.append('\n');
         int exposures = audit.exposures().size();
@@ -226,6 +229,9 @@ final class AuditCommand implements Callable<Integer> {
             wrap(sb, "", "Under mediation, each of these " + count(exposures, "exposure") + " (address space, BAR) "
                     + "becomes a P2P section in that address space's view: the initiator's DMA to the BAR goes to the "
                     + "P2P policy, never straight to the device.");
+        } else if (unnamed) {
+            wrap(sb, "", "Not known whether a DMA initiator reaches a passthrough BAR: the flat view was given without "
+                    + "its 'FlatView #n' and 'AS' lines. Take the whole 'info mtree -f' (or the tree) to audit it.");
         } else {
             sb.append("No DMA initiator reaches a passthrough BAR: mediation adds no P2P section.\n");
         }

@@ -144,9 +144,13 @@ final class MtreeCommand implements Runnable {
             String lineEnd = DumpStyle.lineEndOf(text);
             if (isFlat(text)) {
                 FlatDump dump = FlatDump.parse(text, options.sourceName());
-                if (dump.headerless() && options.notes) {
-                    err.println("note: " + dump.source() + ": the flat view has no 'FlatView #n' and 'AS' lines: read as "
-                            + "one unnamed address space");
+                if (options.notes) {
+                    // what publishing did to the text and how it was undone (wrapped, stuffed, elided, -d skipped)
+                    dump.notes().forEach(n -> err.println("note: " + n));
+                    if (dump.headerless()) {
+                        err.println("note: " + dump.source() + ": the flat view has no 'FlatView #n' and 'AS' lines: "
+                                + "read as one unnamed address space");
+                    }
                 }
                 out.print(dump.printed().replace("\n", lineEnd));
                 return 0;

@@ -105,6 +105,19 @@ class AuditCommandTest {
     }
 
     @Test
+    void aFlatViewWithoutItsAsLinesIsNotSaidToBeReachedByNoInitiator() throws Exception {
+        // the shape of a 2026 blog post's paste: the system view of a q35 guest with a passthrough GPU, no AS lines
+        String paste = "Root memory region: system\n"
+                + "  0000000000000000-000000000002ffff (prio 0, ram): pc.ram KVM\n"
+                + "  0000000080000000-0000000080087fff (prio 0, ramd): 0000:01:00.0 BAR 0 mmaps[0] KVM\n";
+        CliRun r = run("mtree", "audit", file("headerless.txt", paste).toString());
+        assertEquals(0, r.code(), r.err());
+        assertFalse(r.out().contains("No DMA initiator reaches a passthrough BAR"), r.out());
+        assertFalse(r.out().contains("vCPUs only"), r.out());
+        assertTrue(r.out().contains("Not known whether a DMA initiator reaches a passthrough BAR"), r.out());
+    }
+
+    @Test
     void memflowJsonParsesWithNinePlacementsAndAnExposurePerAddressSpaceAndBar() throws Exception {
         CliRun r = run("mtree", "audit", "--json", fixture("memflow-vfio5.flat.txt").toString());
         assertEquals(0, r.code(), r.err());

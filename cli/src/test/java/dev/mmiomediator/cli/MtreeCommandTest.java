@@ -161,6 +161,19 @@ class MtreeCommandTest {
         assertTrue(r.err().contains("catalogue: container 'bus master container'"), r.err());
     }
 
+    @Test
+    void notesOfAFlatDumpSayWhatWasRepaired() throws Exception {
+        // the omap sx1 mail of 2020: space-stuffed, cut with '...', with its dispatch tree ('info mtree -f -d')
+        Path sx1 = dir.resolve("sx1.flat.txt");
+        Files.writeString(sx1, QemuDumps.read("versions/qemu-4.2.50-arm-sx1.flat.txt"));
+        CliRun r = run("mtree", "flatten", "--notes", sx1.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("space-stuffing"), r.err());
+        assertTrue(r.err().contains("1 dispatch tree"), r.err());
+        assertTrue(r.err().contains("'...'"), r.err());
+        assertFalse(r.out().contains("Dispatch"), r.out());
+    }
+
     // ---------------------------------------------------------------- issue 14: dumps as users publish them
 
     @Test

@@ -28,22 +28,30 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
     }
 
     /**
-     * One range line. {@code suffix} holds what follows the name and offset: QEMU 2.10 and later print the
+     * One range line. {@code owner} holds what {@code info mtree -o} prints after the name and offset (without its
+     * leading space; empty without {@code -o}), see {@link #OWNER}. {@code suffix} holds what follows: QEMU 2.10 and
+     * later print the
      * accelerator's name ({@code KVM}, some builds {@code kvm}; once per address space of the view whose accelerator
      * maps the range) when the accelerator maps the range into guest memory. It is kept as printed (without its
      * leading space) and is not part of {@link #text()}; {@link #printed()} has it.
      */
     public record Range(int line, long start, long last, int priority, boolean nonVolatile, String type, String name,
-                        long offset, String suffix) {
+                        long offset, String owner, String suffix) {
+        /** A range printed without {@code -o}: no owner. */
+        public Range(int line, long start, long last, int priority, boolean nonVolatile, String type, String name,
+                     long offset, String suffix) {
+            this(line, start, last, priority, nonVolatile, type, name, offset, "", suffix);
+        }
+
         /** The line as QEMU prints it, without the accelerator suffix. */
         public String text() {
             return "  " + hex(start) + "-" + hex(last) + " (prio " + priority + ", " + (nonVolatile ? "nv-" : "")
                     + type + "): " + name + (offset != 0 ? " @" + hex(offset) : "");
         }
 
-        /** The line as it was printed: {@link #text()} and the accelerator tags, if any. */
+        /** The line as it was printed: {@link #text()}, the owner ({@code -o}) and the accelerator tags, if any. */
         public String printed() {
-            return suffix.isEmpty() ? text() : text() + " " + suffix;
+            return text() + (owner.isEmpty() ? "" : " " + owner) + (suffix.isEmpty() ? "" : " " + suffix);
         }
 
         /** Whether the dump says the accelerator maps this range (a tag such as {@code KVM} follows it). */
@@ -123,10 +131,16 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
         }
     }
 
+    /**
+     * What {@code info mtree -o} appends to a range (QEMU's {@code mtree_print_mr_owner}): {@code owner:{dev id=ID}},
+     * {@code owner:{obj path=PATH}} or {@code {obj type=TYPE}}, then {@code parent:{...}} when the region's QOM
+     * parent is another object, or {@code orphan} when it has neither. Printed before the accelerator's tag.
+     */
+    static final String OWNER = "((?: (?:owner|parent):\\{(?:dev|obj) (?:id|path|type)=[^{}]*\\})+| orphan)?";
     private static final Pattern AS = Pattern.compile("^ AS \"(.*)\", root: (.*?)(, alias (.*))?$");
     private static final Pattern RANGE = Pattern.compile(
             "^  ([0-9a-f]{1,16})-([0-9a-f]{1,16}) \\(prio (-?[0-9]+), (nv-)?(ram|rom|ramd|romd|i/o|container)\\): (.*?)"
-                    + "( @([0-9a-f]{16}))?((?: (?i:KVM|HVF|WHPX|NVMM|Xen|TCG))*)$");
+                    + "( @([0-9a-f]{16}))?" + OWNER + "((?: (?i:KVM|HVF|WHPX|NVMM|Xen|TCG))*)$");
     /** Like {@link #RANGE}, with any number of digits: only to say what is wrong with a line RANGE refuses. */
     private static final Pattern LOOSE_RANGE = Pattern.compile("^  ([0-9a-fA-F]+)-([0-9a-fA-F]+) \\(prio ([-+]?[0-9]+), .*$");
 
@@ -178,13 +192,29 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
             notes.add(source + ": the whole dump is indented " + indent + " spaces (a code block or quote in a page or "
                     + "mail): taken off");
         }
-        int[] elided = {0};
+        int stuffed = unstuff(lines);
+        if (stuffed > 0) {
+            notes.add(source + ": " + stuffed + " lines indented one space more than QEMU prints (a mail client's "
+                    + "format=flowed space-stuffing): one space taken off each");
+        }
+        int wrapped = unwrap(lines);
+        if (wrapped > 0) {
+            notes.add(source + ": " + wrapped + " range line" + (wrapped > 1 ? "s" : "") + " wrapped onto the next line "
+                    + "(as mail clients wrap long lines) joined again, with one space");
+        }
+        int[] elided = {0, 0}; // '...' lines, dispatch trees
         List<View> views = new ArrayList<>();
         int i = 0;
         while (i < lines.size() && (lines.get(i).isBlank() || MtreeText.isMonitorLine(lines.get(i))
                 || MtreeText.isElision(lines.get(i)))) {
             elided[0] += MtreeText.isElision(lines.get(i)) ? 1 : 0;
             i++;
+        }
+        if (i < lines.size() && lines.get(i).startsWith(ROOT_PREFIX.substring(1))) {
+            // copied from the line's text, without QEMU's one space before it
+            lines.set(i, " " + lines.get(i));
+            notes.add(source + ": line " + (i + 1) + " 'Root memory region:' pasted without its leading space: read as "
+                    + "QEMU prints it");
         }
         if (i < lines.size() && startsHeaderless(lines.get(i))) {
             int viewLine = i + 1;
@@ -247,6 +277,10 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
         if (views.isEmpty()) {
             throw new MtreeFormatException(source, 0, "no 'FlatView #N' block: expected the output of 'info mtree -f'");
         }
+        if (elided[1] > 0) {
+            notes.add(source + ": " + elided[1] + " dispatch tree" + (elided[1] > 1 ? "s" : "") + " ('info mtree -f -d', "
+                    + "QEMU's lookup structure for a view's ranges) skipped: they add nothing to the ranges");
+        }
         if (elided[0] > 0) {
             notes.add(source + ": " + elided[0] + " line" + (elided[0] > 1 ? "s" : "") + " '...' where the author left "
                     + "ranges out: dropped; what they stood for is not in the dump");
@@ -255,13 +289,21 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
     }
 
     private static final String ROOT_PREFIX = " Root memory region: ";
+    /**
+     * The first line of a view's dispatch tree ({@code info mtree -f -d}, QEMU's {@code mtree_print_dispatch}): then
+     * {@code Physical sections}, one line per section, {@code Nodes (...)} and the nodes' lines, all indented, up to
+     * the blank line that ends the view.
+     */
+    private static final String DISPATCH = "  Dispatch";
 
     /**
      * Whether {@code line}, the first of a text, starts a flat view pasted without its {@code FlatView #n} and
-     * {@code AS} lines: its {@code Root memory region:} line or a range line.
+     * {@code AS} lines: its {@code Root memory region:} line (with QEMU's space before it or, copied from its text,
+     * without) or a range line.
      */
     static boolean startsHeaderless(String line) {
-        return line.startsWith(ROOT_PREFIX) || LOOSE_RANGE.matcher(line).matches();
+        return line.startsWith(ROOT_PREFIX) || line.startsWith(ROOT_PREFIX.substring(1))
+                || LOOSE_RANGE.matcher(line).matches();
     }
 
     /**
@@ -286,15 +328,93 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
         return false;
     }
 
-    /** Reads the range lines from line index {@code i} into {@code ranges}; returns the index after them. */
+    /**
+     * Takes one space off every indented line when a mail client space-stuffed them ({@code format=flowed} puts a
+     * space before every line that starts with one): QEMU prints the {@code AS} and {@code Root memory region:} lines
+     * with one space, so when one of them has two and every indented line has at least two, all have one too many.
+     * Returns how many lines were changed.
+     */
+    private static int unstuff(List<String> lines) {
+        boolean header = false;
+        for (String l : lines) {
+            if (l.isBlank() || !l.startsWith(" ")) {
+                continue;
+            }
+            if (!l.startsWith("  ")) {
+                return 0;
+            }
+            header |= l.startsWith("  AS \"") || l.startsWith("  Root memory region: ");
+        }
+        if (!header) {
+            return 0;
+        }
+        int count = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i);
+            if (!l.isBlank() && l.startsWith(" ")) {
+                lines.set(i, l.substring(1));
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * Joins the continuations of range lines a mail client wrapped (at a space, the space dropped): a line that is
+     * not indented and not a header, after a range line, when the two with a space between make a range line. The
+     * continuation becomes {@code null}, so every other line keeps its number. Returns how many were joined.
+     */
+    private static int unwrap(List<String> lines) {
+        int joined = 0;
+        int last = -1; // the range line a continuation would belong to
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i);
+            if (l == null) {
+                continue;
+            }
+            if (l.startsWith("  ") && RANGE.matcher(l).matches()) {
+                last = i;
+                continue;
+            }
+            if (last >= 0 && !l.isBlank() && !l.startsWith(" ") && !l.startsWith("FlatView #")
+                    && !MtreeText.isMonitorLine(l) && !MtreeText.isElision(l)
+                    && RANGE.matcher(lines.get(last) + " " + l).matches()) {
+                lines.set(last, lines.get(last) + " " + l);
+                lines.set(i, null);
+                joined++;
+                continue;
+            }
+            last = -1;
+        }
+        return joined;
+    }
+
+    /**
+     * Reads the range lines from line index {@code i} into {@code ranges}, skipping a dispatch tree; returns the index
+     * after them. Counts {@code ...} lines in {@code elided[0]} and dispatch trees in {@code elided[1]}.
+     */
     private static int ranges(List<String> lines, int i, String source, List<Range> ranges, int[] elided) {
         {
             boolean none = false;
-            while (i < lines.size() && !lines.get(i).isBlank() && !lines.get(i).startsWith("FlatView #")) {
+            while (i < lines.size() && (lines.get(i) == null
+                    || !lines.get(i).isBlank() && !lines.get(i).startsWith("FlatView #"))) {
                 String r = lines.get(i);
+                if (r == null) { // the continuation of a wrapped line, joined to it
+                    i++;
+                    continue;
+                }
                 if (MtreeText.isElision(r) || MtreeText.isMonitorLine(r)) {
                     elided[0] += MtreeText.isElision(r) ? 1 : 0;
                     i++;
+                    continue;
+                }
+                if (r.equals(DISPATCH)) {
+                    // 'info mtree -f -d': the view's dispatch tree, to the blank line that ends the view
+                    elided[1]++;
+                    while (i < lines.size() && (lines.get(i) == null
+                            || !lines.get(i).isBlank() && !lines.get(i).startsWith("FlatView #"))) {
+                        i++;
+                    }
                     continue;
                 }
                 if (r.equals("  No rendered FlatView")) {
@@ -324,7 +444,7 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
                 }
                 long off = m.group(8) == null ? 0 : Long.parseUnsignedLong(m.group(8), 16);
                 ranges.add(new Range(i + 1, start, last, MtreeText.priority(m.group(3), source, i + 1), m.group(4) != null, m.group(5),
-                        m.group(6), off, m.group(9).strip()));
+                        m.group(6), off, m.group(9) == null ? "" : m.group(9).strip(), m.group(10).strip()));
                 i++;
             }
         }

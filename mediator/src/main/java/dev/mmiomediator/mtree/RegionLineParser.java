@@ -23,6 +23,8 @@ final class RegionLineParser {
             "^ *([0-9a-fA-F]+)-([0-9a-fA-F]+) \\(prio ([-+]?[0-9]+), .*$");
     /** QEMU 2.9 and earlier print read/write flags where later versions print the region's type. */
     private static final Pattern OLD_ATTRIBUTES = Pattern.compile("^ *[0-9a-fA-F]+-[0-9a-fA-F]+ \\(prio -?[0-9]+, [R-][W-]\\): ");
+    /** What {@code info mtree -o} appends to every region line: its owner ({@link FlatDump#OWNER}). */
+    private static final Pattern OWNED = Pattern.compile("^.*?" + FlatDump.OWNER + "$");
     /** {@code info mtree -D} ends the line of each disabled region with this. */
     private static final String DISABLED = " [disabled]";
 
@@ -91,6 +93,11 @@ final class RegionLineParser {
         n.nv = m.group(5) != null;
         n.type = m.group(6);
         String rest = m.group(7);
+        Matcher owned = OWNED.matcher(rest);
+        if (owned.matches() && owned.group(1) != null) {
+            throw ctx.error(lineNo, "'" + abbreviate(owned.group(1).strip()) + "': a region's owner, as 'info mtree -o' "
+                    + "prints it; this tool reads tree dumps taken without -o (and flat dumps with it, 'info mtree -f -o')");
+        }
         if (rest.endsWith(DISABLED)) {
             n.disabled = true;
             rest = rest.substring(0, rest.length() - DISABLED.length());

@@ -55,7 +55,8 @@
  * ends (printed back by the CLI), lines a mail client wrapped or space-stuffed, {@code ...} lines where an author
  * left regions out, excerpts without the {@code memory-region:} blocks of their alias targets (each missing target
  * becomes a stand-in of unknown content, with a note), and a flat view pasted without its {@code FlatView #n} and
- * {@code AS} lines (one unnamed address space).
+ * {@code AS} lines (one unnamed address space). Flat dumps are also read with {@code -o} (owners kept) and {@code -d}
+ * (dispatch trees skipped); a tree taken with {@code -o} is refused in one line naming it.
  *
  * <p>The print format is this package's alone: {@link dev.mmiomediator.mtree.MtreeTypes} maps region kinds to
  * the types {@code info mtree} prints and back, and the memory model knows nothing of it.
