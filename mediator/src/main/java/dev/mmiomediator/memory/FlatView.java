@@ -58,6 +58,11 @@ public final class FlatView {
         return i >= 0 && Long.compareUnsigned(address, ranges[i].last()) <= 0 ? i : -1;
     }
 
+    /** The index of the last range starting at or below {@code address}, or -1. */
+    int floorIndex(long address) {
+        return UnsignedKeys.floor(starts, address);
+    }
+
     /** The range containing {@code address}, or {@code null}. */
     public FlatRange rangeAt(long address) {
         int i = indexOf(address);

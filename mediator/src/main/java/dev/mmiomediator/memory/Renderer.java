@@ -1,6 +1,7 @@
 package dev.mmiomediator.memory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -51,9 +52,20 @@ final class Renderer {
 
     /** The pieces claimed so far, by {@link UnsignedKeys#key} of their start (natural order: no comparator call). */
     private final TreeMap<Long, Piece> pieces = new TreeMap<>();
+    /** Whether only windows of the view are rendered: then large containers visit only the children in the window. */
+    private final boolean windowed;
+    private int[] ranks = new int[16];
+    private final int[] rankCount = new int[1];
 
-    private Renderer() {
+    private Renderer(boolean windowed) {
+        this.windowed = windowed;
     }
+
+    /**
+     * A view covering more than this many ranges of the previous view (and more than half of it) is rendered
+     * whole rather than patched: the windows would cost as much as the whole tree.
+     */
+    static final int PATCH_MIN_RANGES = 64;
 
     /** The region QEMU renders an address space from: see {@code memory_region_get_flatview_root}. */
     static MemoryRegion flatViewRoot(MemoryRegion mr) {
@@ -110,7 +122,7 @@ final class Renderer {
         if (root == null) {
             return new FlatView(null, new FlatRange[0]);
         }
-        Renderer r = new Renderer();
+        Renderer r = new Renderer(false);
         r.render(root, Wide.ZERO, 0, -1L, false, false);
         FlatRange[] ranges = r.simplified();
         int j = 0;
@@ -124,6 +136,126 @@ final class Renderer {
             }
         }
         return new FlatView(root, ranges);
+    }
+
+    /**
+     * The view of {@code root} after a change that touched only {@code windows} ({@code [start0, last0, start1,
+     * last1, ...]}, sorted, disjoint, not adjacent, in the root's frame) since {@code previous} was rendered from
+     * the same root: the windows are rendered (visiting only the regions that overlap them) and spliced into
+     * {@code previous}, whose ranges outside them are kept (cut at a window's edge), and ranges that meet across an
+     * edge are merged again, so the result equals a whole render. Every range equal to one of {@code previous} is
+     * that object. Returns {@code previous} itself when there is no window, and {@code null} when the windows cover
+     * most of the view: render it whole then.
+     */
+    static FlatView patch(MemoryRegion root, FlatView previous, long[] windows) {
+        if (windows.length == 0) {
+            return previous;
+        }
+        int n = previous.size();
+        int covered = 0;
+        for (int w = 0; w < windows.length; w += 2) {
+            covered += overlapCount(previous, windows[w], windows[w + 1]);
+        }
+        if (covered > PATCH_MIN_RANGES && covered > n / 2) {
+            return null;
+        }
+        Renderer r = new Renderer(true);
+        for (int w = 0; w < windows.length; w += 2) {
+            r.render(root, Wide.ZERO, windows[w], windows[w + 1], false, false);
+        }
+        FlatRange[] fresh = r.simplified(); // every piece lies in a window, and windows are apart: no merge across
+        Splice out = new Splice(n + fresh.length + windows.length);
+        int p = 0;          // the next range of previous
+        FlatRange head = n > 0 ? previous.range(0) : null; // that range, or what remains of it past a window
+        int f = 0;
+        for (int w = 0; w < windows.length; w += 2) {
+            long a = windows[w];
+            long b = windows[w + 1];
+            while (head != null && Long.compareUnsigned(head.last(), a) < 0) {
+                out.keep(head);
+                head = ++p < n ? previous.range(p) : null;
+            }
+            if (head != null && Long.compareUnsigned(head.start(), a) < 0) {
+                out.add(head.cut(head.start(), a - 1));
+            }
+            while (head != null && Long.compareUnsigned(head.start(), b) <= 0) {
+                if (Long.compareUnsigned(head.last(), b) <= 0) {
+                    head = ++p < n ? previous.range(p) : null;
+                } else {
+                    head = head.cut(b + 1, head.last()); // b < head.last() <= 2^64-1: no overflow
+                }
+            }
+            while (f < fresh.length && Long.compareUnsigned(fresh[f].start(), b) <= 0) {
+                out.add(fresh[f++]);
+            }
+        }
+        while (head != null) {
+            out.keep(head);
+            head = ++p < n ? previous.range(p) : null;
+        }
+        return new FlatView(root, out.toArray(previous));
+    }
+
+    /** How many ranges of {@code view} overlap {@code [a, b]} (ranges are disjoint: their lasts ascend too). */
+    private static int overlapCount(FlatView view, long a, long b) {
+        int from = view.floorIndex(a);
+        if (from < 0 || Long.compareUnsigned(view.range(from).last(), a) < 0) {
+            from++;
+        }
+        return Math.max(0, view.floorIndex(b) + 1 - from);
+    }
+
+    /**
+     * Ranges in address order, each merged into the one before it where QEMU's {@code can_merge} allows, noting
+     * which ones are not ranges of the previous view kept as they were.
+     */
+    private static final class Splice {
+        private FlatRange[] a;
+        private boolean[] made;
+        private int n;
+
+        Splice(int capacity) {
+            a = new FlatRange[capacity];
+            made = new boolean[capacity];
+        }
+
+        /** Adds a range of the previous view, unchanged. */
+        void keep(FlatRange r) {
+            append(r, false);
+        }
+
+        /** Adds a range that was rendered or cut now. */
+        void add(FlatRange r) {
+            append(r, true);
+        }
+
+        private void append(FlatRange r, boolean isNew) {
+            if (n > 0 && a[n - 1].canMerge(r)) {
+                a[n - 1] = a[n - 1].mergedWith(r);
+                made[n - 1] = true;
+            } else {
+                if (n == a.length) {
+                    a = Arrays.copyOf(a, n * 2 + 1);
+                    made = Arrays.copyOf(made, n * 2 + 1);
+                }
+                made[n] = isNew;
+                a[n++] = r;
+            }
+        }
+
+        /** The ranges; each new one equal to a range of {@code previous} (cut at an edge, merged again) is that one. */
+        FlatRange[] toArray(FlatView previous) {
+            FlatRange[] out = n == a.length ? a : Arrays.copyOf(a, n);
+            for (int i = 0; i < n; i++) {
+                if (made[i]) {
+                    int j = previous.floorIndex(out[i].start());
+                    if (j >= 0 && previous.range(j).sameAs(out[i])) {
+                        out[i] = previous.range(j);
+                    }
+                }
+            }
+            return out;
+        }
     }
 
     private void render(MemoryRegion mr, Wide base, long clipStart, long clipLast, boolean readOnly, boolean nonVolatile) {
@@ -154,8 +286,21 @@ final class Renderer {
             render(target, targetBase, start, last, readOnly, nonVolatile);
             return;
         }
-        for (MemoryRegion child : mr.subregionsUnlocked()) {
-            render(child, base, start, last, readOnly, nonVolatile);
+        List<MemoryRegion> children = mr.subregionsUnlocked();
+        ChildIndex index = windowed ? mr.childIndexUnlocked() : null;
+        if (index != null) {
+            // start - base and last - base are exact in the low word (see offsetOfStart below)
+            int[] found = index.overlapping(start - base.lo(), last - base.lo(), ranks, rankCount);
+            int n = rankCount[0];
+            ranks = null; // a nested container uses a buffer of its own while this one is walked
+            for (int i = 0; i < n; i++) {
+                render(children.get(found[i]), base, start, last, readOnly, nonVolatile);
+            }
+            ranks = found;
+        } else {
+            for (MemoryRegion child : children) {
+                render(child, base, start, last, readOnly, nonVolatile);
+            }
         }
         if (!mr.terminates()) {
             return;
