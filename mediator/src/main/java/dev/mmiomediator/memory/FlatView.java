@@ -15,6 +15,13 @@ public final class FlatView {
     private final FlatRange[] ranges;
     private final long[] starts;
 
+    /** A view over {@code ranges}, whose starts' {@link UnsignedKeys#key}s are {@code starts} (both kept, not copied). */
+    FlatView(MemoryRegion root, FlatRange[] ranges, long[] starts) {
+        this.root = root;
+        this.ranges = ranges;
+        this.starts = starts;
+    }
+
     FlatView(MemoryRegion root, FlatRange[] ranges) {
         this.root = root;
         this.ranges = ranges;
@@ -56,6 +63,16 @@ public final class FlatView {
     public int indexOf(long address) {
         int i = UnsignedKeys.floor(starts, address);
         return i >= 0 && Long.compareUnsigned(address, ranges[i].last()) <= 0 ? i : -1;
+    }
+
+    /** The ranges' array itself, for splicing: never modify it. */
+    FlatRange[] rangeArray() {
+        return ranges;
+    }
+
+    /** The {@link UnsignedKeys#key}s of the ranges' starts, for splicing: never modify them. */
+    long[] startKeys() {
+        return starts;
     }
 
     /** The index of the last range starting at or below {@code address}, or -1. */

@@ -164,97 +164,145 @@ final class Renderer {
             r.render(root, Wide.ZERO, windows[w], windows[w + 1], false, false);
         }
         FlatRange[] fresh = r.simplified(); // every piece lies in a window, and windows are apart: no merge across
-        Splice out = new Splice(n + fresh.length + windows.length);
+        Splice out = new Splice(previous, n + fresh.length + windows.length);
         int p = 0;          // the next range of previous
-        FlatRange head = n > 0 ? previous.range(0) : null; // that range, or what remains of it past a window
+        FlatRange head = null; // what remains of range p past the last window, if it was cut there
         int f = 0;
         for (int w = 0; w < windows.length; w += 2) {
             long a = windows[w];
             long b = windows[w + 1];
-            while (head != null && Long.compareUnsigned(head.last(), a) < 0) {
-                out.keep(head);
-                head = ++p < n ? previous.range(p) : null;
+            int q = firstEndingAtOrAfter(previous, a); // ranges p..q-1 end before the window
+            if (head != null && q > p) {
+                out.add(head);
+                head = null;
+                p++;
             }
-            if (head != null && Long.compareUnsigned(head.start(), a) < 0) {
-                out.add(head.cut(head.start(), a - 1));
+            if (head == null) {
+                out.keepRun(p, Math.max(p, q)); // untouched: copied, never read
+                p = Math.max(p, q);
             }
-            while (head != null && Long.compareUnsigned(head.start(), b) <= 0) {
-                if (Long.compareUnsigned(head.last(), b) <= 0) {
-                    head = ++p < n ? previous.range(p) : null;
+            FlatRange cur = head != null ? head : p < n ? previous.range(p) : null;
+            if (cur != null && Long.compareUnsigned(cur.start(), a) < 0) {
+                out.add(cur.cut(cur.start(), a - 1));
+            }
+            // skip what the window covers; the range running past its end leaves a remainder
+            int last = previous.floorIndex(b);
+            head = null;
+            if (last >= p) {
+                p = last;
+                FlatRange l = previous.range(last);
+                if (Long.compareUnsigned(l.last(), b) > 0) {
+                    head = l.cut(b + 1, l.last()); // b < l.last() <= 2^64-1: no overflow
                 } else {
-                    head = head.cut(b + 1, head.last()); // b < head.last() <= 2^64-1: no overflow
+                    p++;
                 }
             }
             while (f < fresh.length && Long.compareUnsigned(fresh[f].start(), b) <= 0) {
                 out.add(fresh[f++]);
             }
         }
-        while (head != null) {
-            out.keep(head);
-            head = ++p < n ? previous.range(p) : null;
+        if (head != null) {
+            out.add(head);
+            p++;
         }
-        return new FlatView(root, out.toArray(previous));
+        out.keepRun(p, n);
+        return out.view(root);
+    }
+
+    /** The index of the first range of {@code view} whose last address is at or after {@code a}. */
+    private static int firstEndingAtOrAfter(FlatView view, long a) {
+        int i = view.floorIndex(a);
+        return i >= 0 && Long.compareUnsigned(view.range(i).last(), a) >= 0 ? i : i + 1;
     }
 
     /** How many ranges of {@code view} overlap {@code [a, b]} (ranges are disjoint: their lasts ascend too). */
     private static int overlapCount(FlatView view, long a, long b) {
-        int from = view.floorIndex(a);
-        if (from < 0 || Long.compareUnsigned(view.range(from).last(), a) < 0) {
-            from++;
-        }
-        return Math.max(0, view.floorIndex(b) + 1 - from);
+        return Math.max(0, view.floorIndex(b) + 1 - firstEndingAtOrAfter(view, a));
     }
 
     /**
-     * Ranges in address order, each merged into the one before it where QEMU's {@code can_merge} allows, noting
-     * which ones are not ranges of the previous view kept as they were.
+     * A view being spliced: runs of the previous view copied whole (ranges and keys, with no range read: a commit
+     * at 65,536 ranges must not touch 65,536 objects), and ranges rendered or cut now, each merged into the one
+     * before it where QEMU's {@code can_merge} allows.
      */
     private static final class Splice {
-        private FlatRange[] a;
-        private boolean[] made;
+        private final FlatView previous;
+        private FlatRange[] ranges;
+        private long[] keys;
         private int n;
+        /** Positions holding a range made now (rendered, cut, or merged). */
+        private int[] made = new int[8];
+        private int madeCount;
 
-        Splice(int capacity) {
-            a = new FlatRange[capacity];
-            made = new boolean[capacity];
+        Splice(FlatView previous, int capacity) {
+            this.previous = previous;
+            ranges = new FlatRange[capacity];
+            keys = new long[capacity];
         }
 
-        /** Adds a range of the previous view, unchanged. */
-        void keep(FlatRange r) {
-            append(r, false);
+        /** Adds ranges {@code from} to {@code to - 1} of the previous view, unchanged. */
+        void keepRun(int from, int to) {
+            if (from >= to) {
+                return;
+            }
+            grow(to - from);
+            if (n > 0 && ranges[n - 1].canMerge(previous.range(from))) {
+                append(previous.range(from)); // merges across the seam; the rest of the run stays apart
+                from++;
+            }
+            int len = to - from;
+            System.arraycopy(previous.rangeArray(), from, ranges, n, len);
+            System.arraycopy(previous.startKeys(), from, keys, n, len);
+            n += len;
         }
 
         /** Adds a range that was rendered or cut now. */
         void add(FlatRange r) {
-            append(r, true);
+            grow(1);
+            append(r);
         }
 
-        private void append(FlatRange r, boolean isNew) {
-            if (n > 0 && a[n - 1].canMerge(r)) {
-                a[n - 1] = a[n - 1].mergedWith(r);
-                made[n - 1] = true;
+        private void append(FlatRange r) {
+            if (n > 0 && ranges[n - 1].canMerge(r)) {
+                ranges[n - 1] = ranges[n - 1].mergedWith(r);
+                mark(n - 1);
             } else {
-                if (n == a.length) {
-                    a = Arrays.copyOf(a, n * 2 + 1);
-                    made = Arrays.copyOf(made, n * 2 + 1);
-                }
-                made[n] = isNew;
-                a[n++] = r;
+                ranges[n] = r;
+                keys[n] = UnsignedKeys.key(r.start());
+                mark(n++);
             }
         }
 
-        /** The ranges; each new one equal to a range of {@code previous} (cut at an edge, merged again) is that one. */
-        FlatRange[] toArray(FlatView previous) {
-            FlatRange[] out = n == a.length ? a : Arrays.copyOf(a, n);
-            for (int i = 0; i < n; i++) {
-                if (made[i]) {
-                    int j = previous.floorIndex(out[i].start());
-                    if (j >= 0 && previous.range(j).sameAs(out[i])) {
-                        out[i] = previous.range(j);
-                    }
+        private void mark(int i) {
+            if (madeCount > 0 && made[madeCount - 1] == i) {
+                return;
+            }
+            if (madeCount == made.length) {
+                made = Arrays.copyOf(made, madeCount * 2);
+            }
+            made[madeCount++] = i;
+        }
+
+        private void grow(int more) {
+            if (n + more > ranges.length) {
+                int cap = Math.max(n + more, ranges.length * 2);
+                ranges = Arrays.copyOf(ranges, cap);
+                keys = Arrays.copyOf(keys, cap);
+            }
+        }
+
+        /** The view; each range made now that equals a range of the previous view (cut, merged again) is that one. */
+        FlatView view(MemoryRegion root) {
+            for (int k = 0; k < madeCount; k++) {
+                int i = made[k];
+                int j = previous.floorIndex(ranges[i].start());
+                if (j >= 0 && previous.range(j).sameAs(ranges[i])) {
+                    ranges[i] = previous.range(j);
                 }
             }
-            return out;
+            FlatRange[] r = n == ranges.length ? ranges : Arrays.copyOf(ranges, n);
+            long[] k = n == keys.length ? keys : Arrays.copyOf(keys, n);
+            return new FlatView(root, r, k);
         }
     }
 
