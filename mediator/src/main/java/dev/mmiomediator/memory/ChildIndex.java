@@ -1,8 +1,7 @@
 package dev.mmiomediator.memory;
 
-import it.unimi.dsi.fastutil.ints.IntArrays;
-
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -13,91 +12,141 @@ import java.util.List;
  * <p>Children are kept by start; {@code maxLast[i]} is the highest last address among the first {@code i + 1}
  * of them, so a query walks back from the last child starting at or before the window's end and stops as soon
  * as no earlier child can reach the window's start. A query answers the overlapping children in precedence
- * order (their index in the container's subregion list), the order the renderer must visit them in.
+ * order (descending priority, then the most recently placed first: the order of the container's subregion list,
+ * which the renderer must visit them in), from each child's priority and placement sequence.
  *
- * <p>Built lazily by {@link MemoryRegion#childIndexUnlocked()}, dropped whenever a child is added, removed,
- * moved, resized or re-prioritised. Immutable once built; used with the system lock held.
+ * <p>Built by {@link MemoryRegion#childIndexUnlocked()} the first time a windowed render needs it, then kept up to
+ * date: a child added, removed, moved or resized is taken out and put back in place (two array shifts); a
+ * priority change needs nothing, as the order is not part of the index. Used with the system lock held.
  */
 final class ChildIndex {
     /** Containers with at most this many children are scanned instead (an index would not pay for itself). */
     static final int MIN_CHILDREN = 16;
 
-    private final long[] startKeys;   // UnsignedKeys.key of each child's address, ascending
-    private final long[] lastKeys;    // key of each child's last address (address + size - 1)
-    private final long[] maxLastKeys; // running maximum of lastKeys
-    private final int[] ranks;        // each child's index in the container's subregion list
+    /** The subregion list's order: descending priority, then the most recently placed first. */
+    static final Comparator<MemoryRegion> PRECEDENCE = (x, y) -> x.priorityUnlocked() != y.priorityUnlocked()
+            ? Integer.compare(y.priorityUnlocked(), x.priorityUnlocked())
+            : Long.compare(y.sequenceUnlocked(), x.sequenceUnlocked());
 
-    private ChildIndex(long[] startKeys, long[] lastKeys, long[] maxLastKeys, int[] ranks) {
-        this.startKeys = startKeys;
-        this.lastKeys = lastKeys;
-        this.maxLastKeys = maxLastKeys;
-        this.ranks = ranks;
+    private MemoryRegion[] children;
+    private long[] startKeys;   // UnsignedKeys.key of each child's address, ascending
+    private long[] lastKeys;    // key of each child's last address (address + size - 1)
+    private long[] maxLastKeys; // running maximum of lastKeys
+    private int n;
+
+    private ChildIndex(int capacity) {
+        children = new MemoryRegion[capacity];
+        startKeys = new long[capacity];
+        lastKeys = new long[capacity];
+        maxLastKeys = new long[capacity];
     }
 
-    /** Indexes {@code children} (a container's subregion list, in precedence order); zero-size children are left out. */
-    static ChildIndex of(List<MemoryRegion> children) {
-        int n = 0;
-        long[] packedStarts = new long[children.size()];
-        long[] lasts = new long[children.size()];
-        int[] rank = new int[children.size()];
-        for (int i = 0; i < children.size(); i++) {
-            MemoryRegion c = children.get(i);
-            Size size = c.sizeUnlocked();
-            if (size.isZero()) {
-                continue;
+    /** Indexes {@code list} (a container's subregions); zero-size children are left out. */
+    static ChildIndex of(List<MemoryRegion> list) {
+        MemoryRegion[] sorted = list.toArray(new MemoryRegion[0]);
+        Arrays.sort(sorted, (x, y) -> Long.compare(UnsignedKeys.key(x.addressUnlocked()),
+                UnsignedKeys.key(y.addressUnlocked())));
+        ChildIndex index = new ChildIndex(sorted.length + 8);
+        for (MemoryRegion c : sorted) {
+            if (!c.sizeUnlocked().isZero()) {
+                index.children[index.n] = c;
+                index.startKeys[index.n] = UnsignedKeys.key(c.addressUnlocked());
+                index.lastKeys[index.n] = lastKey(c);
+                index.n++;
             }
-            packedStarts[n] = UnsignedKeys.key(c.addressUnlocked());
-            lasts[n] = UnsignedKeys.key(c.addressUnlocked() + size.last()); // fits: checked when placed
-            rank[n] = i;
-            n++;
         }
-        // sort the positions 0..n-1 by start key
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        final long[] s = packedStarts;
-        IntArrays.quickSort(order, 0, n, (x, y) -> Long.compare(s[x], s[y]));
-        long[] startKeys = new long[n];
-        long[] lastKeys = new long[n];
-        long[] maxLastKeys = new long[n];
-        int[] ranks = new int[n];
-        long max = Long.MIN_VALUE;
-        for (int i = 0; i < n; i++) {
-            int o = order[i];
-            startKeys[i] = packedStarts[o];
-            lastKeys[i] = lasts[o];
-            ranks[i] = rank[o];
-            max = Math.max(max, lasts[o]);
+        index.maxFrom(0);
+        return index;
+    }
+
+    private static long lastKey(MemoryRegion c) {
+        return UnsignedKeys.key(c.addressUnlocked() + c.sizeUnlocked().last()); // fits: checked when placed
+    }
+
+    private void maxFrom(int i) {
+        long max = i == 0 ? Long.MIN_VALUE : maxLastKeys[i - 1];
+        for (; i < n; i++) {
+            max = Math.max(max, lastKeys[i]);
             maxLastKeys[i] = max;
         }
-        return new ChildIndex(startKeys, lastKeys, maxLastKeys, ranks);
+    }
+
+    /** Takes {@code c} out, found by its current address (call before moving or resizing it). */
+    void remove(MemoryRegion c) {
+        if (c.sizeUnlocked().isZero()) {
+            return;
+        }
+        long key = UnsignedKeys.key(c.addressUnlocked());
+        int i = Arrays.binarySearch(startKeys, 0, n, key);
+        if (i < 0) {
+            throw new IllegalStateException("child '" + c.name() + "' missing from its container's index");
+        }
+        while (i > 0 && startKeys[i - 1] == key) {
+            i--;
+        }
+        while (children[i] != c) {
+            i++; // among equal starts; the child is there
+        }
+        int tail = n - i - 1;
+        System.arraycopy(children, i + 1, children, i, tail);
+        System.arraycopy(startKeys, i + 1, startKeys, i, tail);
+        System.arraycopy(lastKeys, i + 1, lastKeys, i, tail);
+        children[--n] = null;
+        maxFrom(i);
+    }
+
+    /** Puts {@code c} in at its current address and size. */
+    void insert(MemoryRegion c) {
+        if (c.sizeUnlocked().isZero()) {
+            return;
+        }
+        if (n == children.length) {
+            int cap = n + (n >> 1) + 8;
+            children = Arrays.copyOf(children, cap);
+            startKeys = Arrays.copyOf(startKeys, cap);
+            lastKeys = Arrays.copyOf(lastKeys, cap);
+            maxLastKeys = Arrays.copyOf(maxLastKeys, cap);
+        }
+        long key = UnsignedKeys.key(c.addressUnlocked());
+        int i = Arrays.binarySearch(startKeys, 0, n, key);
+        i = i >= 0 ? i : -i - 1;
+        int tail = n - i;
+        System.arraycopy(children, i, children, i + 1, tail);
+        System.arraycopy(startKeys, i, startKeys, i + 1, tail);
+        System.arraycopy(lastKeys, i, lastKeys, i + 1, tail);
+        children[i] = c;
+        startKeys[i] = key;
+        lastKeys[i] = lastKey(c);
+        n++;
+        maxFrom(i);
     }
 
     /**
-     * The precedence ranks of the children overlapping {@code [lo, hi]} (unsigned, container-relative), sorted
-     * ascending, written to the start of {@code buffer} (grown or made if needed) that is returned; {@code count[0]} receives
-     * their number.
+     * The children overlapping {@code [lo, hi]} (unsigned, container-relative) in precedence order, written to the
+     * start of {@code buffer} (grown or made if needed) that is returned; {@code count[0]} receives their number.
      */
-    int[] overlapping(long lo, long hi, int[] buffer, int[] count) {
+    MemoryRegion[] overlapping(long lo, long hi, MemoryRegion[] buffer, int[] count) {
         long loKey = UnsignedKeys.key(lo);
         long hiKey = UnsignedKeys.key(hi);
-        int i = UnsignedKeys.floor(startKeys, hi);
-        while (i + 1 < startKeys.length && startKeys[i + 1] <= hiKey) {
+        int i = Arrays.binarySearch(startKeys, 0, n, hiKey);
+        i = i >= 0 ? i : -i - 2;
+        while (i + 1 < n && startKeys[i + 1] <= hiKey) {
             i++; // among equal starts binarySearch may find any: take the last
         }
-        int n = 0;
-        int[] out = buffer != null ? buffer : new int[8];
+        int k = 0;
+        MemoryRegion[] out = buffer != null ? buffer : new MemoryRegion[8];
         for (; i >= 0 && maxLastKeys[i] >= loKey; i--) {
             if (lastKeys[i] >= loKey) {
-                if (n == out.length) {
-                    out = Arrays.copyOf(out, Math.max(8, n * 2));
+                if (k == out.length) {
+                    out = Arrays.copyOf(out, k * 2);
                 }
-                out[n++] = ranks[i];
+                out[k++] = children[i];
             }
         }
-        Arrays.sort(out, 0, n);
-        count[0] = n;
+        if (k > 1) {
+            Arrays.sort(out, 0, k, PRECEDENCE);
+        }
+        count[0] = k;
         return out;
     }
 }

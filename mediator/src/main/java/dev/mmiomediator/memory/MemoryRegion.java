@@ -53,6 +53,8 @@ public final class MemoryRegion {
     private final List<MemoryRegion> aliases = new ArrayList<>(0);
     /** The children sorted by address, for windowed renders; null until needed and after every change to them. */
     private ChildIndex childIndex;
+    /** When the region was last placed among its siblings (added, moved, re-prioritised): the later, the higher. */
+    private long sequence;
 
     MemoryRegion(MemorySystem system, String name, RegionKind kind, Size size, MemoryRegionOps ops,
                  MemoryRegion aliasTarget, long aliasOffset) {
@@ -328,6 +330,9 @@ public final class MemoryRegion {
             child.address = address;
             child.priority = priority;
             insertByPriority(child);
+            if (childIndex != null) {
+                childIndex.insert(child);
+            }
             system.touched(child);
             if (system.barAtOrAbove(this)) {
                 system.touchedBelow(child);
@@ -353,7 +358,9 @@ public final class MemoryRegion {
                 system.touchedBelow(child);
             }
             subregions.remove(child);
-            childIndex = null;
+            if (childIndex != null) {
+                childIndex.remove(child);
+            }
             child.container = null;
             system.changed();
         }
@@ -382,8 +389,15 @@ public final class MemoryRegion {
                 system.touchedBelow(this); // the offsets in the BAR of the leaves below move with it
             }
             container.subregions.remove(this);
+            ChildIndex index = container.childIndex;
+            if (index != null) {
+                index.remove(this);
+            }
             address = newAddress;
             container.insertByPriority(this);
+            if (index != null) {
+                index.insert(this);
+            }
             system.touched(this);
             system.changed();
         }
@@ -413,9 +427,13 @@ public final class MemoryRegion {
                 checkWindow(aliasTarget, aliasOffset, newSize);
             }
             system.touched(this);
+            ChildIndex index = container == null ? null : container.childIndex;
+            if (index != null) {
+                index.remove(this);
+            }
             size = newSize;
-            if (container != null) {
-                container.childIndex = null;
+            if (index != null) {
+                index.insert(this);
             }
             system.touched(this);
             system.changed();
@@ -498,7 +516,7 @@ public final class MemoryRegion {
     }
 
     private void insertByPriority(MemoryRegion child) {
-        childIndex = null;
+        child.sequence = system.nextSequence();
         int i = 0;
         while (i < subregions.size() && subregions.get(i).priority > child.priority) {
             i++;
@@ -577,6 +595,10 @@ public final class MemoryRegion {
 
     int priorityUnlocked() {
         return priority;
+    }
+
+    long sequenceUnlocked() {
+        return sequence;
     }
 
     List<MemoryRegion> subregionsUnlocked() {

@@ -37,6 +37,7 @@ public final class MemorySystem {
     private boolean pending;
     private long renders;
     private long fullRenders;
+    private long placements;
     private long patches;
     /** Where the open transaction changed the views (see {@link DirtyWindows}). */
     private final DirtyWindows dirty = new DirtyWindows();
@@ -251,6 +252,11 @@ public final class MemorySystem {
      */
     void touchedBelow(MemoryRegion r) {
         dirty.touchedBelow(r);
+    }
+
+    /** A number larger than every one given before: the order in which regions were placed among siblings. */
+    long nextSequence() {
+        return ++placements;
     }
 
     /** Whether {@code r} or a region of its container chain is tagged as a passthrough BAR. */

@@ -54,8 +54,8 @@ final class Renderer {
     private final TreeMap<Long, Piece> pieces = new TreeMap<>();
     /** Whether only windows of the view are rendered: then large containers visit only the children in the window. */
     private final boolean windowed;
-    private int[] ranks = new int[16];
-    private final int[] rankCount = new int[1];
+    private MemoryRegion[] overlapping = new MemoryRegion[16];
+    private final int[] foundCount = new int[1];
 
     private Renderer(boolean windowed) {
         this.windowed = windowed;
@@ -338,13 +338,13 @@ final class Renderer {
         ChildIndex index = windowed ? mr.childIndexUnlocked() : null;
         if (index != null) {
             // start - base and last - base are exact in the low word (see offsetOfStart below)
-            int[] found = index.overlapping(start - base.lo(), last - base.lo(), ranks, rankCount);
-            int n = rankCount[0];
-            ranks = null; // a nested container uses a buffer of its own while this one is walked
+            MemoryRegion[] found = index.overlapping(start - base.lo(), last - base.lo(), overlapping, foundCount);
+            int n = foundCount[0];
+            overlapping = null; // a nested container uses a buffer of its own while this one is walked
             for (int i = 0; i < n; i++) {
-                render(children.get(found[i]), base, start, last, readOnly, nonVolatile);
+                render(found[i], base, start, last, readOnly, nonVolatile);
             }
-            ranks = found;
+            overlapping = found;
         } else {
             for (MemoryRegion child : children) {
                 render(child, base, start, last, readOnly, nonVolatile);
