@@ -8,8 +8,10 @@ import java.util.Objects;
 
 /**
  * Owns a set of regions and address spaces, the way QEMU's memory core does for one machine: it creates
- * regions, batches topology changes into transactions and re-renders every address space's
- * {@link FlatView} when the outermost transaction commits.
+ * regions, batches topology changes into transactions and publishes a new {@link FlatView} in every address
+ * space when the outermost transaction commits. Unlike QEMU, the commit re-renders only where the transaction's
+ * changes render (see {@link DirtyWindows}) and patches the previous view there, unless a change cannot be
+ * localised (docs/memory-model.md, "Incremental commits").
  *
  * <pre>{@code
  * MemorySystem sys = new MemorySystem();
@@ -18,7 +20,7 @@ import java.util.Objects;
  * try (MemorySystem.Transaction tx = sys.begin()) {
  *     system.addSubregion(sys.ram("pc.ram", Size.of(512L << 20)), 0);
  *     system.addSubregion(sys.mmio("hpet", Size.of(0x400), ops), 0xfed00000L);
- * }   // one render here
+ * }   // one commit here
  * FlatView view = memory.flatView();
  * }</pre>
  *
@@ -139,7 +141,7 @@ public final class MemorySystem {
         }
     }
 
-    /** How many times this system has re-rendered its views (for tests and diagnostics). */
+    /** How many times this system has committed new views, patched or rendered whole (for tests and diagnostics). */
     public long renderCount() {
         synchronized (lock) {
             return renders;
@@ -201,7 +203,7 @@ public final class MemorySystem {
         private Transaction() {
         }
 
-        /** Commits: if this is the outermost transaction and something changed, re-renders every view. */
+        /** Commits: if this is the outermost transaction and something changed, publishes every view anew. */
         @Override
         public void close() {
             synchronized (lock) {
