@@ -300,9 +300,7 @@ final class Renderer {
                     ranges[i] = previous.range(j);
                 }
             }
-            FlatRange[] r = n == ranges.length ? ranges : Arrays.copyOf(ranges, n);
-            long[] k = n == keys.length ? keys : Arrays.copyOf(keys, n);
-            return new FlatView(root, r, k);
+            return new FlatView(root, ranges, keys, n);
         }
     }
 
