@@ -121,6 +121,13 @@ public final class FlatRange {
                 && java.util.Objects.equals(passthroughBar, o.passthroughBar) && offsetInBar == o.offsetInBar;
     }
 
+    /** The part {@code [from, to]} of this range (within it), with its offsets moved along. */
+    FlatRange cut(long from, long to) {
+        long d = from - start;
+        return new FlatRange(from, to, region, offsetInRegion + d, readOnly, nonVolatile, romdMode, passthroughBar,
+                passthroughBar == null ? 0 : offsetInBar + d);
+    }
+
     FlatRange mergedWith(FlatRange next) {
         return new FlatRange(start, next.last, region, offsetInRegion, readOnly, nonVolatile, romdMode,
                 passthroughBar, offsetInBar);

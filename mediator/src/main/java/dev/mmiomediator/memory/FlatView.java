@@ -1,6 +1,8 @@
 package dev.mmiomediator.memory;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The rendered form of a region tree: sorted, non-overlapping {@link FlatRange}s (QEMU's {@code FlatView}).
@@ -12,12 +14,25 @@ public final class FlatView {
     private static final FlatView EMPTY = new FlatView(null, new FlatRange[0]);
 
     private final MemoryRegion root;
-    private final FlatRange[] ranges;
-    private final long[] starts;
+    private final FlatRange[] ranges; // the first size elements
+    private final long[] starts;      // UnsignedKeys.key of each range's start; the first size elements
+    private final int size;
+
+    /**
+     * A view over the first {@code size} of {@code ranges}, whose starts' {@link UnsignedKeys#key}s are the first
+     * {@code size} of {@code starts} (both kept, not copied: a patched view is not trimmed by one more copy).
+     */
+    FlatView(MemoryRegion root, FlatRange[] ranges, long[] starts, int size) {
+        this.root = root;
+        this.ranges = ranges;
+        this.starts = starts;
+        this.size = size;
+    }
 
     FlatView(MemoryRegion root, FlatRange[] ranges) {
         this.root = root;
         this.ranges = ranges;
+        this.size = ranges.length;
         this.starts = new long[ranges.length];
         for (int i = 0; i < ranges.length; i++) {
             starts[i] = UnsignedKeys.key(ranges[i].start());
@@ -39,23 +54,39 @@ public final class FlatView {
 
     /** The ranges, in address order. */
     public List<FlatRange> ranges() {
-        return List.of(ranges);
+        return List.of(size == ranges.length ? ranges : Arrays.copyOf(ranges, size));
     }
 
     /** The number of ranges. */
     public int size() {
-        return ranges.length;
+        return size;
     }
 
     /** The range at {@code index}. */
     public FlatRange range(int index) {
-        return ranges[index];
+        return ranges[Objects.checkIndex(index, size)];
     }
 
     /** The index of the range containing {@code address}, or -1 if no range does. Never allocates. */
     public int indexOf(long address) {
-        int i = UnsignedKeys.floor(starts, address);
+        int i = floorIndex(address);
         return i >= 0 && Long.compareUnsigned(address, ranges[i].last()) <= 0 ? i : -1;
+    }
+
+    /** The ranges' array itself (its first {@link #size()} elements are the ranges), for splicing: never modify it. */
+    FlatRange[] rangeArray() {
+        return ranges;
+    }
+
+    /** The {@link UnsignedKeys#key}s of the ranges' starts, for splicing: never modify them. */
+    long[] startKeys() {
+        return starts;
+    }
+
+    /** The index of the last range starting at or below {@code address}, or -1. */
+    int floorIndex(long address) {
+        int i = Arrays.binarySearch(starts, 0, size, UnsignedKeys.key(address));
+        return i >= 0 ? i : -i - 2;
     }
 
     /** The range containing {@code address}, or {@code null}. */
@@ -67,7 +98,7 @@ public final class FlatView {
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("FlatView(root=").append(root == null ? "(none)" : root.name()).append(")");
-        for (FlatRange r : ranges) {
+        for (FlatRange r : ranges()) {
             sb.append("\n  ").append(r);
         }
         return sb.toString();

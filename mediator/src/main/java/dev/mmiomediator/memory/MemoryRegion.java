@@ -49,6 +49,12 @@ public final class MemoryRegion {
     private int priority;
     private final List<MemoryRegion> subregions = new ArrayList<>();
     private final List<MemoryRegion> subregionsView = Collections.unmodifiableList(subregions);
+    /** The aliases whose target this region is: the other places where its subtree renders. */
+    private final List<MemoryRegion> aliases = new ArrayList<>(0);
+    /** The children sorted by address, for windowed renders; null until needed and after every change to them. */
+    private ChildIndex childIndex;
+    /** When the region was last placed among its siblings (added, moved, re-prioritised): the later, the higher. */
+    private long sequence;
 
     MemoryRegion(MemorySystem system, String name, RegionKind kind, Size size, MemoryRegionOps ops,
                  MemoryRegion aliasTarget, long aliasOffset) {
@@ -262,6 +268,8 @@ public final class MemoryRegion {
         synchronized (system.lock) {
             if (!Objects.equals(passthroughBar, bar)) {
                 passthroughBar = bar;
+                system.touched(this);
+                system.touchedBelow(this); // the leaves below take the BAR from their container chain
                 system.changed();
             }
         }
@@ -317,10 +325,18 @@ public final class MemoryRegion {
                 throw new IllegalArgumentException("adding '" + child.name + "' to '" + name
                         + "' would create a cycle: " + path);
             }
+            system.touched(child); // detached, it renders only as a view's root or an alias's target, which stay
             child.container = this;
             child.address = address;
             child.priority = priority;
             insertByPriority(child);
+            if (childIndex != null) {
+                childIndex.insert(child);
+            }
+            system.touched(child);
+            if (system.barAtOrAbove(this)) {
+                system.touchedBelow(child);
+            }
             system.changed();
         }
         return this;
@@ -337,7 +353,14 @@ public final class MemoryRegion {
             if (child.container != this) {
                 throw new IllegalArgumentException("region '" + child.name + "' is not a subregion of '" + name + "'");
             }
+            system.touched(child);
+            if (system.barAtOrAbove(this)) {
+                system.touchedBelow(child);
+            }
             subregions.remove(child);
+            if (childIndex != null) {
+                childIndex.remove(child);
+            }
             child.container = null;
             system.changed();
         }
@@ -354,14 +377,28 @@ public final class MemoryRegion {
                 return;
             }
             if (container == null) {
+                system.touched(this);
                 address = newAddress;
+                system.touched(this);
                 system.changed();
                 return;
             }
             container.checkFits(this, newAddress, size);
+            system.touched(this);
+            if (system.barAtOrAbove(container)) {
+                system.touchedBelow(this); // the offsets in the BAR of the leaves below move with it
+            }
             container.subregions.remove(this);
+            ChildIndex index = container.childIndex;
+            if (index != null) {
+                index.remove(this);
+            }
             address = newAddress;
             container.insertByPriority(this);
+            if (index != null) {
+                index.insert(this);
+            }
+            system.touched(this);
             system.changed();
         }
     }
@@ -374,6 +411,7 @@ public final class MemoryRegion {
                 container.subregions.remove(this);
                 container.insertByPriority(this);
             }
+            system.touched(this); // same extent: only where it overlaps its siblings can the order matter
             system.changed();
         }
     }
@@ -388,7 +426,16 @@ public final class MemoryRegion {
             if (aliasTarget != null) {
                 checkWindow(aliasTarget, aliasOffset, newSize);
             }
+            system.touched(this);
+            ChildIndex index = container == null ? null : container.childIndex;
+            if (index != null) {
+                index.remove(this);
+            }
             size = newSize;
+            if (index != null) {
+                index.insert(this);
+            }
+            system.touched(this);
             system.changed();
         }
     }
@@ -398,6 +445,7 @@ public final class MemoryRegion {
         synchronized (system.lock) {
             if (enabled != on) {
                 enabled = on;
+                system.touched(this);
                 system.changed();
             }
         }
@@ -408,6 +456,7 @@ public final class MemoryRegion {
         synchronized (system.lock) {
             if (readOnly != on) {
                 readOnly = on;
+                system.touched(this);
                 system.changed();
             }
         }
@@ -418,6 +467,7 @@ public final class MemoryRegion {
         synchronized (system.lock) {
             if (nonVolatile != on) {
                 nonVolatile = on;
+                system.touched(this);
                 system.changed();
             }
         }
@@ -435,6 +485,7 @@ public final class MemoryRegion {
         synchronized (system.lock) {
             if (romdMode != on) {
                 romdMode = on;
+                system.touched(this);
                 system.changed();
             }
         }
@@ -452,6 +503,7 @@ public final class MemoryRegion {
         synchronized (system.lock) {
             checkWindow(aliasTarget, offset, size);
             aliasOffset = offset;
+            system.touched(this);
             system.changed();
         }
     }
@@ -464,6 +516,7 @@ public final class MemoryRegion {
     }
 
     private void insertByPriority(MemoryRegion child) {
+        child.sequence = system.nextSequence();
         int i = 0;
         while (i < subregions.size() && subregions.get(i).priority > child.priority) {
             i++;
@@ -544,8 +597,30 @@ public final class MemoryRegion {
         return priority;
     }
 
+    long sequenceUnlocked() {
+        return sequence;
+    }
+
     List<MemoryRegion> subregionsUnlocked() {
         return subregionsView;
+    }
+
+    /** The aliases onto this region (in creation order; detached ones too). */
+    List<MemoryRegion> aliasesUnlocked() {
+        return aliases;
+    }
+
+    /** Records a new alias onto this region; called by {@link MemorySystem#alias} with the lock held. */
+    void addAliasUnlocked(MemoryRegion alias) {
+        aliases.add(alias);
+    }
+
+    /** The children sorted by address, or {@code null} when there are too few to be worth one. */
+    ChildIndex childIndexUnlocked() {
+        if (childIndex == null && subregions.size() > ChildIndex.MIN_CHILDREN) {
+            childIndex = ChildIndex.of(subregions);
+        }
+        return childIndex;
     }
 
     @Override

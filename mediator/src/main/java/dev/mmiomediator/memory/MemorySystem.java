@@ -8,8 +8,10 @@ import java.util.Objects;
 
 /**
  * Owns a set of regions and address spaces, the way QEMU's memory core does for one machine: it creates
- * regions, batches topology changes into transactions and re-renders every address space's
- * {@link FlatView} when the outermost transaction commits.
+ * regions, batches topology changes into transactions and publishes a new {@link FlatView} in every address
+ * space when the outermost transaction commits. Unlike QEMU, the commit re-renders only where the transaction's
+ * changes render (see {@link DirtyWindows}) and patches the previous view there, unless a change cannot be
+ * localised (docs/memory-model.md, "Incremental commits").
  *
  * <pre>{@code
  * MemorySystem sys = new MemorySystem();
@@ -18,7 +20,7 @@ import java.util.Objects;
  * try (MemorySystem.Transaction tx = sys.begin()) {
  *     system.addSubregion(sys.ram("pc.ram", Size.of(512L << 20)), 0);
  *     system.addSubregion(sys.mmio("hpet", Size.of(0x400), ops), 0xfed00000L);
- * }   // one render here
+ * }   // one commit here
  * FlatView view = memory.flatView();
  * }</pre>
  *
@@ -36,6 +38,11 @@ public final class MemorySystem {
     private int depth;
     private boolean pending;
     private long renders;
+    private long fullRenders;
+    private long placements;
+    private long patches;
+    /** Where the open transaction changed the views (see {@link DirtyWindows}). */
+    private final DirtyWindows dirty = new DirtyWindows();
 
     /** A new, empty memory system. */
     public MemorySystem() {
@@ -82,7 +89,11 @@ public final class MemorySystem {
             throw new IllegalArgumentException("alias '" + name + "': target '" + target.name()
                     + "' belongs to another MemorySystem");
         }
-        return new MemoryRegion(this, name, RegionKind.ALIAS, size, null, target, offset);
+        synchronized (lock) {
+            MemoryRegion alias = new MemoryRegion(this, name, RegionKind.ALIAS, size, null, target, offset);
+            target.addAliasUnlocked(alias); // a change inside the target renders here too
+            return alias;
+        }
     }
 
     private static MemoryRegionOps checkOps(String name, MemoryRegionOps ops) {
@@ -108,7 +119,7 @@ public final class MemorySystem {
         synchronized (lock) {
             Objects.requireNonNull(root, "root of address space '" + name + "'");
             AddressSpace as = new AddressSpace(this, name, root);
-            addressSpaces.add(as);
+            addressSpaces.add(as); // its view is empty, rooted nowhere: the commit renders it whole
             changed();
             return as;
         }
@@ -130,10 +141,24 @@ public final class MemorySystem {
         }
     }
 
-    /** How many times this system has re-rendered its views (for tests and diagnostics). */
+    /** How many times this system has committed new views, patched or rendered whole (for tests and diagnostics). */
     public long renderCount() {
         synchronized (lock) {
             return renders;
+        }
+    }
+
+    /** How many of those re-renders rendered some view whole, rather than patching the previous view. */
+    long fullRenderCount() {
+        synchronized (lock) {
+            return fullRenders;
+        }
+    }
+
+    /** How many views were patched: re-rendered in the windows a commit touched only. */
+    long patchCount() {
+        synchronized (lock) {
+            return patches;
         }
     }
 
@@ -178,7 +203,7 @@ public final class MemorySystem {
         private Transaction() {
         }
 
-        /** Commits: if this is the outermost transaction and something changed, re-renders every view. */
+        /** Commits: if this is the outermost transaction and something changed, publishes every view anew. */
         @Override
         public void close() {
             synchronized (lock) {
@@ -214,6 +239,44 @@ public final class MemorySystem {
         }
     }
 
+    /**
+     * Records where {@code r} renders now, in every published view (called before and after a change to where
+     * or how it renders): the commit re-renders those windows only.
+     */
+    void touched(MemoryRegion r) {
+        dirty.touched(r);
+    }
+
+    /**
+     * Records that what the leaves below {@code r} take from their container chain (their passthrough BAR and
+     * offset in it) changes: where they render through an alias onto a region below {@code r}, which the windows
+     * of {@code r} do not cover, the commit renders whole.
+     */
+    void touchedBelow(MemoryRegion r) {
+        dirty.touchedBelow(r);
+    }
+
+    /** A number larger than every one given before: the order in which regions were placed among siblings. */
+    long nextSequence() {
+        return ++placements;
+    }
+
+    /** Whether {@code r} or a region of its container chain is tagged as a passthrough BAR. */
+    boolean barAtOrAbove(MemoryRegion r) {
+        for (MemoryRegion x = r; x != null; x = x.containerUnlocked()) {
+            if (x.passthroughBarUnlocked() != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Publishes a new view in every address space. A view whose flat-view root is the one it was rendered from is
+     * patched: only the windows the transaction touched are re-rendered (QEMU re-renders every view whole; so
+     * does this when a view's root changed, when the changes reached it through too many paths, or when they
+     * cover most of it).
+     */
     private void commit() {
         pending = false;
         renders++;
@@ -228,10 +291,25 @@ public final class MemorySystem {
                 }
                 view = none;
             } else {
-                FlatView previous = as.flatView();
-                view = byRoot.computeIfAbsent(root, r -> Renderer.renderFrom(r, previous));
+                view = byRoot.get(root);
+                if (view == null) {
+                    FlatView previous = as.flatView();
+                    if (previous.root() == root && !dirty.wholeRender()) {
+                        long[] windows = dirty.windows(root);
+                        view = Renderer.patch(root, previous, windows);
+                        if (view != null && windows.length > 0) {
+                            patches++;
+                        }
+                    }
+                    if (view == null) {
+                        view = Renderer.renderFrom(root, previous);
+                        fullRenders++;
+                    }
+                    byRoot.put(root, view);
+                }
             }
             as.publish(view);
         }
+        dirty.committed(byRoot.keySet());
     }
 }

@@ -1,6 +1,7 @@
 package dev.mmiomediator.memory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -51,9 +52,20 @@ final class Renderer {
 
     /** The pieces claimed so far, by {@link UnsignedKeys#key} of their start (natural order: no comparator call). */
     private final TreeMap<Long, Piece> pieces = new TreeMap<>();
+    /** Whether only windows of the view are rendered: then large containers visit only the children in the window. */
+    private final boolean windowed;
+    private MemoryRegion[] overlapping = new MemoryRegion[16];
+    private final int[] foundCount = new int[1];
 
-    private Renderer() {
+    private Renderer(boolean windowed) {
+        this.windowed = windowed;
     }
+
+    /**
+     * A view covering more than this many ranges of the previous view (and more than half of it) is rendered
+     * whole rather than patched: the windows would cost as much as the whole tree.
+     */
+    static final int PATCH_MIN_RANGES = 64;
 
     /** The region QEMU renders an address space from: see {@code memory_region_get_flatview_root}. */
     static MemoryRegion flatViewRoot(MemoryRegion mr) {
@@ -110,7 +122,7 @@ final class Renderer {
         if (root == null) {
             return new FlatView(null, new FlatRange[0]);
         }
-        Renderer r = new Renderer();
+        Renderer r = new Renderer(false);
         r.render(root, Wide.ZERO, 0, -1L, false, false);
         FlatRange[] ranges = r.simplified();
         int j = 0;
@@ -124,6 +136,172 @@ final class Renderer {
             }
         }
         return new FlatView(root, ranges);
+    }
+
+    /**
+     * The view of {@code root} after a change that touched only {@code windows} ({@code [start0, last0, start1,
+     * last1, ...]}, sorted, disjoint, not adjacent, in the root's frame) since {@code previous} was rendered from
+     * the same root: the windows are rendered (visiting only the regions that overlap them) and spliced into
+     * {@code previous}, whose ranges outside them are kept (cut at a window's edge), and ranges that meet across an
+     * edge are merged again, so the result equals a whole render. Every range equal to one of {@code previous} is
+     * that object. Returns {@code previous} itself when there is no window, and {@code null} when the windows cover
+     * most of the view: render it whole then.
+     */
+    static FlatView patch(MemoryRegion root, FlatView previous, long[] windows) {
+        if (windows.length == 0) {
+            return previous;
+        }
+        int n = previous.size();
+        int covered = 0;
+        for (int w = 0; w < windows.length; w += 2) {
+            covered += overlapCount(previous, windows[w], windows[w + 1]);
+        }
+        if (covered > PATCH_MIN_RANGES && covered > n / 2) {
+            return null;
+        }
+        Renderer r = new Renderer(true);
+        for (int w = 0; w < windows.length; w += 2) {
+            r.render(root, Wide.ZERO, windows[w], windows[w + 1], false, false);
+        }
+        FlatRange[] fresh = r.simplified(); // every piece lies in a window, and windows are apart: no merge across
+        Splice out = new Splice(previous, n + fresh.length + windows.length);
+        int p = 0;          // the next range of previous
+        FlatRange head = null; // what remains of range p past the last window, if it was cut there
+        int f = 0;
+        for (int w = 0; w < windows.length; w += 2) {
+            long a = windows[w];
+            long b = windows[w + 1];
+            int q = firstEndingAtOrAfter(previous, a); // ranges p..q-1 end before the window
+            if (head != null && q > p) {
+                out.add(head);
+                head = null;
+                p++;
+            }
+            if (head == null) {
+                out.keepRun(p, Math.max(p, q)); // untouched: copied, never read
+                p = Math.max(p, q);
+            }
+            FlatRange cur = head != null ? head : p < n ? previous.range(p) : null;
+            if (cur != null && Long.compareUnsigned(cur.start(), a) < 0) {
+                out.add(cur.cut(cur.start(), a - 1));
+            }
+            // skip what the window covers; the range running past its end leaves a remainder
+            int last = previous.floorIndex(b);
+            head = null;
+            if (last >= p) {
+                p = last;
+                FlatRange l = previous.range(last);
+                if (Long.compareUnsigned(l.last(), b) > 0) {
+                    head = l.cut(b + 1, l.last()); // b < l.last() <= 2^64-1: no overflow
+                } else {
+                    p++;
+                }
+            }
+            while (f < fresh.length && Long.compareUnsigned(fresh[f].start(), b) <= 0) {
+                out.add(fresh[f++]);
+            }
+        }
+        if (head != null) {
+            out.add(head);
+            p++;
+        }
+        out.keepRun(p, n);
+        return out.view(root);
+    }
+
+    /** The index of the first range of {@code view} whose last address is at or after {@code a}. */
+    private static int firstEndingAtOrAfter(FlatView view, long a) {
+        int i = view.floorIndex(a);
+        return i >= 0 && Long.compareUnsigned(view.range(i).last(), a) >= 0 ? i : i + 1;
+    }
+
+    /** How many ranges of {@code view} overlap {@code [a, b]} (ranges are disjoint: their lasts ascend too). */
+    private static int overlapCount(FlatView view, long a, long b) {
+        return Math.max(0, view.floorIndex(b) + 1 - firstEndingAtOrAfter(view, a));
+    }
+
+    /**
+     * A view being spliced: runs of the previous view copied whole (ranges and keys, with no range read: a commit
+     * at 65,536 ranges must not touch 65,536 objects), and ranges rendered or cut now, each merged into the one
+     * before it where QEMU's {@code can_merge} allows.
+     */
+    private static final class Splice {
+        private final FlatView previous;
+        private FlatRange[] ranges;
+        private long[] keys;
+        private int n;
+        /** Positions holding a range made now (rendered, cut, or merged). */
+        private int[] made = new int[8];
+        private int madeCount;
+
+        Splice(FlatView previous, int capacity) {
+            this.previous = previous;
+            ranges = new FlatRange[capacity];
+            keys = new long[capacity];
+        }
+
+        /** Adds ranges {@code from} to {@code to - 1} of the previous view, unchanged. */
+        void keepRun(int from, int to) {
+            if (from >= to) {
+                return;
+            }
+            grow(to - from);
+            if (n > 0 && ranges[n - 1].canMerge(previous.range(from))) {
+                append(previous.range(from)); // merges across the seam; the rest of the run stays apart
+                from++;
+            }
+            int len = to - from;
+            System.arraycopy(previous.rangeArray(), from, ranges, n, len);
+            System.arraycopy(previous.startKeys(), from, keys, n, len);
+            n += len;
+        }
+
+        /** Adds a range that was rendered or cut now. */
+        void add(FlatRange r) {
+            grow(1);
+            append(r);
+        }
+
+        private void append(FlatRange r) {
+            if (n > 0 && ranges[n - 1].canMerge(r)) {
+                ranges[n - 1] = ranges[n - 1].mergedWith(r);
+                mark(n - 1);
+            } else {
+                ranges[n] = r;
+                keys[n] = UnsignedKeys.key(r.start());
+                mark(n++);
+            }
+        }
+
+        private void mark(int i) {
+            if (madeCount > 0 && made[madeCount - 1] == i) {
+                return;
+            }
+            if (madeCount == made.length) {
+                made = Arrays.copyOf(made, madeCount * 2);
+            }
+            made[madeCount++] = i;
+        }
+
+        private void grow(int more) {
+            if (n + more > ranges.length) {
+                int cap = Math.max(n + more, ranges.length * 2);
+                ranges = Arrays.copyOf(ranges, cap);
+                keys = Arrays.copyOf(keys, cap);
+            }
+        }
+
+        /** The view; each range made now that equals a range of the previous view (cut, merged again) is that one. */
+        FlatView view(MemoryRegion root) {
+            for (int k = 0; k < madeCount; k++) {
+                int i = made[k];
+                int j = previous.floorIndex(ranges[i].start());
+                if (j >= 0 && previous.range(j).sameAs(ranges[i])) {
+                    ranges[i] = previous.range(j);
+                }
+            }
+            return new FlatView(root, ranges, keys, n);
+        }
     }
 
     private void render(MemoryRegion mr, Wide base, long clipStart, long clipLast, boolean readOnly, boolean nonVolatile) {
@@ -154,8 +332,21 @@ final class Renderer {
             render(target, targetBase, start, last, readOnly, nonVolatile);
             return;
         }
-        for (MemoryRegion child : mr.subregionsUnlocked()) {
-            render(child, base, start, last, readOnly, nonVolatile);
+        List<MemoryRegion> children = mr.subregionsUnlocked();
+        ChildIndex index = windowed ? mr.childIndexUnlocked() : null;
+        if (index != null) {
+            // start - base and last - base are exact in the low word (see offsetOfStart below)
+            MemoryRegion[] found = index.overlapping(start - base.lo(), last - base.lo(), overlapping, foundCount);
+            int n = foundCount[0];
+            overlapping = null; // a nested container uses a buffer of its own while this one is walked
+            for (int i = 0; i < n; i++) {
+                render(found[i], base, start, last, readOnly, nonVolatile);
+            }
+            overlapping = found;
+        } else {
+            for (MemoryRegion child : children) {
+                render(child, base, start, last, readOnly, nonVolatile);
+            }
         }
         if (!mr.terminates()) {
             return;

@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Test;
  * accesses through every API (1/2/4/8-byte values, {@code byte[]} and {@code ByteBuf} bulk up to 64 bytes),
  * straddling ranges and the 2<sup>64</sup> edge, and every byte, result, device call and P2P call is compared
  * with the reference. Every 500 accesses the topology changes (moves, enabling, read-only flags, BAR tags) while
- * the ports live on, so a port's last-hit cache must never serve a section of an old view. The ops and memory
+ * the ports live on, so a port's last-hit cache must never serve a section of an old view; the commit patches the
+ * previous flat view, and both published views must equal views built from a whole render. The ops and memory
  * of every region inside a BAR are instrumented: no non-vCPU access may reach them (the P2P handler must see
  * it instead). At the end of each tree every region's memory is compared with the reference's shadow.
  *
@@ -153,9 +154,10 @@ class DmaDifferentialTest {
                 changed = " (after changes: " + m.change(rnd) + ")";
                 aim = aim(m);
                 stats.changes++;
-                // the published views reuse the previous vCPU view's sections and derive the device view from the
-                // vCPU view; each must equal one built on its own
-                FlatView flat = m.mediator.space().flatView();
+                // the commit patched the previous flat view around the changes, and the published views reuse the
+                // previous vCPU view's sections and derive the device view from the vCPU view; each must equal one
+                // built on its own from a whole render
+                FlatView flat = m.sys.render(m.mediator.space().root());
                 List<Section> derived = m.mediator.view(Initiator.softwareDevice("x")).sections();
                 List<Section> own = MediatedView.build(flat, false, m.ramOnly).sections();
                 if (!derived.equals(own)) {

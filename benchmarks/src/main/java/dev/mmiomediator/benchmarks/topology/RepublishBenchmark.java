@@ -4,6 +4,8 @@ import dev.mmiomediator.benchmarks.lookup.RangeMap;
 import dev.mmiomediator.dma.MediatedView;
 import dev.mmiomediator.dma.RepublishSteps;
 import dev.mmiomediator.memory.FlatView;
+import dev.mmiomediator.memory.MemoryRegion;
+import dev.mmiomediator.memory.MemorySystem;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -17,6 +19,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,8 +37,14 @@ import java.util.concurrent.TimeUnit;
  *       disappeared: from the new flat view, the previous flat view and the previous vCPU view, so the sections of
  *       unchanged ranges are reused ({@link RepublishSteps#vcpuViewOf}).</li>
  *   <li>{@code commit}: a whole republish as an emulator triggers it: one region enabled or disabled, the memory
- *       system re-renders the flat view, the mediator builds the vCPU and the device views and publishes each
- *       with one volatile store.</li>
+ *       system re-renders the flat view (the window the region covers, spliced into the previous view), the
+ *       mediator builds the vCPU and the device views and publishes each with one volatile store.</li>
+ *   <li>{@code commitMove}: the same for one range of the map moved by 256 bytes and back (a guest reprogramming
+ *       a BAR): the container's children change order, so its address index is rebuilt too.</li>
+ *   <li>{@code transaction100}: 100 ranges spread over the map enabled or disabled in one transaction, committed
+ *       once (QEMU's batching of a device state load).</li>
+ *   <li>{@code renderWhole}: a whole render of the map's tree, the flat view alone, as every commit did before
+ *       commits became incremental (the yardstick of {@code transaction100}).</li>
  * </ul>
  *
  * <p>There is no baseline in another design: the peers' writers insert into a locked map instead (see the
@@ -58,6 +67,9 @@ public class RepublishBenchmark {
     private final FlatView[] flats = new FlatView[2];
     private final MediatedView[] vcpus = new MediatedView[2];
     private int at;
+    private MemoryRegion moved;
+    private long movedFrom;
+    private MemoryRegion[] batch;
 
     /** Builds and renders the map. */
     @Setup(Level.Trial)
@@ -70,7 +82,17 @@ public class RepublishBenchmark {
         topology.toggle();
         vcpus[0] = MediatedView.build(flats[0], true, false);
         vcpus[1] = RepublishSteps.vcpuViewOf(flats[1], flats[0], vcpus[0]);
+        List<MemoryRegion> ranges = topology.root().subregions();
+        moved = ranges.get(ranges.size() / 2);
+        movedFrom = moved.address();
+        batch = new MemoryRegion[TRANSACTION];
+        for (int i = 0; i < TRANSACTION; i++) {
+            batch[i] = ranges.get((int) ((long) i * ranges.size() / TRANSACTION));
+        }
     }
+
+    /** Changes in {@link #transaction100()}. */
+    static final int TRANSACTION = 100;
 
     /** Builds the device view of the rendered map. */
     @Benchmark
@@ -99,5 +121,28 @@ public class RepublishBenchmark {
     @Benchmark
     public void commit() {
         topology.toggle();
+    }
+
+    /** One range moved (by 256 bytes, or back), rendered, mediated and published. */
+    @Benchmark
+    public void commitMove() {
+        moved.setAddress(moved.address() == movedFrom ? movedFrom + 0x100 : movedFrom);
+    }
+
+    /** {@value #TRANSACTION} ranges enabled or disabled in one transaction: one commit. */
+    @Benchmark
+    public void transaction100() {
+        MemorySystem sys = topology.system();
+        try (MemorySystem.Transaction tx = sys.begin()) {
+            for (MemoryRegion r : batch) {
+                r.setEnabled(!r.isEnabled());
+            }
+        }
+    }
+
+    /** A whole render of the map's tree (the flat view only). */
+    @Benchmark
+    public FlatView renderWhole() {
+        return topology.system().render(topology.root());
     }
 }
