@@ -18,7 +18,8 @@ import java.util.Objects;
  *       the RAM section it hit last; {@link dev.mmiomediator.memory.MemoryRegion#setRamBacking} commits a topology
  *       change, so a new backing is used from that commit on (at once outside a transaction).</li>
  *   <li>MMIO: split into accesses of the region's valid sizes, naturally aligned where possible.</li>
- *   <li>P2P sections (non-vCPU initiators only): handed to the mediator's {@link P2pHandler}.</li>
+ *   <li>P2P sections (non-vCPU initiators only): handed to the mediator's {@link P2pHandler}, as the port's one
+ *       reused {@link P2pAccess} (valid during the call only).</li>
  *   <li>Unassigned addresses: reads return 0, writes are dropped, {@link MemTxResult#DECODE_ERROR}.</li>
  *   <li>An access whose address + length passes 2^64: {@link MemTxResult#ACCESS_ERROR}, nothing transferred.</li>
  * </ul>
@@ -28,10 +29,15 @@ import java.util.Objects;
  * snapshot, so a republished view is never served from a stale cache.
  */
 public final class DmaPort {
+    /** The largest P2P data array a port keeps for reuse (a larger piece gets a fresh array). */
+    private static final int MAX_P2P_DATA = 64 << 10;
+
     private final Mediator mediator;
     private final Initiator initiator;
     private final boolean vcpu;
     private final byte[] scratch = new byte[8];
+    private final P2pAccess p2pAccess;
+    private byte[] p2pData = new byte[8];
     // the last-hit section (QEMU's mru_section) and its bounds, in the port so a hit reads the port's fields only:
     // mruView is the view it belongs to (null: none yet), mruSpan its last address minus its start
     private MediatedView mruView;
@@ -53,6 +59,7 @@ public final class DmaPort {
         this.mediator = mediator;
         this.initiator = Objects.requireNonNull(initiator, "initiator");
         this.vcpu = initiator.isVcpu();
+        this.p2pAccess = new P2pAccess(initiator);
     }
 
     /** The initiator this port accesses for. */
@@ -376,11 +383,17 @@ public final class DmaPort {
     }
 
     private int p2p(Section s, long a, int n, boolean write, byte[] arr, ByteBuf buf, int index) {
-        byte[] data = new byte[n]; // the P2P path is the slow path: the policy may keep the bytes
+        // the P2P path is the slow path, but a burst of trapped accesses must not make garbage: the port hands its
+        // handler one reused access and data array (bounded; a larger piece gets its own array)
+        byte[] data = n <= p2pData.length ? p2pData : n <= MAX_P2P_DATA ? (p2pData = new byte[n]) : new byte[n];
         if (write) {
             copyOut(arr, buf, index, data, n);
+        } else {
+            Arrays.fill(data, 0, n, (byte) 0); // as a fresh array: a handler that fills nothing reads zeros
         }
-        int r = mediator.p2pHandler().handle(new P2pAccess(initiator, s.bar, a + s.barDelta, n, write, data));
+        P2pAccess access = p2pAccess;
+        access.set(s.bar, a + s.barDelta, n, write, data);
+        int r = mediator.p2pHandler().handle(access);
         if (!write) {
             if (arr != null) {
                 System.arraycopy(data, 0, arr, index, n);
