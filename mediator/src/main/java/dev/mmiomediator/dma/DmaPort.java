@@ -18,7 +18,8 @@ import java.util.Objects;
  *       the RAM section it hit last; {@link dev.mmiomediator.memory.MemoryRegion#setRamBacking} commits a topology
  *       change, so a new backing is used from that commit on (at once outside a transaction).</li>
  *   <li>MMIO: split into accesses of the region's valid sizes, naturally aligned where possible.</li>
- *   <li>P2P sections (non-vCPU initiators only): handed to the mediator's {@link P2pHandler}.</li>
+ *   <li>P2P sections (non-vCPU initiators only): handed to the mediator's {@link P2pHandler}, as the port's one
+ *       reused {@link P2pAccess} (valid during the call only).</li>
  *   <li>Unassigned addresses: reads return 0, writes are dropped, {@link MemTxResult#DECODE_ERROR}.</li>
  *   <li>An access whose address + length passes 2^64: {@link MemTxResult#ACCESS_ERROR}, nothing transferred.</li>
  * </ul>
@@ -28,25 +29,37 @@ import java.util.Objects;
  * snapshot, so a republished view is never served from a stale cache.
  */
 public final class DmaPort {
+    /** The largest P2P data array a port keeps for reuse (a larger piece gets a fresh array). */
+    private static final int MAX_P2P_DATA = 64 << 10;
+
     private final Mediator mediator;
     private final Initiator initiator;
     private final boolean vcpu;
     private final byte[] scratch = new byte[8];
+    private final P2pAccess p2pAccess;
+    private byte[] p2pData = new byte[8];
+    // the last-hit section (QEMU's mru_section) and its bounds, in the port so a hit reads the port's fields only:
+    // mruView is the view it belongs to (null: none yet), mruSpan its last address minus its start
     private MediatedView mruView;
     private Section mru;
+    private long mruStart;
+    private long mruSpan;
     private int result;
-    // the last-hit RAM section, flattened into the port so a hit reads one cache line: its start, last - start,
-    // memory (null: the last hit was no plain RAM section), offset delta, and whether writes are ignored
+    // the last-hit RAM section of at least 8 bytes, flattened into the port so an access that stays in it reads one
+    // cache line: ramView is the view it belongs to (null: none), ramWriteView the same unless writes are ignored
+    // (then null, so writes take the slow path), its start, last - start (>= 7), memory and offset delta
+    private MediatedView ramView;
+    private MediatedView ramWriteView;
     private long ramStart;
     private long ramSpan;
     private RamBacking ram;
     private long ramDelta;
-    private boolean ramReadOnly;
 
     DmaPort(Mediator mediator, Initiator initiator) {
         this.mediator = mediator;
         this.initiator = Objects.requireNonNull(initiator, "initiator");
         this.vcpu = initiator.isVcpu();
+        this.p2pAccess = new P2pAccess(initiator);
     }
 
     /** The initiator this port accesses for. */
@@ -70,27 +83,36 @@ public final class DmaPort {
         return len != 0 && Long.compareUnsigned(addr, -len) > 0;
     }
 
+    private MediatedView view() {
+        return mediator.view(vcpu);
+    }
+
+    /**
+     * The section of this port's current view (the vCPU view for a vCPU, the device view for every other
+     * initiator) that contains {@code addr}, or {@code null} if none does: the dispatch every access of this port
+     * makes before it touches memory. One volatile read of the view, the port's last-hit check (its own fields,
+     * checked against the view, so a republished view is never served from a stale hit), then
+     * {@link MediatedView#indexOf(long)}. Never allocates, locks or throws.
+     *
+     * <p>Updates the port's last-hit section: like every method of a port, for one thread only.
+     */
+    public Section section(long addr) {
+        return lookup(view(), addr);
+    }
+
     private Section lookup(MediatedView v, long addr) {
-        Section s = mru;
-        if (mruView == v && s != null && Long.compareUnsigned(addr - s.start, s.last - s.start) <= 0) {
-            return s;
+        if (v == mruView && Long.compareUnsigned(addr - mruStart, mruSpan) <= 0) {
+            return mru;
         }
         int i = v.indexOf(addr);
         if (i < 0) {
             return null;
         }
-        s = v.section(i);
+        Section s = v.section(i);
         mru = s;
         mruView = v;
-        if (s.kind == Section.Kind.RAM) {
-            ramStart = s.start;
-            ramSpan = s.last - s.start;
-            ram = s.region.ramBacking();
-            ramDelta = s.regionDelta;
-            ramReadOnly = s.readOnly;
-        } else {
-            ram = null;
-        }
+        mruStart = v.startOf(i);
+        mruSpan = v.spanOf(i);
         return s;
     }
 
@@ -98,16 +120,20 @@ public final class DmaPort {
      * Whether {@code [addr, addr + size)} lies in one RAM section of {@code v}; if so, the port's last-hit RAM fields
      * describe it. {@code addr + size} must not pass 2^64 (so {@code off + size - 1} cannot overflow).
      */
-    private boolean inRam(MediatedView v, long addr, int size) {
-        long off = addr - ramStart;
-        if (v != mruView || ram == null || Long.compareUnsigned(off, ramSpan) > 0) {
+    private boolean inRam(MediatedView v, long addr, long size) {
+        if (v != ramView || Long.compareUnsigned(addr - ramStart, ramSpan) > 0) {
             Section s = lookup(v, addr);
-            if (s == null || s.kind != Section.Kind.RAM) {
+            if (s == null || s.kind != Section.Kind.RAM || Long.compareUnsigned(s.last - s.start, 7) < 0) {
                 return false;
             }
-            off = addr - ramStart;
+            ramStart = s.start;
+            ramSpan = s.last - s.start;
+            ram = s.region.ramBacking();
+            ramDelta = s.regionDelta;
+            ramView = v;
+            ramWriteView = s.readOnly ? null : v;
         }
-        return Long.compareUnsigned(off + size - 1, ramSpan) <= 0;
+        return Long.compareUnsigned(addr - ramStart + size - 1, ramSpan) <= 0;
     }
 
     /**
@@ -117,11 +143,20 @@ public final class DmaPort {
      */
     public long read(long addr, int size) {
         checkSize(size);
+        MediatedView v = view();
+        // the fast path: inside the last-hit RAM section (ramSpan >= 7, so ramSpan - (size - 1) cannot wrap)
+        if (v == ramView && Long.compareUnsigned(addr - ramStart, ramSpan - (size - 1)) <= 0) {
+            result = MemTxResult.OK;
+            return ram.read(addr + ramDelta, size);
+        }
+        return readSlow(v, addr, size);
+    }
+
+    private long readSlow(MediatedView v, long addr, int size) {
         if (wraps(addr, size)) {
             result = MemTxResult.ACCESS_ERROR;
             return 0;
         }
-        MediatedView v = mediator.view(vcpu);
         if (inRam(v, addr, size)) {
             result = MemTxResult.OK;
             return ram.read(addr + ramDelta, size);
@@ -142,12 +177,21 @@ public final class DmaPort {
      */
     public int write(long addr, int size, long value) {
         checkSize(size);
+        MediatedView v = view();
+        // the fast path: inside the last-hit RAM section, which takes writes
+        if (v == ramWriteView && Long.compareUnsigned(addr - ramStart, ramSpan - (size - 1)) <= 0) {
+            ram.write(addr + ramDelta, size, value);
+            return MemTxResult.OK;
+        }
+        return writeSlow(v, addr, size, value);
+    }
+
+    private int writeSlow(MediatedView v, long addr, int size, long value) {
         if (wraps(addr, size)) {
             return MemTxResult.ACCESS_ERROR;
         }
-        MediatedView v = mediator.view(vcpu);
         if (inRam(v, addr, size)) {
-            if (!ramReadOnly) {
+            if (v == ramWriteView) {
                 ram.write(addr + ramDelta, size, value);
             }
             return MemTxResult.OK;
@@ -173,7 +217,12 @@ public final class DmaPort {
         if (wraps(addr, length)) {
             return MemTxResult.ACCESS_ERROR;
         }
-        return access(mediator.view(vcpu), addr, length, false, dst, null, offset);
+        MediatedView v = view();
+        if (inRam(v, addr, length)) {
+            ram.read(addr + ramDelta, dst, offset, length);
+            return MemTxResult.OK;
+        }
+        return access(v, addr, length, false, dst, null, offset);
     }
 
     /**
@@ -190,7 +239,14 @@ public final class DmaPort {
         if (wraps(addr, length)) {
             return MemTxResult.ACCESS_ERROR;
         }
-        return access(mediator.view(vcpu), addr, length, true, src, null, offset);
+        MediatedView v = view();
+        if (inRam(v, addr, length)) {
+            if (v == ramWriteView) {
+                ram.write(addr + ramDelta, src, offset, length);
+            }
+            return MemTxResult.OK;
+        }
+        return access(v, addr, length, true, src, null, offset);
     }
 
     /**
@@ -212,7 +268,14 @@ public final class DmaPort {
         }
         dst.ensureWritable(length);
         int index = dst.writerIndex();
-        int r = access(mediator.view(vcpu), addr, length, false, null, dst, index);
+        MediatedView v = view();
+        int r;
+        if (inRam(v, addr, length)) {
+            ram.read(addr + ramDelta, dst, index, length);
+            r = MemTxResult.OK;
+        } else {
+            r = access(v, addr, length, false, null, dst, index);
+        }
         dst.writerIndex(index + length);
         return r;
     }
@@ -236,7 +299,16 @@ public final class DmaPort {
             return MemTxResult.ACCESS_ERROR;
         }
         int index = src.readerIndex();
-        int r = access(mediator.view(vcpu), addr, length, true, null, src, index);
+        MediatedView v = view();
+        int r;
+        if (inRam(v, addr, length)) {
+            if (v == ramWriteView) {
+                ram.write(addr + ramDelta, src, index, length);
+            }
+            r = MemTxResult.OK;
+        } else {
+            r = access(v, addr, length, true, null, src, index);
+        }
         src.readerIndex(index + length);
         return r;
     }
@@ -311,11 +383,17 @@ public final class DmaPort {
     }
 
     private int p2p(Section s, long a, int n, boolean write, byte[] arr, ByteBuf buf, int index) {
-        byte[] data = new byte[n]; // the P2P path is the slow path: the policy may keep the bytes
+        // the P2P path is the slow path, but a burst of trapped accesses must not make garbage: the port hands its
+        // handler one reused access and data array (bounded; a larger piece gets its own array)
+        byte[] data = n <= p2pData.length ? p2pData : n <= MAX_P2P_DATA ? (p2pData = new byte[n]) : new byte[n];
         if (write) {
             copyOut(arr, buf, index, data, n);
+        } else {
+            Arrays.fill(data, 0, n, (byte) 0); // as a fresh array: a handler that fills nothing reads zeros
         }
-        int r = mediator.p2pHandler().handle(new P2pAccess(initiator, s.bar, a + s.barDelta, n, write, data));
+        P2pAccess access = p2pAccess;
+        access.set(s.bar, a + s.barDelta, n, write, data);
+        int r = mediator.p2pHandler().handle(access);
         if (!write) {
             if (arr != null) {
                 System.arraycopy(data, 0, arr, index, n);

@@ -20,10 +20,12 @@ import java.util.List;
  * <p>IMPLEMENTATION NOTES: the starts and lasts live in primitive arrays (no pointer chase per probe), and a
  * bucket table narrows the search: the span from the first to the last start is cut into a power of two of
  * equal buckets (two to four per section), and each bucket holds the index of the last section starting at or
- * before the bucket's first address. A lookup shifts the address into its bucket and scans the few sections
- * that start inside it; where sections cluster (real maps: RAM low, MMIO under 4 GiB, 64-bit BARs far above)
- * a crowded bucket falls back to a binary search between its two bounds, so a lookup is never worse than the
- * plain binary search over all starts. The table costs one int per bucket and is built in one pass with
+ * before the bucket's first address. A lookup shifts the address into its bucket; where at most one section
+ * starts inside it (evenly spread maps: almost every bucket), one compare with that section's start, compiled
+ * to a conditional move, picks the floor. Where sections cluster (real maps: RAM low, MMIO under 4 GiB, 64-bit
+ * BARs far above) a crowded bucket falls back to a branch-free binary search between its two bounds, so a
+ * lookup is never worse than a binary search over all starts. Each section's start and last are interleaved in
+ * one array, so the floor step and the end check read one cache line. The table costs one int per bucket and is built in one pass with
  * the view, before the view is published.
  */
 public final class MediatedView {
@@ -33,24 +35,20 @@ public final class MediatedView {
     private static final int BUCKETS_PER_SECTION = 2;
     /** The most buckets a view holds (1 MiB of table). */
     private static final int MAX_BUCKETS = 1 << 18;
-    /** Up to this many sections starting in one bucket are scanned; more are binary-searched. */
-    private static final int SCAN_LIMIT = 8;
 
     private final Section[] sections;
-    private final long[] keys;   // UnsignedKeys.key of each section's start
-    private final long[] lasts;  // each section's last address
+    private final long[] bounds;  // bounds[2i], bounds[2i + 1]: UnsignedKeys.key of section i's start and last
     private final boolean vcpu;
-    private final long base;     // the first section's start (0 when empty)
-    private final long span;     // the last section's start minus base (unsigned)
-    private final int shift;     // bucket of an address in [base, base + span]: (address - base) >>> shift
-    private final int[] buckets; // buckets[b]: the last section starting at or before base + (b << shift); one more at the end
+    private final long base;      // the first section's start (0 when empty)
+    private final long span;      // the last section's start minus base (unsigned)
+    private final int shift;      // bucket of an address in [base, base + span]: (address - base) >>> shift
+    private final int[] buckets;  // buckets[b]: the last section starting at or before base + (b << shift); one more at the end
 
     /** A view over {@code sections} with the index of {@code same}, whose sections start and end where these do. */
     private MediatedView(Section[] sections, boolean vcpu, MediatedView same) {
         this.sections = sections;
         this.vcpu = vcpu;
-        this.keys = same.keys;
-        this.lasts = same.lasts;
+        this.bounds = same.bounds;
         this.base = same.base;
         this.span = same.span;
         this.shift = same.shift;
@@ -61,33 +59,38 @@ public final class MediatedView {
         int n = sections.length;
         this.sections = sections;
         this.vcpu = vcpu;
-        this.keys = new long[n];
-        this.lasts = new long[n];
-        for (int i = 0; i < n; i++) {
-            keys[i] = UnsignedKeys.key(sections[i].start);
-            lasts[i] = sections[i].last;
+        if (n == 0) {
+            // one sentinel that no address is in (it starts at 2^64 - 1 and ends before it begins), reached from
+            // the one bucket only by 2^64 - 1: every other address is below base and so misses at once
+            this.bounds = new long[] {UnsignedKeys.key(-1L), UnsignedKeys.key(0L)};
+            this.base = -1L;
+            this.span = 0;
+            this.shift = 0;
+            this.buckets = new int[2];
+            return;
         }
-        this.base = n == 0 ? 0 : sections[0].start;
-        this.span = n == 0 ? 0 : sections[n - 1].start - base;
-        int count = Math.min(MAX_BUCKETS, Integer.highestOneBit(Math.max(1, n) * 2 * BUCKETS_PER_SECTION - 1));
+        this.bounds = new long[2 * n];
+        for (int i = 0; i < n; i++) {
+            bounds[2 * i] = UnsignedKeys.key(sections[i].start);
+            bounds[2 * i + 1] = UnsignedKeys.key(sections[i].last);
+        }
+        this.base = sections[0].start;
+        this.span = sections[n - 1].start - base;
+        int count = Math.min(MAX_BUCKETS, Integer.highestOneBit(n * 2 * BUCKETS_PER_SECTION - 1));
         int bits = Integer.numberOfTrailingZeros(count);
         this.shift = Math.max(0, 64 - Long.numberOfLeadingZeros(span) - bits); // span >>> shift < count
         this.buckets = new int[count + 1];
-        if (n == 0) {
-            Arrays.fill(buckets, -1);
-        } else {
-            // buckets from the first one starting at or after section i-1's start, up to the first one starting at
-            // or after section i's, have section i-1 as their floor
-            long mask = (1L << shift) - 1; // shift <= 63
-            int b = 0;
-            for (int i = 1; i < n; i++) {
-                long off = sections[i].start - base;
-                int first = (int) (off >>> shift) + ((off & mask) == 0 ? 0 : 1);
-                Arrays.fill(buckets, b, first, i - 1);
-                b = first;
-            }
-            Arrays.fill(buckets, b, count + 1, n - 1);
+        // buckets from the first one starting at or after section i-1's start, up to the first one starting at
+        // or after section i's, have section i-1 as their floor
+        long mask = (1L << shift) - 1; // shift <= 63
+        int b = 0;
+        for (int i = 1; i < n; i++) {
+            long off = sections[i].start - base;
+            int first = (int) (off >>> shift) + ((off & mask) == 0 ? 0 : 1);
+            Arrays.fill(buckets, b, first, i - 1);
+            b = first;
         }
+        Arrays.fill(buckets, b, count + 1, n - 1);
     }
 
     /** A view with no section. */
@@ -124,10 +127,11 @@ public final class MediatedView {
         for (int i = 0; i < n; i++) {
             FlatRange r = flat.range(i);
             long key = UnsignedKeys.key(r.start());
-            while (j < previous.keys.length && previous.keys[j] < key) {
+            int m = previous.sections.length;
+            while (j < m && previous.bounds[2 * j] < key) {
                 j++;
             }
-            Section old = j < previous.keys.length && previousFlat.range(j) == r ? previous.sections[j] : null;
+            Section old = j < m && previousFlat.range(j) == r ? previous.sections[j] : null;
             // a FAULT section may be RAM now: whether a region can have memory is not part of its flat range
             sections[i] = old != null && old.kind != Section.Kind.FAULT ? old : section(r, true, false);
         }
@@ -228,30 +232,50 @@ public final class MediatedView {
     }
 
     /**
-     * The index of the section containing {@code address}, or -1. A table load and a short scan for most
-     * addresses, O(log n) at worst; never allocates.
+     * The index of the section containing {@code address}, or -1. One load from the bucket table, then one
+     * branch-free step for most addresses (a branch-free binary search inside a crowded bucket: O(log n) at
+     * worst); never allocates.
      */
     public int indexOf(long address) {
+        long key = UnsignedKeys.key(address);
         long offset = address - base;
         int i;
         if (Long.compareUnsigned(offset, span) <= 0) {
             int b = (int) (offset >>> shift);
             i = buckets[b];
             int hi = buckets[b + 1]; // the floor of address is in [i, hi]
-            long key = UnsignedKeys.key(address);
-            if (hi - i <= SCAN_LIMIT) {
-                while (i < hi && keys[i + 1] <= key) {
-                    i++;
-                }
+            if (hi - i <= 1) {
+                i = bounds[2 * hi] <= key ? hi : i;
             } else {
-                int at = Arrays.binarySearch(keys, i + 1, hi + 1, key);
-                i = at >= 0 ? at : -at - 2;
+                i = floorIn(i, hi, key);
             }
         } else {
             // below the first start, or above the last one
             i = Long.compareUnsigned(address, base) < 0 ? -1 : sections.length - 1;
         }
-        return i >= 0 && Long.compareUnsigned(address, lasts[i]) <= 0 ? i : -1;
+        return i >= 0 && key <= bounds[2 * i + 1] ? i : -1;
+    }
+
+    /** The last section in {@code [lo, hi]} starting at or below {@code key}, given that section lo does. */
+    private int floorIn(int lo, int hi, long key) {
+        int at = lo;
+        int n = hi - lo + 1; // the floor is in [at, at + n)
+        while (n > 1) {
+            int half = n >>> 1;
+            at = bounds[2 * (at + half)] <= key ? at + half : at;
+            n -= half;
+        }
+        return at;
+    }
+
+    /** The first address of section {@code index}. */
+    long startOf(int index) {
+        return UnsignedKeys.key(bounds[2 * index]);
+    }
+
+    /** The last address of section {@code index} minus its first. */
+    long spanOf(int index) {
+        return bounds[2 * index + 1] - bounds[2 * index];
     }
 
     /**
@@ -259,8 +283,18 @@ public final class MediatedView {
      * knows 0 cannot follow {@code address}).
      */
     long nextStart(long address) {
-        int next = UnsignedKeys.ceiling(keys, address);
-        return next < sections.length ? sections[next].start : 0;
+        long key = UnsignedKeys.key(address);
+        int lo = 0;
+        int hi = sections.length; // the first start at or above key is in [lo, hi]
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (bounds[2 * mid] < key) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo < sections.length ? sections[lo].start : 0;
     }
 
     @Override

@@ -8,7 +8,9 @@ package dev.mmiomediator.dma;
 @FunctionalInterface
 public interface P2pHandler {
     /**
-     * Handles one piece. For a read, fill {@code access.data()}.
+     * Handles one piece. For a read, fill the first {@code access.length()} bytes of {@code access.data()} (they are
+     * zero on entry). The access and its array are valid during the call only: a port reuses both for its next
+     * piece, so keep a {@link P2pAccess#copy()} of what must outlive the call.
      *
      * @return {@link MemTxResult} bits, normally including one P2P outcome bit
      */

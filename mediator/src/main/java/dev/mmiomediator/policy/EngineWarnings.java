@@ -29,13 +29,19 @@ final class EngineWarnings {
     /** The held-write queues whose being full was logged and that have not drained since. */
     private final Set<HeldWrites> full = ConcurrentHashMap.newKeySet();
 
-    /** {@code access} was master-aborted because of {@code why}: logged the first time for its initiator and BAR. */
+    /**
+     * {@code access} is master-aborted: whether it is the first for its initiator and BAR, which the caller then
+     * logs with {@link #masterAbort} (exactly one caller gets true per pair). Allocates nothing once the pair is known.
+     */
+    boolean firstMasterAbort(P2pAccess access) {
+        return masterAborted.computeIfAbsent(access.initiator().id(), k -> ConcurrentHashMap.newKeySet())
+                .add(access.bar());
+    }
+
+    /** Logs that {@code access} was master-aborted because of {@code why}; see {@link #firstMasterAbort}. */
     void masterAbort(P2pAccess access, String why) {
-        if (masterAborted.computeIfAbsent(access.initiator().id(), k -> ConcurrentHashMap.newKeySet())
-                .add(access.bar())) {
-            LOG.info("{}P2P access master-aborted: {}: {} (reads return all-ones, writes are dropped; logged once "
-                    + "per initiator and BAR)", side(), access, why);
-        }
+        LOG.info("{}P2P access master-aborted: {}: {} (reads return all-ones, writes are dropped; logged once "
+                + "per initiator and BAR)", side(), access, why);
     }
 
     /** The queue of {@code writes} is full: logged unless it was already and has not drained since. */

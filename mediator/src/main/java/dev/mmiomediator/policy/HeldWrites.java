@@ -44,7 +44,7 @@ final class HeldWrites implements StateListener {
     /** Writes held: reserved before an offer, released when replayed or carried. */
     private final AtomicInteger held = new AtomicInteger();
     private final Object changed = new Object();
-    private long version;
+    private volatile long version; // written under changed; read without it by version(), the per-access read
     private final Supplier<TraceListener> trace;
 
     /**
@@ -207,9 +207,7 @@ final class HeldWrites implements StateListener {
 
     /** The version {@link #await} compares with; read it before the attempt that may have to wait. */
     long version() {
-        synchronized (changed) {
-            return version;
-        }
+        return version; // volatile: a signal before this read is seen, one after it changes the version await sees
     }
 
     /** Something a waiting access waits for may have happened: it looks again. */

@@ -9,7 +9,9 @@ import java.util.Objects;
 
 /**
  * What a {@link P2pPolicy} is asked about: one P2P access and the target's situation when it was made.
- * Immutable (the access's data buffer aside, which a policy must not touch) and thread-safe.
+ * Immutable and thread-safe, but its access may be a port's reused one ({@link P2pAccess}: valid during the call),
+ * so a policy reads a request during {@link P2pPolicy#decide} only; the engine reuses a request for the next access
+ * of the same port in the same situation. A policy must not touch the access's data buffer.
  *
  * @param access            the access: initiator, target BAR, offset, length, direction
  * @param targetState       the target device's migration state, read once when the access arrived

@@ -130,6 +130,8 @@ public final class PolicyEngine implements P2pHandler {
     private final LongAdder unregistered = new LongAdder();
     private volatile MigrationPhase phase = MigrationPhase.NONE;
     private volatile TraceListener trace;
+    /** Per accessing thread, the last request asked about (see {@link #request}). */
+    private final ThreadLocal<P2pRequest> lastRequest = new ThreadLocal<>();
 
     /**
      * An engine deciding with {@code policy}, aborting migrations through {@code migration}, with
@@ -320,8 +322,13 @@ public final class PolicyEngine implements P2pHandler {
         /** No result yet: never a {@link MemTxResult}, whose bits are never all set. */
         static final int WAIT = -1;
 
+        /** The verdicts of the decisions carried out at once, made once: an access that forwards or fails allocates none. */
+        private static final Verdict FORWARDED = new Verdict(MemTxResult.P2P_FORWARDED, null, null);
+        private static final Verdict FAILED = new Verdict(MemTxResult.P2P_FAILED, null, null);
+
         static Verdict done(int result) {
-            return new Verdict(result, null, null);
+            return result == MemTxResult.P2P_FORWARDED ? FORWARDED : result == MemTxResult.P2P_FAILED ? FAILED
+                    : new Verdict(result, null, null);
         }
 
         static Verdict waitFor(String why, String abortReason) {
@@ -339,7 +346,7 @@ public final class PolicyEngine implements P2pHandler {
                 return Verdict.done(fail(access, count, "the target device is not registered with the policy engine"));
             }
             MigrationState state = device.state();
-            P2pRequest request = new P2pRequest(access, state, supportsP2p(device), phase);
+            P2pRequest request = request(access, state, supportsP2p(device), phase);
             Decision decision;
             try {
                 decision = policy.decide(request);
@@ -369,8 +376,7 @@ public final class PolicyEngine implements P2pHandler {
                     }
                     return free ? Verdict.done(forward(t, access, count)) : behindHeld(t, request, count, null);
                 case FAIL:
-                    return Verdict.done(fail(access, count, "policy '" + policy.name() + "' decided FAIL (target "
-                            + state + ")"));
+                    return Verdict.done(failDecided(access, count, state));
                 case QUEUE:
                     if (!access.write()) {
                         count.increment(ERRORS);
@@ -387,6 +393,23 @@ public final class PolicyEngine implements P2pHandler {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The request about {@code access}: the one this thread asked about last if it is about the same access object
+     * in the same situation, else a new one. A port hands the engine one reused access for all its P2P pieces
+     * (valid during the call), so a burst of accesses by one port to one target allocates no request; the reused
+     * request is immutable, and a policy reads it during {@link P2pPolicy#decide} only.
+     */
+    private P2pRequest request(P2pAccess access, MigrationState state, boolean p2p, MigrationPhase phase) {
+        P2pRequest last = lastRequest.get();
+        if (last != null && last.access() == access && last.targetState() == state && last.targetSupportsP2p() == p2p
+                && last.phase() == phase) {
+            return last;
+        }
+        P2pRequest request = new P2pRequest(access, state, p2p, phase);
+        lastRequest.set(request);
+        return request;
     }
 
     /** The target does not accept, or writes are held for it: queue a write, make a read wait. */
@@ -426,12 +449,27 @@ public final class PolicyEngine implements P2pHandler {
 
     /** Master-aborts {@code access}: a read gets all-ones, a write is dropped. */
     private int fail(P2pAccess access, CounterTable.Row count, String why) {
+        abort(access, count);
+        if (warnings.firstMasterAbort(access)) {
+            warnings.masterAbort(access, why);
+        }
+        return MemTxResult.P2P_FAILED;
+    }
+
+    /** {@link #fail} for the policy's FAIL decision, with the log line's reason made only when it is logged. */
+    private int failDecided(P2pAccess access, CounterTable.Row count, MigrationState state) {
+        abort(access, count);
+        if (warnings.firstMasterAbort(access)) {
+            warnings.masterAbort(access, "policy '" + policy.name() + "' decided FAIL (target " + state + ")");
+        }
+        return MemTxResult.P2P_FAILED;
+    }
+
+    private static void abort(P2pAccess access, CounterTable.Row count) {
         if (!access.write()) {
             Arrays.fill(access.data(), 0, access.length(), (byte) 0xff);
         }
         count.increment(FAILED);
-        warnings.masterAbort(access, why);
-        return MemTxResult.P2P_FAILED;
     }
 
     /**

@@ -126,12 +126,12 @@ class DmaPortTest {
 
     private P2pHandler recordingHandler() {
         return a -> {
-            p2p.add(a);
             if (!a.write()) {
                 for (int i = 0; i < a.length(); i++) {
                     a.data()[i] = (byte) (0xc0 + i);
                 }
             }
+            p2p.add(a.copy()); // the port reuses its access: what outlives the call is a copy
             return MemTxResult.P2P_FORWARDED;
         };
     }

@@ -357,7 +357,7 @@ final class InstrumentedModel {
                     a.data()[i] = NaiveDma.p2pByte(bar, a.barOffset() + i);
                 }
             }
-            if (a.data().length != a.length()) {
+            if (a.data().length < a.length()) {
                 hex.append(" (data array of ").append(a.data().length).append(" bytes)");
             }
             watch.p2p.add(new NaiveDma.P2pCall(a.initiator().id(), bar, a.barOffset(), a.length(), a.write(),

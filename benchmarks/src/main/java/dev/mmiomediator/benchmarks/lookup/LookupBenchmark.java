@@ -40,7 +40,7 @@ public class LookupBenchmark {
     public String pattern;
 
     /** The design under test ({@link LookupImpl}, lower case). */
-    @Param({"mediator", "treemap", "skiplist", "fastutil", "binarysearch", "chv", "crosvm", "vmmemory", "qemu"})
+    @Param({"mediator", "treemap", "skiplist", "fastutil", "binarysearch", "branchless", "eytzinger", "chv", "crosvm", "vmmemory", "qemu"})
     public String impl;
 
     private RangeLookup lookup;

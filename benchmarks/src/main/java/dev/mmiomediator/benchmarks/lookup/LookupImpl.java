@@ -5,7 +5,7 @@ import java.util.function.Function;
 
 /** The dispatch designs the lookup suites compare, by the name their {@code impl} parameter takes. */
 public enum LookupImpl {
-    /** The mediator: last-hit section, then the view's bucket table and primitive arrays ({@link MediatorLookup}). */
+    /** The mediator: {@code DmaPort.section}, the port's own dispatch ({@link MediatorLookup}). */
     MEDIATOR(map -> new MediatorLookup(map.mediator())),
     /** {@link FloorEntryLookup#treeMap}. */
     TREEMAP(FloorEntryLookup::treeMap),
@@ -15,6 +15,10 @@ public enum LookupImpl {
     FASTUTIL(FastutilLookup::new),
     /** {@link BinarySearchLookup}. */
     BINARYSEARCH(BinarySearchLookup::new),
+    /** {@link BranchlessLookup}. */
+    BRANCHLESS(BranchlessLookup::new),
+    /** {@link EytzingerLookup}. */
+    EYTZINGER(EytzingerLookup::new),
     /** cloud-hypervisor's bus: {@link ChvLookup}. */
     CHV(ChvLookup::new),
     /** crosvm's bus: {@link CrosvmLookup}. */

@@ -1,44 +1,27 @@
 package dev.mmiomediator.benchmarks.lookup;
 
-import dev.mmiomediator.dma.MediatedView;
-import dev.mmiomediator.dma.Mediator;
-import dev.mmiomediator.dma.Section;
+import dev.mmiomediator.dma.DmaPort;
 
 /**
- * The mediator's dispatch, as a {@link dev.mmiomediator.dma.DmaPort} performs it before touching memory: one
- * volatile read of the current {@link MediatedView}, the port's last-hit section (QEMU's {@code mru_section},
- * a plain field checked against the view snapshot), then the view's index. No lock, no atomic write, no
- * allocation.
+ * The mediator's dispatch, the shipping code itself: {@link DmaPort#section(long)} of a software device's port,
+ * the lookup every access of the port makes before it touches memory (one volatile read of the current view,
+ * the port's last-hit check on its own fields, then the view's index). No lock, no atomic write, no allocation.
  *
  * <p><b>Note:</b> not thread-safe, like a port: one instance per reader thread, over a shared topology.
  */
 public final class MediatorLookup implements RangeLookup {
     private final RangeMap.MediatorTopology topology;
-    private final Mediator mediator;
-    private MediatedView mruView;
-    private Section mru;
+    private final DmaPort port;
 
-    /** A lookup over {@code topology}'s device view. */
+    /** A lookup through a new port of {@link RangeMap#INITIATOR} on {@code topology}'s mediator. */
     public MediatorLookup(RangeMap.MediatorTopology topology) {
         this.topology = topology;
-        this.mediator = topology.mediator();
+        this.port = topology.mediator().port(RangeMap.INITIATOR);
     }
 
     @Override
     public Object find(long address) {
-        MediatedView v = mediator.view(RangeMap.INITIATOR);
-        Section s = mru;
-        if (mruView == v && s != null && s.contains(address)) {
-            return s;
-        }
-        int i = v.indexOf(address);
-        if (i < 0) {
-            return null;
-        }
-        s = v.section(i);
-        mru = s;
-        mruView = v;
-        return s;
+        return port.section(address);
     }
 
     /** A topology change: re-render, build both views and publish them (see {@link RangeMap.MediatorTopology#toggle()}). */

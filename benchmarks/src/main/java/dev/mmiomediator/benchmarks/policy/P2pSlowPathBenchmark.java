@@ -1,26 +1,10 @@
 package dev.mmiomediator.benchmarks.policy;
 
 import dev.mmiomediator.dma.DmaPort;
-import dev.mmiomediator.dma.Initiator;
-import dev.mmiomediator.dma.Mediator;
-import dev.mmiomediator.dma.Passthrough;
-import dev.mmiomediator.memory.AddressSpace;
-import dev.mmiomediator.memory.MemoryRegion;
-import dev.mmiomediator.memory.MemorySystem;
-import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.migration.AbortSwitch;
-import dev.mmiomediator.policy.P2pTarget;
-import dev.mmiomediator.policy.Policies;
 import dev.mmiomediator.policy.PolicyEngine;
-import dev.mmiomediator.vfio.MigrationData;
-import dev.mmiomediator.vfio.MigrationDriver;
-import dev.mmiomediator.vfio.MigrationFlags;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
-import dev.mmiomediator.pci.PciAddress;
-import dev.mmiomediator.pci.PciBar;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -35,7 +19,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -48,8 +31,8 @@ import java.util.concurrent.TimeUnit;
  * enqueue, replay and its share of two transitions. {@code ramWrite} is the fast path (a mediated write into
  * RAM, no policy consulted) on the same map, for scale.
  *
- * <p>The BAR behind the target is a plain heap {@link ByteBuf} (what an mmap'ed BAR costs), not a simulated
- * device, so the figure is the mediator's and the engine's.
+ * <p>The map is a {@link P2pMap}: the BAR behind the target is a plain heap buffer (what an mmap'ed BAR costs), not
+ * a simulated device, so the figure is the mediator's and the engine's. Reads: {@link P2pReadBenchmark}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -58,8 +41,6 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"-Xms3g", "-Xmx3g", "-XX:+AlwaysPreTouch"}) // pre-touched heap: see package-info
 public class P2pSlowPathBenchmark {
-    private static final long BAR_ADDR = 0xe0000000L;
-    private static final int BAR_SIZE = 0x10000;
     private static final int REPLAY_EVERY = 1024;
 
     /** The built-in policy. */
@@ -79,46 +60,10 @@ public class P2pSlowPathBenchmark {
     /** Builds RAM and one passthrough BAR, the engine with the policy, and the port. */
     @Setup(Level.Trial)
     public void setUp() {
-        MemorySystem sys = new MemorySystem();
-        MemoryRegion system = sys.container("system", Size.FULL);
-        PciAddress address = PciAddress.parse("0000:01:00.0");
-        MemoryRegion bar = sys.container(address + " BAR 0", Size.of(BAR_SIZE));
-        try (MemorySystem.Transaction tx = sys.begin()) {
-            system.addSubregion(sys.ram("pc.ram", Size.of(1 << 20)), 0);
-            bar.addSubregion(sys.ramDevice(address + " BAR 0 mmaps[0]", Size.of(BAR_SIZE)), 0);
-            system.addSubregion(bar, BAR_ADDR);
-        }
-        AddressSpace memory = sys.addressSpace("memory", system);
-        device = new PassthroughDevice(address, MigrationFlags.STOP_COPY_ONLY, java.util.List.of(new PciBar(0,
-                BAR_SIZE)), new MigrationDriver() {
-                    @Override
-                    public MigrationData arc(MigrationState from, MigrationState to) {
-                        return null;
-                    }
-
-                    @Override
-                    public void reset() {
-                    }
-                });
-        Passthrough.declare(device, Map.of(0, bar));
-        ByteBuf mem = Unpooled.buffer(BAR_SIZE, BAR_SIZE);
-        abort = new AbortSwitch();
-        PolicyEngine engine = new PolicyEngine(Policies.create(policy, Map.of(),
-                P2pSlowPathBenchmark.class.getClassLoader()), abort, PolicyEngine.Settings.DEFAULT);
-        engine.register(device, new P2pTarget() {
-            @Override
-            public void read(int b, long offset, byte[] dst, int length) {
-                mem.getBytes((int) offset, dst, 0, length);
-            }
-
-            @Override
-            public void write(int b, long offset, byte[] src, int length) {
-                mem.setBytes((int) offset, src, 0, length);
-            }
-        });
-        Mediator mediator = new Mediator(memory);
-        mediator.setP2pHandler(engine);
-        port = mediator.port(Initiator.softwareDevice("bench"));
+        P2pMap map = new P2pMap(policy);
+        port = map.port();
+        device = map.device();
+        abort = map.abort();
         stopped = target.equals("stopped");
         if (stopped) {
             device.transition(MigrationState.STOP);
@@ -140,7 +85,7 @@ public class P2pSlowPathBenchmark {
             device.transition(MigrationState.STOP);
             abort.clear();
         }
-        return port.write(BAR_ADDR + ((i * 8L) & (BAR_SIZE - 1)), 8, i);
+        return port.write(P2pMap.BAR_ADDR + ((i * 8L) & (P2pMap.BAR_SIZE - 1)), 8, i);
     }
 
     /** The fast path on the same map: a mediated 8-byte write into RAM. */
