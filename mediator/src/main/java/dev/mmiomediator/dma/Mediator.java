@@ -52,8 +52,13 @@ public final class Mediator {
 
     private void rebuild(AddressSpace as, FlatView previous, FlatView current) {
         MediatedView oldDevice = deviceView;
-        MediatedView newVcpu = MediatedView.vcpuViewOf(current, previous, vcpuView);
-        MediatedView newDevice = MediatedView.devicesOf(newVcpu, current, ramOnly);
+        MediatedView oldVcpu = vcpuView;
+        // both views are patched around the window the flat view was patched in, when it is known and small
+        MediatedView newVcpu = MediatedView.vcpuViewOf(current, previous, oldVcpu);
+        MediatedView newDevice = MediatedView.devicesPatch(newVcpu, current, previous, oldVcpu, oldDevice, ramOnly);
+        if (newDevice == null) {
+            newDevice = MediatedView.devicesOf(newVcpu, current, ramOnly);
+        }
         vcpuView = newVcpu;
         deviceView = newDevice;
         if (!listeners.isEmpty()) {
