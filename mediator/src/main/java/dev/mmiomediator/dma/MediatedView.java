@@ -144,10 +144,6 @@ public final class MediatedView {
      * what changed.
      */
     static MediatedView vcpuViewOf(FlatView flat, FlatView previousFlat, MediatedView previous) {
-        MediatedView patched = vcpuPatch(flat, previousFlat, previous);
-        if (patched != null) {
-            return patched;
-        }
         if (!previous.vcpu || previous.sections.length != previousFlat.size()) {
             return counted(build(flat, true, false)); // not the pair this view came from: nothing to reuse
         }
