@@ -77,12 +77,18 @@ class MediatedViewPatchDifferentialTest {
         MemoryRegion root = sys.container("system", Size.FULL);
         List<MemoryRegion> leaves = new ArrayList<>();
         int slots = 200 + rnd.nextInt(200);
-        // half the maps have BARs in pieces, so their device views merge P2P sections and are built whole; the
-        // others have device views with one section per range, which are patched
+        // half the maps have up to three BARs in pieces, disabled at first: a device view merges their P2P sections
+        // (and is built whole) while one is enabled and shown, and has one section per range (and is patched)
+        // otherwise, so commits that enable one must see the merge
         boolean pieces = rnd.nextBoolean();
+        int piecesLeft = pieces ? 3 : 0;
         try (MemorySystem.Transaction tx = sys.begin()) {
             for (int i = 0; i < slots; i++) {
-                MemoryRegion r = leaf(sys, rnd, i, pieces);
+                MemoryRegion r = leaf(sys, rnd, i, piecesLeft > 0);
+                if (!r.subregions().isEmpty()) {
+                    piecesLeft--;
+                    r.setEnabled(false);
+                }
                 root.addSubregion(r, (long) rnd.nextInt(slots) * SLOT + rnd.nextInt(SLOT / 2), rnd.nextInt(3));
                 leaves.add(r);
             }
