@@ -188,8 +188,8 @@ public final class MediatedView {
         if (!previous.vcpu || previous.faults != 0 || m != previousFlat.size() || n == 0) {
             return null;
         }
-        int[] w = flat.changedWindow(previousFlat);
-        if (w == null || w[1] - w[0] > n / 2) {
+        int[] w = patchWindow(flat, previousFlat);
+        if (w == null) {
             return null;
         }
         int lo = w[0];
@@ -215,6 +215,15 @@ public final class MediatedView {
     }
 
     /**
+     * {@link FlatView#changedWindow} of {@code flat} against {@code previousFlat} where it is known and covers at most
+     * half of {@code flat} (beyond that a whole build costs about as much), else {@code null}.
+     */
+    private static int[] patchWindow(FlatView flat, FlatView previousFlat) {
+        int[] w = flat.changedWindow(previousFlat);
+        return w == null || w[1] - w[0] > flat.size() / 2 ? null : w;
+    }
+
+    /**
      * The non-vCPU view of {@code flat} patched from {@code previousDevices}, the non-vCPU view of
      * {@code previousFlat} built with the same {@code ramOnly}, given {@code vcpuView}, the vCPU view of {@code flat}:
      * equal to {@code devicesOf(vcpuView, flat, ramOnly)}. Works where no P2P sections merge (the previous device
@@ -229,8 +238,8 @@ public final class MediatedView {
                 || previousDevices.bounds != previousVcpu.bounds || previousVcpu.sections.length != m || n == 0) {
             return null;
         }
-        int[] w = flat.changedWindow(previousFlat);
-        if (w == null || w[1] - w[0] > n / 2) {
+        int[] w = patchWindow(flat, previousFlat);
+        if (w == null) {
             return null;
         }
         int lo = w[0];
