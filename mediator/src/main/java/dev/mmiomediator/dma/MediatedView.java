@@ -43,6 +43,12 @@ public final class MediatedView {
     private final long span;      // the last section's start minus base (unsigned)
     private final int shift;      // bucket of an address in [base, base + span]: (address - base) >>> shift
     private final int[] buckets;  // buckets[b]: the last section starting at or before base + (b << shift); one more at the end
+    /**
+     * For a vCPU view: how many of its sections are {@link Section.Kind#FAULT} (RAM too large for any backing until
+     * it gets one, which is no change to the flat view), or -1 if not counted. Set by the factory that made the view,
+     * before the view is returned; a view with such sections is never patched.
+     */
+    private int faults = -1;
 
     /** A view over {@code sections} with the index of {@code same}, whose sections start and end where these do. */
     private MediatedView(Section[] sections, boolean vcpu, MediatedView same) {
@@ -56,6 +62,11 @@ public final class MediatedView {
     }
 
     private MediatedView(Section[] sections, boolean vcpu) {
+        this(sections, boundsOf(sections, 0, sections.length), vcpu);
+    }
+
+    /** A view over {@code sections} whose bounds, interleaved as in {@link #bounds}, are {@code bounds}. */
+    private MediatedView(Section[] sections, long[] bounds, boolean vcpu) {
         int n = sections.length;
         this.sections = sections;
         this.vcpu = vcpu;
@@ -69,28 +80,43 @@ public final class MediatedView {
             this.buckets = new int[2];
             return;
         }
-        this.bounds = new long[2 * n];
-        for (int i = 0; i < n; i++) {
-            bounds[2 * i] = UnsignedKeys.key(sections[i].start);
-            bounds[2 * i + 1] = UnsignedKeys.key(sections[i].last);
-        }
+        this.bounds = bounds;
         this.base = sections[0].start;
         this.span = sections[n - 1].start - base;
         int count = Math.min(MAX_BUCKETS, Integer.highestOneBit(n * 2 * BUCKETS_PER_SECTION - 1));
         int bits = Integer.numberOfTrailingZeros(count);
         this.shift = Math.max(0, 64 - Long.numberOfLeadingZeros(span) - bits); // span >>> shift < count
-        this.buckets = new int[count + 1];
+        this.buckets = bucketsOf(bounds, n, base, shift, count);
+    }
+
+    /** The interleaved bounds of {@code sections[from, to)}, as in {@link #bounds}. */
+    private static long[] boundsOf(Section[] sections, int from, int to) {
+        long[] bounds = new long[2 * (to - from)];
+        for (int i = from; i < to; i++) {
+            bounds[2 * (i - from)] = UnsignedKeys.key(sections[i].start);
+            bounds[2 * (i - from) + 1] = UnsignedKeys.key(sections[i].last);
+        }
+        return bounds;
+    }
+
+    /**
+     * The bucket table of {@code n} sections with these interleaved bounds: {@code count + 1} entries, read from the
+     * bounds alone (no section object is touched).
+     */
+    private static int[] bucketsOf(long[] bounds, int n, long base, int shift, int count) {
+        int[] buckets = new int[count + 1];
         // buckets from the first one starting at or after section i-1's start, up to the first one starting at
         // or after section i's, have section i-1 as their floor
         long mask = (1L << shift) - 1; // shift <= 63
         int b = 0;
         for (int i = 1; i < n; i++) {
-            long off = sections[i].start - base;
+            long off = UnsignedKeys.key(bounds[2 * i]) - base;
             int first = (int) (off >>> shift) + ((off & mask) == 0 ? 0 : 1);
             Arrays.fill(buckets, b, first, i - 1);
             b = first;
         }
         Arrays.fill(buckets, b, count + 1, n - 1);
+        return buckets;
     }
 
     /** A view with no section. */
@@ -119,7 +145,7 @@ public final class MediatedView {
      */
     static MediatedView vcpuViewOf(FlatView flat, FlatView previousFlat, MediatedView previous) {
         if (!previous.vcpu || previous.sections.length != previousFlat.size()) {
-            return build(flat, true, false); // not the pair this view came from: nothing to reuse
+            return counted(build(flat, true, false)); // not the pair this view came from: nothing to reuse
         }
         int n = flat.size();
         Section[] sections = new Section[n];
@@ -135,7 +161,107 @@ public final class MediatedView {
             // a FAULT section may be RAM now: whether a region can have memory is not part of its flat range
             sections[i] = old != null && old.kind != Section.Kind.FAULT ? old : section(r, true, false);
         }
-        return new MediatedView(sections, true);
+        return counted(new MediatedView(sections, true));
+    }
+
+    /** {@code v}, a vCPU view, with its {@link #faults} counted. */
+    private static MediatedView counted(MediatedView v) {
+        int f = 0;
+        for (Section s : v.sections) {
+            f += s.kind == Section.Kind.FAULT ? 1 : 0;
+        }
+        v.faults = f;
+        return v;
+    }
+
+    /**
+     * The vCPU view of {@code flat} patched from {@code previous}, the vCPU view of {@code previousFlat}, when
+     * {@code flat} was patched from {@code previousFlat} ({@link FlatView#changedWindow}): the sections and bounds
+     * outside the changed window are copied (two array copies each), the sections inside it made anew, and the bucket
+     * table rebuilt from the bounds. Equal to {@code build(flat, true, false)}. {@code null} when the window is not
+     * known, covers more than half the view, or {@code previous} has a FAULT section (which a new backing turns into
+     * RAM with no change to the flat view): build it then.
+     */
+    static MediatedView vcpuPatch(FlatView flat, FlatView previousFlat, MediatedView previous) {
+        int m = previous.sections.length;
+        int n = flat.size();
+        if (!previous.vcpu || previous.faults != 0 || m != previousFlat.size() || n == 0) {
+            return null;
+        }
+        int[] w = patchWindow(flat, previousFlat);
+        if (w == null) {
+            return null;
+        }
+        int lo = w[0];
+        int hiNew = w[1];
+        int hiOld = w[2];
+        Section[] sections = new Section[n];
+        long[] bounds = new long[2 * n];
+        System.arraycopy(previous.sections, 0, sections, 0, lo);
+        System.arraycopy(previous.bounds, 0, bounds, 0, 2 * lo);
+        int faults = 0;
+        for (int i = lo; i < hiNew; i++) {
+            Section s = section(flat.range(i), true, false);
+            sections[i] = s;
+            bounds[2 * i] = UnsignedKeys.key(s.start);
+            bounds[2 * i + 1] = UnsignedKeys.key(s.last);
+            faults += s.kind == Section.Kind.FAULT ? 1 : 0;
+        }
+        System.arraycopy(previous.sections, hiOld, sections, hiNew, m - hiOld);
+        System.arraycopy(previous.bounds, 2 * hiOld, bounds, 2 * hiNew, 2 * (m - hiOld));
+        MediatedView v = new MediatedView(sections, bounds, true);
+        v.faults = faults;
+        return v;
+    }
+
+    /**
+     * {@link FlatView#changedWindow} of {@code flat} against {@code previousFlat} where it is known and covers at most
+     * half of {@code flat} (beyond that a whole build costs about as much), else {@code null}.
+     */
+    private static int[] patchWindow(FlatView flat, FlatView previousFlat) {
+        int[] w = flat.changedWindow(previousFlat);
+        return w == null || w[1] - w[0] > flat.size() / 2 ? null : w;
+    }
+
+    /**
+     * The non-vCPU view of {@code flat} patched from {@code previousDevices}, the non-vCPU view of
+     * {@code previousFlat} built with the same {@code ramOnly}, given {@code vcpuView}, the vCPU view of {@code flat}:
+     * equal to {@code devicesOf(vcpuView, flat, ramOnly)}. Works where no P2P sections merge (the previous device
+     * view shares the previous vCPU view's index, and nothing merges across the changed window's edges): the
+     * sections outside the window are copied and the vCPU view's index is shared. {@code null} otherwise.
+     */
+    static MediatedView devicesPatch(MediatedView vcpuView, FlatView flat, FlatView previousFlat,
+                                     MediatedView previousVcpu, MediatedView previousDevices, boolean ramOnly) {
+        int m = previousDevices.sections.length;
+        int n = flat.size();
+        if (previousDevices.vcpu || !vcpuView.vcpu || vcpuView.sections.length != n || m != previousFlat.size()
+                || previousDevices.bounds != previousVcpu.bounds || previousVcpu.sections.length != m || n == 0) {
+            return null;
+        }
+        int[] w = patchWindow(flat, previousFlat);
+        if (w == null) {
+            return null;
+        }
+        int lo = w[0];
+        int hiNew = w[1];
+        int hiOld = w[2];
+        Section[] sections = new Section[n];
+        System.arraycopy(previousDevices.sections, 0, sections, 0, lo);
+        for (int i = lo; i < hiNew; i++) {
+            Section v = vcpuView.sections[i];
+            boolean differs = flat.range(i).passthroughBar() != null
+                    || (ramOnly && (v.kind == Section.Kind.MMIO || v.kind == Section.Kind.ROMD));
+            sections[i] = differs ? section(flat.range(i), false, ramOnly) : v;
+        }
+        System.arraycopy(previousDevices.sections, hiOld, sections, hiNew, m - hiOld);
+        // the copied runs merged nowhere (the previous view had one section per range): only the window and its
+        // edges can
+        for (int i = Math.max(lo, 1), end = Math.min(hiNew + 1, n); i < end; i++) {
+            if (sections[i - 1].canMerge(sections[i])) {
+                return null;
+            }
+        }
+        return new MediatedView(sections, false, vcpuView);
     }
 
     /**

@@ -32,6 +32,9 @@ public final class Mediator {
     private volatile MediatedView vcpuView = MediatedView.empty();
     private volatile MediatedView deviceView = MediatedView.empty();
     private volatile P2pHandler p2pHandler;
+    /** Commits whose vCPU view, and whose device view, were patched from the previous one (under the system lock). */
+    private long vcpuPatches;
+    private long devicePatches;
 
     /** Mediates {@code space} with the default master-abort P2P handler. */
     public Mediator(AddressSpace space) {
@@ -52,8 +55,20 @@ public final class Mediator {
 
     private void rebuild(AddressSpace as, FlatView previous, FlatView current) {
         MediatedView oldDevice = deviceView;
-        MediatedView newVcpu = MediatedView.vcpuViewOf(current, previous, vcpuView);
-        MediatedView newDevice = MediatedView.devicesOf(newVcpu, current, ramOnly);
+        MediatedView oldVcpu = vcpuView;
+        // both views are patched around the window the flat view was patched in, when it is known and small
+        MediatedView newVcpu = MediatedView.vcpuPatch(current, previous, oldVcpu);
+        if (newVcpu != null) {
+            vcpuPatches++;
+        } else {
+            newVcpu = MediatedView.vcpuViewOf(current, previous, oldVcpu);
+        }
+        MediatedView newDevice = MediatedView.devicesPatch(newVcpu, current, previous, oldVcpu, oldDevice, ramOnly);
+        if (newDevice != null) {
+            devicePatches++;
+        } else {
+            newDevice = MediatedView.devicesOf(newVcpu, current, ramOnly);
+        }
         vcpuView = newVcpu;
         deviceView = newDevice;
         if (!listeners.isEmpty()) {
@@ -79,7 +94,12 @@ public final class Mediator {
         }
     }
 
-    /** The mediated address space. */
+    /** How many commits patched the vCPU view ({@code [0]}) and the device view ({@code [1]}) rather than built it. */
+    long[] patchCounts() {
+        return space.system().atomically(() -> new long[] {vcpuPatches, devicePatches});
+    }
+
+        /** The mediated address space. */
     public AddressSpace space() {
         return space;
     }

@@ -181,6 +181,9 @@ final class Renderer {
                 out.keepRun(p, Math.max(p, q)); // untouched: copied, never read
                 p = Math.max(p, q);
             }
+            if (w == 0) {
+                out.changedFrom = out.n; // the first window: every range so far is the previous view's, where it was
+            }
             FlatRange cur = head != null ? head : p < n ? previous.range(p) : null;
             if (cur != null && Long.compareUnsigned(cur.start(), a) < 0) {
                 out.add(cur.cut(cur.start(), a - 1));
@@ -205,7 +208,7 @@ final class Renderer {
             out.add(head);
             p++;
         }
-        out.keepRun(p, n);
+        out.keepTail(p, n);
         return out.view(root);
     }
 
@@ -233,6 +236,11 @@ final class Renderer {
         /** Positions holding a range made now (rendered, cut, or merged). */
         private int[] made = new int[8];
         private int madeCount;
+        /** Ranges before this index are the previous view's, at the same indices. */
+        int changedFrom;
+        /** Ranges from this index on are the previous view's, from {@link #keptFromBefore} on. */
+        private int keptFrom;
+        private int keptFromBefore;
 
         Splice(FlatView previous, int capacity) {
             this.previous = previous;
@@ -254,6 +262,21 @@ final class Renderer {
             System.arraycopy(previous.rangeArray(), from, ranges, n, len);
             System.arraycopy(previous.startKeys(), from, keys, n, len);
             n += len;
+        }
+
+        /**
+         * Adds ranges {@code from} to {@code n - 1} of the previous view, unchanged, as the last run, and notes where
+         * its ranges that are kept as they were (not merged across the seam) start, here and in the previous view.
+         */
+        void keepTail(int from, int to) {
+            while (from < to && n > 0 && ranges[n - 1].canMerge(previous.range(from))) {
+                grow(1);
+                append(previous.range(from));
+                from++;
+            }
+            keptFrom = n;
+            keptFromBefore = from;
+            keepRun(from, to);
         }
 
         /** Adds a range that was rendered or cut now. */
@@ -300,7 +323,10 @@ final class Renderer {
                     ranges[i] = previous.range(j);
                 }
             }
-            return new FlatView(root, ranges, keys, n);
+            // a range made now may have merged into the last one kept before the first window (positions are marked
+            // in ascending order)
+            int from = madeCount > 0 ? Math.min(changedFrom, made[0]) : changedFrom;
+            return new FlatView(root, ranges, keys, n, previous, from, keptFrom, keptFromBefore);
         }
     }
 
