@@ -365,28 +365,10 @@ public record FlatDump(String source, List<View> views, List<String> notes) {
      * continuation becomes {@code null}, so every other line keeps its number. Returns how many were joined.
      */
     private static int unwrap(List<String> lines) {
-        int joined = 0;
-        int last = -1; // the range line a continuation would belong to
-        for (int i = 0; i < lines.size(); i++) {
-            String l = lines.get(i);
-            if (l == null) {
-                continue;
-            }
-            if (l.startsWith("  ") && RANGE.matcher(l).matches()) {
-                last = i;
-                continue;
-            }
-            if (last >= 0 && !l.isBlank() && !l.startsWith(" ") && !l.startsWith("FlatView #")
-                    && !MtreeText.isMonitorLine(l) && !MtreeText.isElision(l)
-                    && RANGE.matcher(lines.get(last) + " " + l).matches()) {
-                lines.set(last, lines.get(last) + " " + l);
-                lines.set(i, null);
-                joined++;
-                continue;
-            }
-            last = -1;
-        }
-        return joined;
+        return PastedText.joinWrapped(lines, l -> l.startsWith("  ") && RANGE.matcher(l).matches(),
+                (line, next) -> !next.isBlank() && !next.startsWith(" ") && !next.startsWith("FlatView #")
+                        && !MtreeText.isMonitorLine(next) && !MtreeText.isElision(next)
+                        && RANGE.matcher(line + " " + next).matches());
     }
 
     /**

@@ -2,6 +2,8 @@ package dev.mmiomediator.mtree;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiPredicate;
+import java.util.function.Predicate;
 
 /**
  * Undoes what publishing does to a tree dump, before it is parsed: what mail clients and authors do to the text,
@@ -110,25 +112,36 @@ final class PastedText {
 
     /** Joins the continuations of wrapped region lines; returns how many were joined. */
     private static int unwrap(List<String> lines) {
+        return joinWrapped(lines, l -> !l.isBlank() && isRegionLine(l), (line, next) -> {
+            boolean header = next.startsWith("address-space: ") || next.startsWith("memory-region: ")
+                    || next.startsWith("FlatView #");
+            return !next.isBlank() && !header && !RegionLineParser.isWhole(line)
+                    && RegionLineParser.isWhole(line + " " + next);
+        });
+    }
+
+    /**
+     * Joins the lines a mail client wrapped (at a space, the space dropped), for the tree and the flat readers alike:
+     * a line for which {@code joins} holds, right after an {@code anchor} line, is appended to it with a space between.
+     * The continuation becomes {@code null}, so every other line keeps its number; {@code null} lines are skipped, and
+     * any other line ends the anchor's run. Returns how many were joined.
+     *
+     * @param anchor a line a continuation may belong to
+     * @param joins  whether the second line continues the first (the anchor, as joined so far)
+     */
+    static int joinWrapped(List<String> lines, Predicate<String> anchor, BiPredicate<String, String> joins) {
         int joined = 0;
-        int last = -1; // the region line a continuation would belong to
+        int last = -1; // the anchor line a continuation would belong to
         for (int i = 0; i < lines.size(); i++) {
             String l = lines.get(i);
             if (l == null) {
                 continue;
             }
-            if (l.isBlank()) {
-                last = -1;
-                continue;
-            }
-            if (isRegionLine(l)) {
+            if (anchor.test(l)) {
                 last = i;
                 continue;
             }
-            boolean header = l.startsWith("address-space: ") || l.startsWith("memory-region: ")
-                    || l.startsWith("FlatView #");
-            if (!header && last >= 0 && !RegionLineParser.isWhole(lines.get(last))
-                    && RegionLineParser.isWhole(lines.get(last) + " " + l)) {
+            if (last >= 0 && joins.test(lines.get(last), l)) {
                 lines.set(last, lines.get(last) + " " + l);
                 lines.set(i, null);
                 joined++;
