@@ -1,5 +1,6 @@
 package dev.mmiomediator.dma;
 
+import dev.mmiomediator.fixtures.RandomCampaign;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -40,10 +41,8 @@ class MediatedViewPatchDifferentialTest {
 
     @BeforeAll
     static void seed() {
-        String s = System.getProperty("mmio.random.seed", "").trim();
-        baseSeed = s.isEmpty() ? new SplittableRandom().nextLong() : Long.decode(s);
-        String n = System.getProperty("mmio.random.commits", "").trim();
-        commits = n.isEmpty() ? 4_000 : Long.parseLong(n);
+        baseSeed = RandomCampaign.seed();
+        commits = RandomCampaign.size("mmio.random.commits", 4_000);
         System.out.println("MediatedViewPatchDifferentialTest: mmio.random.seed=" + baseSeed
                 + " mmio.random.commits=" + commits);
     }

@@ -1,5 +1,6 @@
 package dev.mmiomediator.input;
 
+import dev.mmiomediator.fixtures.RandomCampaign;
 import dev.mmiomediator.input.InputText;
 
 import dev.mmiomediator.fixtures.QemuDumps;
@@ -82,10 +83,8 @@ class InputMutationFuzzTest {
 
     @BeforeAll
     static void setUp() {
-        String s = System.getProperty("mmio.random.seed", "").trim();
-        baseSeed = s.isEmpty() ? new SplittableRandom().nextLong() : Long.decode(s);
-        String n = System.getProperty("mmio.fuzz.mutants", "").trim();
-        mutants = n.isEmpty() ? DEFAULT_MUTANTS : Integer.parseInt(n);
+        baseSeed = RandomCampaign.seed();
+        mutants = (int) RandomCampaign.size("mmio.fuzz.mutants", DEFAULT_MUTANTS);
         System.out.println("InputMutationFuzzTest: mmio.random.seed=" + baseSeed + " mmio.fuzz.mutants=" + mutants);
         for (String capture : QemuDumps.captures()) {
             for (String suffix : List.of(".tree.txt", ".treeD.txt", ".flat.txt")) {

@@ -1,5 +1,6 @@
 package dev.mmiomediator.memory;
 
+import dev.mmiomediator.fixtures.RandomCampaign;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -37,10 +38,8 @@ class IncrementalRenderDifferentialTest {
 
     @BeforeAll
     static void seed() {
-        String s = System.getProperty("mmio.random.seed", "").trim();
-        baseSeed = s.isEmpty() ? new SplittableRandom().nextLong() : Long.decode(s);
-        String n = System.getProperty("mmio.random.commits", "").trim();
-        commits = n.isEmpty() ? 20_000 : Long.parseLong(n);
+        baseSeed = RandomCampaign.seed();
+        commits = RandomCampaign.size("mmio.random.commits", 20_000);
         System.out.println("IncrementalRenderDifferentialTest: mmio.random.seed=" + baseSeed
                 + " mmio.random.commits=" + commits);
     }

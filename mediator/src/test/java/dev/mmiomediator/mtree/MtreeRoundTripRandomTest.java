@@ -1,5 +1,6 @@
 package dev.mmiomediator.mtree;
 
+import dev.mmiomediator.fixtures.RandomCampaign;
 import dev.mmiomediator.input.MtreeFormatException;
 
 import dev.mmiomediator.fixtures.regions.RandomRegionTrees;
@@ -15,7 +16,6 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -45,10 +45,8 @@ class MtreeRoundTripRandomTest {
 
     @BeforeAll
     static void seed() {
-        String s = System.getProperty("mmio.random.seed", "").trim();
-        baseSeed = s.isEmpty() ? new SplittableRandom().nextLong() : Long.decode(s);
-        String n = System.getProperty("mmio.random.trees", "").trim();
-        trees = Math.max(1, (n.isEmpty() ? 20000 : Integer.parseInt(n)) / 3);
+        baseSeed = RandomCampaign.seed();
+        trees = (int) Math.max(1, RandomCampaign.size("mmio.random.trees", 20000) / 3);
         System.out.println("MtreeRoundTripRandomTest: mmio.random.seed=" + baseSeed + " trees=" + trees);
     }
 
