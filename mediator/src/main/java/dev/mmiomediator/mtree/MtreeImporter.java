@@ -136,9 +136,11 @@ public final class MtreeImporter {
         ImportContext ctx = new ImportContext(source, catalogue, RegionLineParser.showsDisabled(lines));
         repairs.forEach(ctx::note);
         List<DumpBlock> blocks = new BlockParser(ctx).parse(lines);
-        if (blocks.isEmpty()) {
-            throw ctx.error(0, "no 'address-space:' block found: expected the output of "
-                    + "QEMU's 'info mtree' (or 'info mtree -D')");
+        if (blocks.stream().allMatch(b -> b.asNames.isEmpty())) {
+            // memory-region blocks alone are no memory map: QEMU prints them after the address spaces whose aliases
+            // lead to them, and an import without an address space would export nothing, not even a flat dump
+            throw ctx.error(0, "no 'address-space:' block found" + (blocks.isEmpty() ? "" : " (only 'memory-region:' "
+                    + "blocks)") + ": expected the output of QEMU's 'info mtree' (or 'info mtree -D')");
         }
         List<DumpNode> all = new ArrayList<>();
         for (DumpBlock b : blocks) {
