@@ -64,6 +64,7 @@ final class BlockParser {
                 if (name.isEmpty()) {
                     throw ctx.error(lineNo, "expected an address space name after 'address-space: '");
                 }
+                ctx.checkName(name, "address space name", lineNo);
                 cur.asNames.add(name);
                 continue;
             }
@@ -73,6 +74,7 @@ final class BlockParser {
                 if (cur.mrName.isEmpty()) {
                     throw ctx.error(lineNo, "expected a region name after 'memory-region: '");
                 }
+                ctx.checkName(cur.mrName, "region name", lineNo);
                 blocks.add(cur);
                 continue;
             }

@@ -1,13 +1,16 @@
 package dev.mmiomediator.mtree;
 
+import dev.mmiomediator.input.InputText;
 import dev.mmiomediator.input.MtreeFormatException;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * What one import of a tree dump carries through its steps: the dump's name for messages, the notes on what was
- * inferred, the catalogue of facts the dump does not print, whether the dump is a {@code -D} dump, and the limits.
+ * inferred, the catalogue of facts the dump does not print, whether the dump is a {@code -D} dump, and the limits (depth,
+ * name length).
  *
  * <p><b>Note:</b> not thread-safe; one per import.
  */
@@ -46,6 +49,25 @@ final class ImportContext {
     /** The deepest region tree imported (see {@link MtreeImporter#MAX_DEPTH}). */
     int maxDepth() {
         return MtreeImporter.MAX_DEPTH;
+    }
+
+    /**
+     * Checks a name printed on {@code line} against {@link MtreeImporter#MAX_NAME_BYTES}.
+     *
+     * @param what what the name names, as the message says it ({@code "region name"}, ...)
+     * @throws MtreeFormatException for a longer name, naming the line, the name's length and the limit
+     */
+    void checkName(String name, String what, int line) {
+        int limit = MtreeImporter.MAX_NAME_BYTES;
+        // a char takes at most 3 bytes of UTF-8 (a surrogate pair 4 for its 2 chars): shorter names need no count
+        if (name.length() > limit / 3) {
+            int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+            if (bytes > limit) {
+                throw error(line, what + " '" + MtreeText.abbreviate(name) + "' of " + bytes + " bytes: expected at "
+                        + "most " + limit + " bytes (UTF-8), so that every line an export of it writes fits in the "
+                        + "line limit of " + InputText.MAX_LINE_LENGTH + " bytes");
+            }
+        }
     }
 
     /** Records what was inferred at {@code line} of the dump. */

@@ -42,6 +42,16 @@ public final class MtreeImporter {
      */
     public static final int MAX_DEPTH = 1000;
 
+    /**
+     * The longest name of a region, alias target or address space imported: 16 KiB of UTF-8. QEMU sets no limit of
+     * its own (it keeps a copy of the name it is given and prints it whole); this one keeps every line that
+     * {@link MtreeExporter} writes for an imported model within {@link InputText#MAX_LINE_LENGTH} bytes, so that
+     * its output reads back. The longest such line, a flat view's {@code AS "NAME", root: ROOT, alias TARGET},
+     * holds three names; a tree's alias line holds two, after an indent of at most {@link #MAX_DEPTH} levels.
+     * Real names are a few dozen bytes.
+     */
+    public static final int MAX_NAME_BYTES = 16 * 1024;
+
     private final RegionCatalogue catalogue;
 
     /** An importer using the {@link RegionCatalogue#builtIn() built-in catalogue}. */
@@ -126,9 +136,11 @@ public final class MtreeImporter {
         ImportContext ctx = new ImportContext(source, catalogue, RegionLineParser.showsDisabled(lines));
         repairs.forEach(ctx::note);
         List<DumpBlock> blocks = new BlockParser(ctx).parse(lines);
-        if (blocks.isEmpty()) {
-            throw ctx.error(0, "no 'address-space:' block found: expected the output of "
-                    + "QEMU's 'info mtree' (or 'info mtree -D')");
+        if (blocks.stream().allMatch(b -> b.asNames.isEmpty())) {
+            // memory-region blocks alone are no memory map: QEMU prints them after the address spaces whose aliases
+            // lead to them, and an import without an address space would export nothing, not even a flat dump
+            throw ctx.error(0, "no 'address-space:' block found" + (blocks.isEmpty() ? "" : " (only 'memory-region:' "
+                    + "blocks)") + ": expected the output of QEMU's 'info mtree' (or 'info mtree -D')");
         }
         List<DumpNode> all = new ArrayList<>();
         for (DumpBlock b : blocks) {

@@ -109,6 +109,7 @@ final class RegionLineParser {
             if (rest.isEmpty()) {
                 throw ctx.error(lineNo, "expected a region name after the type");
             }
+            ctx.checkName(n.name, "region name", lineNo);
         }
         return n;
     }
@@ -139,5 +140,7 @@ final class RegionLineParser {
             throw ctx.error(lineNo, "alias line '" + abbreviate(rest) + "': expected non-empty "
                     + "alias and target names");
         }
+        ctx.checkName(n.name, "alias name", lineNo);
+        ctx.checkName(n.targetName, "alias target name", lineNo);
     }
 }

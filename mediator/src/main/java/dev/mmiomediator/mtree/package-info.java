@@ -67,7 +67,9 @@
  * <p>Dumps are untrusted input: every way a text can fail to be a dump is an
  * {@link dev.mmiomediator.input.MtreeFormatException} naming the source and line. Bytes must be UTF-8
  * ({@link dev.mmiomediator.mtree.MtreeImporter#decode}), lines at most 64 KiB
- * ({@link dev.mmiomediator.input.InputText#MAX_LINE_LENGTH}), and region trees at most
+ * ({@link dev.mmiomediator.input.InputText#MAX_LINE_LENGTH}), names at most 16 KiB
+ * ({@link dev.mmiomediator.mtree.MtreeImporter#MAX_NAME_BYTES}, so that every line of an export reads back), and
+ * region trees at most
  * {@link dev.mmiomediator.mtree.MtreeImporter#MAX_DEPTH} levels deep, counting the trees aliases lead into:
  * the renderer recurses over that depth.
  *

@@ -41,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * values, truncation, deep nesting and long alias chains, invalid UTF-8, stray headers, long lines, other line ends.
  *
  * <p>A mutant must either be read, and then everything a command does with it must work (export, render, audit;
- * for a {@code -D} tree also: it renders as its own re-export does, unless its import noted a tie between alias
+ * reading back the exports from their bytes; for a {@code -D} tree also: it renders as its own re-export does, unless its import noted a tie between alias
  * targets of one name and the re-import resolved one otherwise, a known gap counted and printed), or be refused with the format's own exception
  * ({@link MtreeFormatException}, {@link TopologyFormatException}) whose message starts with the source and line.
  * Any other throwable fails the test, as does a mutant that takes more than {@value #SLOW_MILLIS} ms.
@@ -258,6 +258,10 @@ class InputMutationFuzzTest {
             MtreeExporter.tree(imp.addressSpaces(), !imp.showsDisabled(), imp.memoryRegionBlocks());
             String flat = MtreeExporter.flat(imp.addressSpaces());
             PassthroughAudit.of(imp, VcpuSpaces.defaults()).exposures();
+            // what 'mtree flatten' and 'mtree tree' print reads back from its bytes, as from a file
+            FlatDump.parse(MtreeImporter.decode(flat.getBytes(StandardCharsets.UTF_8), "flat export"), "flat export");
+            new MtreeImporter().importTree(new StringReader(MtreeImporter.decode(tree.getBytes(StandardCharsets.UTF_8),
+                    "tree export")), "tree export");
             if (imp.showsDisabled()) {
                 // a -D dump shows every region: the model it gives renders as the model of its own re-export
                 MtreeImport again = new MtreeImporter().importTree(new StringReader(tree), "re-export");

@@ -291,6 +291,18 @@ class MtreeImporterTest {
     }
 
     @Test
+    void memoryRegionBlocksWithoutAnAddressSpaceAreRejected() {
+        // fuzz seeds 20264998 and -4242417104: a lone header imported as a map of no address space, whose flat
+        // export (empty) the flat reader refuses
+        for (String dump : List.of("memory-region: pc.ram\n", "\rmemory-region: pc.ram\r",
+                "memory-region: pc.ram\n" + line(2, Z, "0000000000000fff", 0, "ram", "pc.ram") + "\n")) {
+            MtreeFormatException e = bad(dump);
+            assertEquals("test.txt: no 'address-space:' block found (only 'memory-region:' blocks): expected the "
+                    + "output of QEMU's 'info mtree' (or 'info mtree -D')", e.getMessage());
+        }
+    }
+
+    @Test
     void garbageFlatDumpLineNamesItsLine() {
         MtreeFormatException e = assertThrows(MtreeFormatException.class, () -> FlatDump.parse(
                 "FlatView #0\n AS \"memory\", root: system\n Root memory region: system\n  nonsense\n", "f.txt"));

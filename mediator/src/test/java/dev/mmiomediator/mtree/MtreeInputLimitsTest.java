@@ -162,6 +162,91 @@ class MtreeInputLimitsTest {
         assertMessage(decoded, "f.txt:2: line of more than " + InputText.MAX_LINE_LENGTH + " bytes");
     }
 
+    /** A name of exactly {@code bytes} bytes of UTF-8, mostly 3-byte characters, starting with {@code tag}. */
+    static String nameOfBytes(String tag, int bytes) {
+        int rest = bytes - tag.length();
+        return tag + "\u20ac".repeat(rest / 3) + "x".repeat(rest % 3);
+    }
+
+    /**
+     * A dump whose names are as long as {@code bytes}: an address space (named {@code A...}) with root {@code R...}
+     * holding an alias {@code L...} of {@code T...}, and one ({@code B...}) whose root is an alias {@code M...} of
+     * {@code T...}, so that the flat export prints {@code AS "B...", root: M..., alias T...}.
+     */
+    static String longNames(int bytes) {
+        String t = nameOfBytes("T", bytes);
+        return "address-space: " + nameOfBytes("A", bytes) + "\n"
+                + line(2, Z, F, 0, "i/o", nameOfBytes("R", bytes))
+                + line(4, "0000000000001000", "0000000000001fff", 0, "i/o",
+                        "alias " + nameOfBytes("L", bytes) + " @" + t + " " + Z + "-0000000000000fff")
+                + "\n"
+                + "address-space: " + nameOfBytes("B", bytes) + "\n"
+                + line(2, Z, "0000000000000fff", 0, "i/o", "alias " + nameOfBytes("M", bytes) + " @" + t + " " + Z
+                        + "-0000000000000fff")
+                + "\n"
+                + "memory-region: " + t + "\n"
+                + line(2, Z, "0000000000000fff", 0, "i/o", t)
+                + "\n";
+    }
+
+    private static int longestLineBytes(String text) {
+        int longest = 0;
+        for (String l : text.split("\n")) {
+            longest = Math.max(longest, l.getBytes(StandardCharsets.UTF_8).length);
+        }
+        return longest;
+    }
+
+    @Test
+    void regionNameNearlyAsLongAsALineIsRefusedNamingTheLimit() {
+        // the fuzz finding (seed 99736359681803657, "long line"): a name this long imported, and the flat export's
+        // line for it (which adds the offset in the region) was longer than the flat reader accepts
+        String name = "x".repeat(InputText.MAX_LINE_LENGTH - 100);
+        MtreeFormatException e = bad("address-space: memory\n" + line(2, Z, F, 0, "i/o", "system")
+                + line(4, "0000000000001000", "0000000000001fff", 0, "i/o", name));
+        assertEquals(3, e.line());
+        assertMessage(e, "test.txt:3: region name 'xxxx", "...' of " + name.length() + " bytes: expected at most "
+                + MtreeImporter.MAX_NAME_BYTES + " bytes (UTF-8)", "line limit of " + InputText.MAX_LINE_LENGTH);
+        assertTrue(e.getMessage().length() < 400, e.getMessage());
+    }
+
+    @Test
+    void everyKindOfNameOneByteOverTheLimitIsRefusedAtItsLine() {
+        String dump = longNames(MtreeImporter.MAX_NAME_BYTES);
+        String[][] cases = { // the name's tag, the line that prints it first, what the message calls it
+            {"A", "1", "address space name"}, {"R", "2", "region name"}, {"L", "3", "alias name"},
+            {"T", "3", "alias target name"}, {"M", "6", "alias name"}};
+        for (String[] c : cases) {
+            String atLimit = nameOfBytes(c[0], MtreeImporter.MAX_NAME_BYTES);
+            String over = nameOfBytes(c[0], MtreeImporter.MAX_NAME_BYTES + 1);
+            // fewer characters than the limit: the limit counts bytes, as the reader of an exported file does
+            assertTrue(over.length() < MtreeImporter.MAX_NAME_BYTES, c[0]);
+            MtreeFormatException e = bad(dump.replace(atLimit, over));
+            assertEquals(Integer.parseInt(c[1]), e.line(), e.getMessage());
+            assertMessage(e, "test.txt:" + c[1] + ": " + c[2] + " '" + c[0], "' of " + (MtreeImporter.MAX_NAME_BYTES + 1)
+                    + " bytes: expected at most " + MtreeImporter.MAX_NAME_BYTES + " bytes");
+        }
+        MtreeFormatException header = bad(dump.replace("memory-region: " + nameOfBytes("T", MtreeImporter.MAX_NAME_BYTES),
+                "memory-region: " + nameOfBytes("T", MtreeImporter.MAX_NAME_BYTES + 1)));
+        assertMessage(header, "test.txt:8: region name 'T");
+    }
+
+    @Test
+    void namesAtTheLimitImportAndBothExportsReadBackFromTheirBytes() throws IOException {
+        MtreeImport imp = load(longNames(MtreeImporter.MAX_NAME_BYTES));
+        String flat = MtreeExporter.flat(imp.addressSpaces());
+        String tree = MtreeExporter.tree(imp);
+        // the flat export's AS line holds three names of the limit's length: the longest line an export writes
+        assertTrue(longestLineBytes(flat) > 3 * MtreeImporter.MAX_NAME_BYTES, "longest flat line "
+                + longestLineBytes(flat));
+        assertTrue(longestLineBytes(flat) <= InputText.MAX_LINE_LENGTH);
+        FlatDump reread = FlatDump.parse(MtreeImporter.decode(flat.getBytes(StandardCharsets.UTF_8), "flat.txt"),
+                "flat.txt");
+        assertEquals(flat, reread.printed());
+        MtreeImport again = load(MtreeImporter.decode(tree.getBytes(StandardCharsets.UTF_8), "tree.txt"));
+        assertEquals(tree, MtreeExporter.tree(again));
+    }
+
     @Test
     void priorityPast32BitsNamesItsValueInTreeAndFlatDumps() {
         assertMessage(bad("address-space: memory\n" + line(2, Z, F, 2147483647 , "i/o", "system")
