@@ -17,32 +17,47 @@ import java.util.List;
  *
  * <p>Thread-safe (immutable). {@link #indexOf(long)} never allocates, locks or throws.
  *
- * <p>IMPLEMENTATION NOTES: the starts and lasts live in primitive arrays (no pointer chase per probe), and a
- * bucket table narrows the search: the span from the first to the last start is cut into a power of two of
- * equal buckets (two to four per section), and each bucket holds the index of the last section starting at or
- * before the bucket's first address. A lookup shifts the address into its bucket; where at most one section
- * starts inside it (evenly spread maps: almost every bucket), one compare with that section's start, compiled
- * to a conditional move, picks the floor. Where sections cluster (real maps: RAM low, MMIO under 4 GiB, 64-bit
- * BARs far above) a crowded bucket falls back to a branch-free binary search between its two bounds, so a
- * lookup is never worse than a binary search over all starts. Each section's start and last are interleaved in
- * one array, so the floor step and the end check read one cache line. The table costs one int per bucket and is built in one pass with
- * the view, before the view is published.
+ * <p>IMPLEMENTATION NOTES: the sections' starts and lasts live in one primitive array ({@link #bounds}: start and
+ * last interleaved, as keys with the sign bit flipped), and a bucket table answers most lookups by itself. The span
+ * from the first section's start to the last section's last is cut into buckets of a power-of-two width, at most
+ * about one and a half per section, and each bucket where at most one section starts holds everything a lookup
+ * needs: the index {@code i} of the last section starting at or before the bucket's last address (in
+ * {@link #slots}), and, in three longs of {@link #entries}, that section's start and last and the last of section
+ * {@code i - 1}. A lookup shifts the address into its bucket, loads the bucket's int and its three longs (no load
+ * depends on another), picks between the two candidates with one compare (compiled to conditional moves) and
+ * checks the end: a miss is known from the table alone, with no dependent load, so the mispredicted branch of a
+ * miss resolves early. Where several sections start in one bucket (clustered maps: RAM low, MMIO under 4 GiB,
+ * 64-bit BARs far above) the bucket's int is negative and marks the bucket crowded: a branch-free binary search
+ * between its floor sections over {@link #bounds} decides, so a lookup is never worse than a binary search over all
+ * starts. Addresses outside the span miss at once. The table costs 28 bytes a bucket (at most about 42 per
+ * section: 2.6 MiB for 65,536 sections) and is built in one pass over the bounds with the view, before the view is
+ * published.
  */
 public final class MediatedView {
     private static final MediatedView EMPTY = new MediatedView(new Section[0], false);
 
-    /** Buckets per section at least (the count is a power of two: two to four per section). */
-    private static final int BUCKETS_PER_SECTION = 2;
-    /** The most buckets a view holds (1 MiB of table). */
-    private static final int MAX_BUCKETS = 1 << 18;
+    /** The most buckets a view holds (3.5 MiB of table); a larger view gets wider buckets. */
+    private static final int MAX_BUCKETS = 1 << 17;
+    /** Longs per bucket in {@link #entries}. */
+    private static final int ENTRY = 3;
 
     private final Section[] sections;
     private final long[] bounds;  // bounds[2i], bounds[2i + 1]: UnsignedKeys.key of section i's start and last
     private final boolean vcpu;
-    private final long base;      // the first section's start (0 when empty)
-    private final long span;      // the last section's start minus base (unsigned)
+    private final long base;      // the first section's start
+    private final long span;      // the last section's last minus base (unsigned): addresses past it miss
     private final int shift;      // bucket of an address in [base, base + span]: (address - base) >>> shift
-    private final int[] buckets;  // buckets[b]: the last section starting at or before base + (b << shift); one more at the end
+    /**
+     * Per bucket: the last section starting at or before the bucket's last address, when at most one section starts
+     * inside the bucket; else (crowded) the complement {@code ~lo} of the last section starting at or before its first.
+     */
+    private final int[] slots;
+    /**
+     * Per bucket {@code b}, at {@code 3b}: for a bucket with a section index {@code i} in {@link #slots}, the key of
+     * section i's start, the key of section i-1's last (i's own where the bucket holds no start) and the key of
+     * section i's last; for a crowded bucket, the last section starting at or before its last address, then unused.
+     */
+    private final long[] entries;
     /**
      * For a vCPU view: how many of its sections are {@link Section.Kind#FAULT} (RAM too large for any backing until
      * it gets one, which is no change to the flat view), or -1 if not counted. Set by the factory that made the view,
@@ -58,7 +73,8 @@ public final class MediatedView {
         this.base = same.base;
         this.span = same.span;
         this.shift = same.shift;
-        this.buckets = same.buckets;
+        this.slots = same.slots;
+        this.entries = same.entries;
     }
 
     private MediatedView(Section[] sections, boolean vcpu) {
@@ -70,23 +86,36 @@ public final class MediatedView {
         int n = sections.length;
         this.sections = sections;
         this.vcpu = vcpu;
+        this.bounds = bounds;
         if (n == 0) {
-            // one sentinel that no address is in (it starts at 2^64 - 1 and ends before it begins), reached from
-            // the one bucket only by 2^64 - 1: every other address is below base and so misses at once
-            this.bounds = new long[] {UnsignedKeys.key(-1L), UnsignedKeys.key(0L)};
+            // one bucket that only 2^64 - 1 reaches, whose one candidate ends below it: every address misses
             this.base = -1L;
             this.span = 0;
             this.shift = 0;
-            this.buckets = new int[2];
+            this.slots = new int[1];
+            this.entries = new long[] {Long.MIN_VALUE, UnsignedKeys.key(-2L), UnsignedKeys.key(-2L)};
             return;
         }
-        this.bounds = bounds;
-        this.base = sections[0].start;
-        this.span = sections[n - 1].start - base;
-        int count = Math.min(MAX_BUCKETS, Integer.highestOneBit(n * 2 * BUCKETS_PER_SECTION - 1));
-        int bits = Integer.numberOfTrailingZeros(count);
-        this.shift = Math.max(0, 64 - Long.numberOfLeadingZeros(span) - bits); // span >>> shift < count
-        this.buckets = bucketsOf(bounds, n, base, shift, count);
+        this.base = UnsignedKeys.key(bounds[0]);
+        this.span = UnsignedKeys.key(bounds[2 * n - 1]) - base;
+        this.shift = shiftFor(span, n);
+        int count = (int) (span >>> shift) + 1;
+        this.slots = new int[count];
+        this.entries = new long[ENTRY * count];
+        fill(bounds, n, base, span, shift, slots, entries);
+    }
+
+    /**
+     * The smallest bucket width (as a shift) that cuts {@code span + 1} addresses into at most about one and a half
+     * buckets per section ({@code n} sections), and at most {@link #MAX_BUCKETS}.
+     */
+    static int shiftFor(long span, int n) {
+        long most = Math.min(MAX_BUCKETS, Math.max(2L, n + (long) (n >>> 1)));
+        int shift = 0;
+        while (shift < 63 && Long.compareUnsigned(span >>> shift, most - 1) > 0) {
+            shift++;
+        }
+        return shift;
     }
 
     /** The interleaved bounds of {@code sections[from, to)}, as in {@link #bounds}. */
@@ -100,23 +129,33 @@ public final class MediatedView {
     }
 
     /**
-     * The bucket table of {@code n} sections with these interleaved bounds: {@code count + 1} entries, read from the
-     * bounds alone (no section object is touched).
+     * Fills the bucket table ({@link #slots}, {@link #entries}) of {@code n} sections with these interleaved bounds,
+     * read from the bounds alone (no section object is touched), in one pass over the buckets and the sections.
      */
-    private static int[] bucketsOf(long[] bounds, int n, long base, int shift, int count) {
-        int[] buckets = new int[count + 1];
-        // buckets from the first one starting at or after section i-1's start, up to the first one starting at
-        // or after section i's, have section i-1 as their floor
-        long mask = (1L << shift) - 1; // shift <= 63
-        int b = 0;
-        for (int i = 1; i < n; i++) {
-            long off = UnsignedKeys.key(bounds[2 * i]) - base;
-            int first = (int) (off >>> shift) + ((off & mask) == 0 ? 0 : 1);
-            Arrays.fill(buckets, b, first, i - 1);
-            b = first;
+    private static void fill(long[] bounds, int n, long base, long span, int shift, int[] slots, long[] entries) {
+        int count = slots.length;
+        int lo = 0; // the last section starting at or before the bucket's first address
+        for (int b = 0; b < count; b++) {
+            long first = (long) b << shift; // offsets from base
+            long last = b == count - 1 ? span : first + ((1L << shift) - 1);
+            while (lo + 1 < n && Long.compareUnsigned(UnsignedKeys.key(bounds[2 * (lo + 1)]) - base, first) <= 0) {
+                lo++;
+            }
+            int hi = lo; // the last section starting at or before the bucket's last address
+            while (hi + 1 < n && Long.compareUnsigned(UnsignedKeys.key(bounds[2 * (hi + 1)]) - base, last) <= 0) {
+                hi++;
+            }
+            int e = ENTRY * b;
+            if (hi - lo <= 1) {
+                slots[b] = hi;
+                entries[e] = bounds[2 * hi];
+                entries[e + 1] = bounds[2 * lo + 1];
+                entries[e + 2] = bounds[2 * hi + 1];
+            } else {
+                slots[b] = ~lo;
+                entries[e] = hi;
+            }
         }
-        Arrays.fill(buckets, b, count + 1, n - 1);
-        return buckets;
     }
 
     /** A view with no section. */
@@ -358,28 +397,31 @@ public final class MediatedView {
     }
 
     /**
-     * The index of the section containing {@code address}, or -1. One load from the bucket table, then one
-     * branch-free step for most addresses (a branch-free binary search inside a crowded bucket: O(log n) at
-     * worst); never allocates.
+     * The index of the section containing {@code address}, or -1. One bucket of the table: one int and three longs,
+     * none loaded from another, then a compare and the end check (a branch-free binary search inside a crowded
+     * bucket: O(log n) at worst); never allocates.
      */
     public int indexOf(long address) {
-        long key = UnsignedKeys.key(address);
         long offset = address - base;
-        int i;
-        if (Long.compareUnsigned(offset, span) <= 0) {
-            int b = (int) (offset >>> shift);
-            i = buckets[b];
-            int hi = buckets[b + 1]; // the floor of address is in [i, hi]
-            if (hi - i <= 1) {
-                i = bounds[2 * hi] <= key ? hi : i;
-            } else {
-                i = floorIn(i, hi, key);
-            }
-        } else {
-            // below the first start, or above the last one
-            i = Long.compareUnsigned(address, base) < 0 ? -1 : sections.length - 1;
+        if (Long.compareUnsigned(offset, span) > 0) {
+            return -1; // below the first start, or past the last section's end
         }
-        return i >= 0 && key <= bounds[2 * i + 1] ? i : -1;
+        int b = (int) (offset >>> shift);
+        int i = slots[b];
+        long key = UnsignedKeys.key(address);
+        int e = ENTRY * b;
+        if (i >= 0) {
+            boolean at = key >= entries[e]; // in section i's reach, else in section i - 1's
+            long last = at ? entries[e + 2] : entries[e + 1];
+            return key <= last ? (at ? i : i - 1) : -1;
+        }
+        return crowded(~i, (int) entries[e], key);
+    }
+
+    /** The index of the section in {@code [lo, hi]} containing the address of {@code key}, or -1. */
+    private int crowded(int lo, int hi, long key) {
+        int at = floorIn(lo, hi, key);
+        return key <= bounds[2 * at + 1] ? at : -1;
     }
 
     /** The last section in {@code [lo, hi]} starting at or below {@code key}, given that section lo does. */
@@ -392,6 +434,11 @@ public final class MediatedView {
             n -= half;
         }
         return at;
+    }
+
+    /** The bytes of this view's index: its bounds and its bucket table (shared with a view that shares the index). */
+    long indexBytes() {
+        return 8L * bounds.length + 4L * slots.length + 8L * entries.length;
     }
 
     /** The first address of section {@code index}. */
