@@ -123,8 +123,8 @@ public final class DmaPort {
     /**
      * The section of this port's current view (the vCPU view for a vCPU, the device view for every other
      * initiator) that contains {@code addr}, or {@code null} if none does: the dispatch every access of this port
-     * makes before it touches memory. One volatile read of the port's own view field, the port's last-hit check (its own fields,
-     * checked against the view, so a republished view is never served from a stale hit), then
+     * makes before it touches memory. One volatile read of the port's own view field, the port's last-hit check (its
+     * own fields, checked against the view, so a republished view is never served from a stale hit), then
      * {@link MediatedView#indexOf(long)}. Never allocates, locks or throws.
      *
      * <p>Updates the port's last-hit section: like every method of a port, for one thread only.

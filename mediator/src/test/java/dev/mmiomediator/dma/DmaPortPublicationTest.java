@@ -118,7 +118,7 @@ class DmaPortPublicationTest {
         return e;
     }
 
-    /** Reads every probe through every read path of {@code port}; the 8-byte read comes first (the warmed fast path). */
+    /** Reads every probe through every read path of {@code port}; the 8-byte read first (the warmed fast path). */
     private static void check(String when, DmaPort port, List<Expect> expect) {
         for (Expect e : expect) {
             String what = when + ": " + port + " at 0x" + Long.toHexString(e.addr);
