@@ -1,5 +1,6 @@
 package dev.mmiomediator.dma;
 
+import dev.mmiomediator.memory.ByteBufRam;
 import dev.mmiomediator.memory.MemoryRegionOps;
 import dev.mmiomediator.memory.RamBacking;
 import io.netty.buffer.ByteBuf;
@@ -27,6 +28,13 @@ import java.util.Objects;
  * <p><b>Note:</b> not thread-safe: use one port per initiator thread. The port's last-hit cache (QEMU's
  * {@code mru_section}) is a plain field of the port, so ports never contend; it is checked against the view
  * snapshot, so a republished view is never served from a stale cache.
+ *
+ * <p>IMPLEMENTATION NOTES: the port holds its own current view in a volatile field, which its {@link Mediator}
+ * stores after every commit (the mediator keeps its live ports weakly), so an access reads one field of the port
+ * and then its last-hit fields: no load of the mediator. A commit that has returned is seen by every access that
+ * starts after it (see the field's comment). When the last-hit RAM section is backed by a {@link ByteBufRam}, the
+ * port keeps the buffer itself, and a 1/2/4/8-byte access or a bulk copy inside that section is the view compare,
+ * an offset compare and the buffer's own get, set or copy; other backings are called through {@link RamBacking}.
  */
 public final class DmaPort {
     /** The largest P2P data array a port keeps for reuse (a larger piece gets a fresh array). */
@@ -35,6 +43,19 @@ public final class DmaPort {
     private final Mediator mediator;
     private final Initiator initiator;
     private final boolean vcpu;
+    /**
+     * This port's current view (the vCPU view for a vCPU, the device view for every other initiator), stored by the
+     * mediator: set when the port is made and after every commit, both under the memory system's lock.
+     *
+     * <p>Why an access that reads only this field sees every commit that has returned: the mediator stores the new
+     * view here after it published its own view fields, and before the commit returns (it runs on the committing
+     * thread, inside the commit); a port made after a commit reads the mediator's views, and registers for the next
+     * commit, under the same lock, so no commit falls between the two. The store is volatile and the port's thread
+     * only ever reads the field, so whatever orders an access after a commit's return (a volatile, a lock, a thread
+     * start or join) orders this read after that store, and the read returns that view or a later one: there is no
+     * second field whose order against this one matters (no Dekker race), and no load of the mediator on a hit.
+     */
+    private volatile MediatedView view;
     private final byte[] scratch = new byte[8];
     private final P2pAccess p2pAccess;
     private byte[] p2pData = new byte[8];
@@ -45,21 +66,37 @@ public final class DmaPort {
     private long mruStart;
     private long mruSpan;
     private int result;
-    // the last-hit RAM section of at least 8 bytes, flattened into the port so an access that stays in it reads one
-    // cache line: ramView is the view it belongs to (null: none), ramWriteView the same unless writes are ignored
-    // (then null, so writes take the slow path), its start, last - start (>= 7), memory and offset delta
+    // the last-hit RAM section of at least 8 bytes, flattened into the port so an access that stays in it reads the
+    // port's fields only: ramView is the view it belongs to (null: none), ramWriteView the same unless writes are
+    // ignored (then null, so writes take the slow path), its start, last - start (>= 7), memory and offset delta.
+    // When that memory is a ByteBufRam, bufView and bufWriteView are ramView and ramWriteView and buf is its buffer,
+    // so a hit is the buffer's own get or set (no RamBacking dispatch, no size switch); otherwise both are null.
     private MediatedView ramView;
     private MediatedView ramWriteView;
+    private MediatedView bufView;
+    private MediatedView bufWriteView;
     private long ramStart;
     private long ramSpan;
-    private RamBacking ram;
     private long ramDelta;
+    private RamBacking ram;
+    private ByteBuf buf;
 
-    DmaPort(Mediator mediator, Initiator initiator) {
+    DmaPort(Mediator mediator, Initiator initiator, MediatedView view) {
         this.mediator = mediator;
         this.initiator = Objects.requireNonNull(initiator, "initiator");
         this.vcpu = initiator.isVcpu();
         this.p2pAccess = new P2pAccess(initiator);
+        this.view = Objects.requireNonNull(view, "view");
+    }
+
+    /** Whether this port reads the vCPU view. */
+    boolean vcpu() {
+        return vcpu;
+    }
+
+    /** The mediator's publication: {@code v} is this port's view from now on (under the memory system's lock). */
+    void publish(MediatedView v) {
+        view = v;
     }
 
     /** The initiator this port accesses for. */
@@ -83,21 +120,17 @@ public final class DmaPort {
         return len != 0 && Long.compareUnsigned(addr, -len) > 0;
     }
 
-    private MediatedView view() {
-        return mediator.view(vcpu);
-    }
-
     /**
      * The section of this port's current view (the vCPU view for a vCPU, the device view for every other
      * initiator) that contains {@code addr}, or {@code null} if none does: the dispatch every access of this port
-     * makes before it touches memory. One volatile read of the view, the port's last-hit check (its own fields,
-     * checked against the view, so a republished view is never served from a stale hit), then
+     * makes before it touches memory. One volatile read of the port's own view field, the port's last-hit check (its
+     * own fields, checked against the view, so a republished view is never served from a stale hit), then
      * {@link MediatedView#indexOf(long)}. Never allocates, locks or throws.
      *
      * <p>Updates the port's last-hit section: like every method of a port, for one thread only.
      */
     public Section section(long addr) {
-        return lookup(view(), addr);
+        return lookup(view, addr);
     }
 
     private Section lookup(MediatedView v, long addr) {
@@ -128,10 +161,20 @@ public final class DmaPort {
             }
             ramStart = s.start;
             ramSpan = s.last - s.start;
-            ram = s.region.ramBacking();
+            RamBacking backing = s.region.ramBacking();
+            ram = backing;
             ramDelta = s.regionDelta;
             ramView = v;
             ramWriteView = s.readOnly ? null : v;
+            if (backing instanceof ByteBufRam) { // final: the buffer's get/set are what ByteBufRam would call
+                buf = ((ByteBufRam) backing).buffer();
+                bufView = v;
+                bufWriteView = ramWriteView;
+            } else {
+                buf = null;
+                bufView = null;
+                bufWriteView = null;
+            }
         }
         return Long.compareUnsigned(addr - ramStart + size - 1, ramSpan) <= 0;
     }
@@ -143,13 +186,32 @@ public final class DmaPort {
      */
     public long read(long addr, int size) {
         checkSize(size);
-        MediatedView v = view();
-        // the fast path: inside the last-hit RAM section (ramSpan >= 7, so ramSpan - (size - 1) cannot wrap)
-        if (v == ramView && Long.compareUnsigned(addr - ramStart, ramSpan - (size - 1)) <= 0) {
+        MediatedView v = view;
+        // the fast path: inside the last-hit RAM section, over a ByteBuf (ramSpan >= 7, so ramSpan - (size - 1)
+        // cannot wrap); with a constant size the JIT folds the switch
+        if (v == bufView && Long.compareUnsigned(addr - ramStart, ramSpan - (size - 1)) <= 0) {
             result = MemTxResult.OK;
-            return ram.read(addr + ramDelta, size);
+            return get(buf, (int) (addr + ramDelta), size);
         }
         return readSlow(v, addr, size);
+    }
+
+    private static long get(ByteBuf b, int index, int size) {
+        switch (size) {
+            case 1: return b.getUnsignedByte(index);
+            case 2: return b.getUnsignedShortLE(index);
+            case 4: return b.getUnsignedIntLE(index);
+            default: return b.getLongLE(index);
+        }
+    }
+
+    private static void set(ByteBuf b, int index, int size, long value) {
+        switch (size) {
+            case 1: b.setByte(index, (int) value); break;
+            case 2: b.setShortLE(index, (int) value); break;
+            case 4: b.setIntLE(index, (int) value); break;
+            default: b.setLongLE(index, value); break;
+        }
     }
 
     private long readSlow(MediatedView v, long addr, int size) {
@@ -159,7 +221,7 @@ public final class DmaPort {
         }
         if (inRam(v, addr, size)) {
             result = MemTxResult.OK;
-            return ram.read(addr + ramDelta, size);
+            return v == bufView ? get(buf, (int) (addr + ramDelta), size) : ram.read(addr + ramDelta, size);
         }
         result = access(v, addr, size, false, scratch, null, 0);
         long value = 0;
@@ -177,10 +239,10 @@ public final class DmaPort {
      */
     public int write(long addr, int size, long value) {
         checkSize(size);
-        MediatedView v = view();
-        // the fast path: inside the last-hit RAM section, which takes writes
-        if (v == ramWriteView && Long.compareUnsigned(addr - ramStart, ramSpan - (size - 1)) <= 0) {
-            ram.write(addr + ramDelta, size, value);
+        MediatedView v = view;
+        // the fast path: inside the last-hit RAM section, over a ByteBuf, which takes writes
+        if (v == bufWriteView && Long.compareUnsigned(addr - ramStart, ramSpan - (size - 1)) <= 0) {
+            set(buf, (int) (addr + ramDelta), size, value);
             return MemTxResult.OK;
         }
         return writeSlow(v, addr, size, value);
@@ -191,7 +253,9 @@ public final class DmaPort {
             return MemTxResult.ACCESS_ERROR;
         }
         if (inRam(v, addr, size)) {
-            if (v == ramWriteView) {
+            if (v == bufWriteView) {
+                set(buf, (int) (addr + ramDelta), size, value);
+            } else if (v == ramWriteView) {
                 ram.write(addr + ramDelta, size, value);
             }
             return MemTxResult.OK;
@@ -217,9 +281,13 @@ public final class DmaPort {
         if (wraps(addr, length)) {
             return MemTxResult.ACCESS_ERROR;
         }
-        MediatedView v = view();
+        MediatedView v = view;
         if (inRam(v, addr, length)) {
-            ram.read(addr + ramDelta, dst, offset, length);
+            if (v == bufView) {
+                buf.getBytes((int) (addr + ramDelta), dst, offset, length);
+            } else {
+                ram.read(addr + ramDelta, dst, offset, length);
+            }
             return MemTxResult.OK;
         }
         return access(v, addr, length, false, dst, null, offset);
@@ -239,9 +307,11 @@ public final class DmaPort {
         if (wraps(addr, length)) {
             return MemTxResult.ACCESS_ERROR;
         }
-        MediatedView v = view();
+        MediatedView v = view;
         if (inRam(v, addr, length)) {
-            if (v == ramWriteView) {
+            if (v == bufWriteView) {
+                buf.setBytes((int) (addr + ramDelta), src, offset, length);
+            } else if (v == ramWriteView) {
                 ram.write(addr + ramDelta, src, offset, length);
             }
             return MemTxResult.OK;
@@ -268,10 +338,14 @@ public final class DmaPort {
         }
         dst.ensureWritable(length);
         int index = dst.writerIndex();
-        MediatedView v = view();
+        MediatedView v = view;
         int r;
         if (inRam(v, addr, length)) {
-            ram.read(addr + ramDelta, dst, index, length);
+            if (v == bufView) {
+                buf.getBytes((int) (addr + ramDelta), dst, index, length);
+            } else {
+                ram.read(addr + ramDelta, dst, index, length);
+            }
             r = MemTxResult.OK;
         } else {
             r = access(v, addr, length, false, null, dst, index);
@@ -299,10 +373,12 @@ public final class DmaPort {
             return MemTxResult.ACCESS_ERROR;
         }
         int index = src.readerIndex();
-        MediatedView v = view();
+        MediatedView v = view;
         int r;
         if (inRam(v, addr, length)) {
-            if (v == ramWriteView) {
+            if (v == bufWriteView) {
+                buf.setBytes((int) (addr + ramDelta), src, index, length);
+            } else if (v == ramWriteView) {
                 ram.write(addr + ramDelta, src, index, length);
             }
             r = MemTxResult.OK;

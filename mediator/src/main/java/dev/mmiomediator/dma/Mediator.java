@@ -3,6 +3,7 @@ package dev.mmiomediator.dma;
 import dev.mmiomediator.memory.AddressSpace;
 import dev.mmiomediator.memory.FlatView;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,15 +24,26 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * }</pre>
  *
  * <p><b>Note:</b> thread-safe. Views are immutable and published with one volatile store each; the P2P handler
- * is a volatile field.
+ * is a volatile field. After publishing its own view fields, a commit stores the new view in every live port's own
+ * view field (vCPU ports the vCPU view, the others the device view), on the committing thread under the memory
+ * system's lock, so a port's access reads its own field only and still sees every commit that has returned. The
+ * ports are held weakly: an emulator that drops a port leaks nothing (cleared references are pruned at each
+ * commit, and when the list has doubled since the last prune).
  */
 public final class Mediator {
+    /** The smallest registry size at which making a port prunes the registry. */
+    private static final int MIN_PRUNE_AT = 16;
+
     private final AddressSpace space;
     private final boolean ramOnly;
     private final List<ViewListener> listeners = new CopyOnWriteArrayList<>();
     private volatile MediatedView vcpuView = MediatedView.empty();
     private volatile MediatedView deviceView = MediatedView.empty();
     private volatile P2pHandler p2pHandler;
+    /** The ports made here and not yet found collected; guarded by the memory system's lock. */
+    private final List<WeakReference<DmaPort>> ports = new ArrayList<>();
+    /** The registry size at which {@link #port} prunes it first (guarded by the system's lock). */
+    private int prunePortsAt = MIN_PRUNE_AT;
     /** Commits whose vCPU view, and whose device view, were patched from the previous one (under the system lock). */
     private long vcpuPatches;
     private long devicePatches;
@@ -71,6 +83,7 @@ public final class Mediator {
         }
         vcpuView = newVcpu;
         deviceView = newDevice;
+        publishToPorts(newVcpu, newDevice);
         if (!listeners.isEmpty()) {
             Set<Section> before = new HashSet<>(oldDevice.sections());
             Set<Section> after = new HashSet<>(newDevice.sections());
@@ -94,12 +107,41 @@ public final class Mediator {
         }
     }
 
+    /**
+     * Stores the new views in every live port (after the mediator's own fields, so a port never holds a view newer
+     * than the mediator's) and drops the references whose port was collected. Runs in the commit, under the lock.
+     */
+    private void publishToPorts(MediatedView newVcpu, MediatedView newDevice) {
+        int live = 0;
+        for (int i = 0, n = ports.size(); i < n; i++) {
+            WeakReference<DmaPort> ref = ports.get(i);
+            DmaPort p = ref.get();
+            if (p != null) {
+                p.publish(p.vcpu() ? newVcpu : newDevice);
+                ports.set(live++, ref);
+            }
+        }
+        ports.subList(live, ports.size()).clear();
+        prunePortsAt = Math.max(MIN_PRUNE_AT, 2 * live);
+    }
+
+    /** Drops the references whose port was collected; under the lock. */
+    private void prunePorts() {
+        ports.removeIf(ref -> ref.get() == null);
+        prunePortsAt = Math.max(MIN_PRUNE_AT, 2 * ports.size());
+    }
+
+    /** How many ports the registry holds (live, or collected and not yet pruned). For tests. */
+    int registeredPorts() {
+        return space.system().atomically(ports::size);
+    }
+
     /** How many commits patched the vCPU view ({@code [0]}) and the device view ({@code [1]}) rather than built it. */
     long[] patchCounts() {
         return space.system().atomically(() -> new long[] {vcpuPatches, devicePatches});
     }
 
-        /** The mediated address space. */
+    /** The mediated address space. */
     public AddressSpace space() {
         return space;
     }
@@ -141,8 +183,21 @@ public final class Mediator {
         });
     }
 
-    /** A new port for {@code initiator}; use each port from one thread. */
+    /**
+     * A new port for {@code initiator}; use each port from one thread. The port is registered for every later commit
+     * and given the current view under the memory system's lock, so no commit falls in between; like every call
+     * that takes that lock, do not call this while holding a lock that a thread inside a commit or a transaction
+     * may wait for.
+     */
     public DmaPort port(Initiator initiator) {
-        return new DmaPort(this, initiator);
+        Objects.requireNonNull(initiator, "initiator");
+        return space.system().atomically(() -> {
+            DmaPort p = new DmaPort(this, initiator, view(initiator.isVcpu()));
+            if (ports.size() >= prunePortsAt) {
+                prunePorts();
+            }
+            ports.add(new WeakReference<>(p));
+            return p;
+        });
     }
 }
