@@ -12,7 +12,9 @@ import dev.mmiomediator.dma.DmaPort;
 import dev.mmiomediator.dma.Initiator;
 import dev.mmiomediator.dma.Mediator;
 import dev.mmiomediator.dma.MemTxResult;
+import dev.mmiomediator.dma.P2pAccess;
 import dev.mmiomediator.pci.PciAddress;
+import dev.mmiomediator.trace.TraceListener;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.sim.SimulatedP2pTarget;
 import dev.mmiomediator.vfio.sim.SimulatedPassthroughDevice;
@@ -197,5 +199,32 @@ class PolicyEnginePortCacheTest {
         assertEquals(0, two.counters().get("virtio-net", a, FORWARDED));
         assertEquals(3, two.counters().get("virtio-net", a, FAILED));
         assertEquals(4, nic.mmioRead("test", 0, 0, 4), "the last forwarded write");
+    }
+
+    @Test
+    void theTraceListenerSeesEveryAccessOfAPortAcrossUnregisterAndReRegister() {
+        PassthroughMap map = new PassthroughMap(1);
+        PolicyEngine e = engine(map);
+        List<String> traced = new ArrayList<>();
+        e.setTraceListener(new TraceListener() {
+            @Override
+            public void p2pAccess(P2pAccess access, MigrationState targetState, String decision, int result) {
+                traced.add(access.barOffset() + " " + targetState + " " + decision + " " + MemTxResult.describe(result));
+            }
+        });
+        SimulatedPassthroughDevice nic = map.device(0);
+        e.register(nic.device(), SimulatedP2pTarget.of(nic));
+        DmaPort port = map.mediator.port(Initiator.softwareDevice("virtio-net"));
+        port.write(bar(0), 4, 1);                       // found, cached
+        e.unregister(map.addresses.get(0));
+        port.write(bar(0) + 4, 4, 2);                   // the cached target is closed: looked up again, none
+        SimulatedPassthroughDevice again = map.device(0);
+        e.register(again.device(), SimulatedP2pTarget.of(again));
+        again.device().transition(MigrationState.STOP);
+        port.write(bar(0) + 8, 4, 3);                   // none cached: found anew, decided on its state
+        assertEquals(List.of(
+                "0 RUNNING FORWARD " + MemTxResult.describe(MemTxResult.P2P_FORWARDED),
+                "4 null null " + MemTxResult.describe(MemTxResult.P2P_FAILED),
+                "8 STOP FAIL " + MemTxResult.describe(MemTxResult.P2P_FAILED)), traced);
     }
 }
