@@ -14,6 +14,13 @@ import java.util.Objects;
  * handler that keeps an access, or its bytes, past the call keeps a {@link #copy()}. An access made with the public
  * constructor is the caller's and never changes.
  *
+ * <p><b>The handler's slot.</b> A port's access also carries one {@link #handlerSlot() slot} that the port never
+ * reads or writes: the handler's per-port cache (the policy engine keeps there what it looked up for the port's
+ * last targets, and the port's own counter cells). Since a port's access is used by the port's thread only, what a
+ * handler keeps there is touched by one thread at a time, and lives as long as the port. An access made with the
+ * public constructor has no slot: {@link #hasHandlerSlot()} is false and {@link #handlerSlot()} null (such an
+ * access may be handed to a handler by several threads at once).
+ *
  * <p><b>Note:</b> not thread-safe while a port refills it; a port's access is used by the port's thread only.
  */
 public final class P2pAccess {
@@ -23,6 +30,9 @@ public final class P2pAccess {
     private int length;
     private boolean write;
     private byte[] data;
+    /** Whether this is a port's reused access, which has a {@link #handlerSlot}. */
+    private final boolean slotted;
+    private Object handlerSlot;
 
     /**
      * An access.
@@ -49,11 +59,13 @@ public final class P2pAccess {
         this.length = length;
         this.write = write;
         this.data = data;
+        this.slotted = false;
     }
 
     /** A port's reusable access: {@link #set} fills it before each piece. */
     P2pAccess(Initiator initiator) {
         this.initiator = initiator;
+        this.slotted = true;
     }
 
     /** Refills this port's access for one piece; {@code data} holds at least {@code length} bytes. */
@@ -103,7 +115,42 @@ public final class P2pAccess {
         return write;
     }
 
-    /** An independent copy, with a data array of exactly {@link #length()} bytes: what a handler keeps. */
+    /**
+     * Whether this access has a handler slot: true for a port's reused access (one per port, used by the port's
+     * thread only), false for one made with the public constructor.
+     */
+    public boolean hasHandlerSlot() {
+        return slotted;
+    }
+
+    /**
+     * The handler's per-port cache: what the handler last stored with {@link #handlerSlot(Object)} on this port's
+     * access, or null (always null without a {@link #hasHandlerSlot() slot}). The port itself never uses it. A
+     * handler must check that what it finds is its own (a mediator's handler can be replaced, and a handler may
+     * delegate to another).
+     */
+    public Object handlerSlot() {
+        return handlerSlot;
+    }
+
+    /**
+     * Stores {@code value} in the handler's per-port cache (see {@link #handlerSlot()}); it lives as long as the
+     * port, so keep it small and let it refer to nothing that must be freed earlier.
+     *
+     * @throws IllegalStateException if this access has no slot (it was made with the public constructor)
+     */
+    public void handlerSlot(Object value) {
+        if (!slotted) {
+            throw new IllegalStateException("P2P access " + this + " was made with the public constructor and has no "
+                    + "handler slot; only a port's reused access has one");
+        }
+        this.handlerSlot = value;
+    }
+
+    /**
+     * An independent copy, with a data array of exactly {@link #length()} bytes and no handler slot: what a handler
+     * keeps.
+     */
     public P2pAccess copy() {
         return new P2pAccess(initiator, bar, barOffset, length, write, Arrays.copyOf(data, length));
     }

@@ -3,7 +3,8 @@ package dev.mmiomediator.dma;
 /**
  * Decides what happens to a non-vCPU access that hits a P2P section. The policy engine plugs in here; the
  * default is {@link MasterAbortP2pHandler}. Called on the accessing thread, outside any lock: implementations
- * must be thread-safe.
+ * must be thread-safe. A port hands its handler the same {@link P2pAccess} every time, whose
+ * {@link P2pAccess#handlerSlot() slot} the handler may use as its per-port cache (one thread at a time).
  */
 @FunctionalInterface
 public interface P2pHandler {

@@ -1,6 +1,7 @@
 package dev.mmiomediator.policy;
 
 import dev.mmiomediator.trace.TraceListener;
+import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.vfio.StateListener;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Lock;
 import java.util.function.Supplier;
 
 /**
@@ -27,6 +29,9 @@ import java.util.function.Supplier;
  */
 final class HeldWrites implements StateListener {
     private final PassthroughDevice device;
+    /** The device's shared inbound lock and its P2P support, read once: every access asks for them. */
+    private final Lock inbound;
+    private final boolean supportsP2p;
     private final P2pTarget port;
     private final int capacity;
     private final CounterTable counters;
@@ -55,6 +60,8 @@ final class HeldWrites implements StateListener {
                EngineWarnings warnings, String engine, Supplier<TraceListener> trace) {
         this.trace = trace;
         this.device = device;
+        this.inbound = device.inboundLock();
+        this.supportsP2p = device.flags().has(MigrationFlag.P2P);
         this.port = port;
         this.capacity = capacity;
         this.counters = counters;
@@ -67,6 +74,16 @@ final class HeldWrites implements StateListener {
     /** The device the writes are for. */
     PassthroughDevice device() {
         return device;
+    }
+
+    /** The device's shared inbound lock ({@link PassthroughDevice#inboundLock()}). */
+    Lock inboundLock() {
+        return inbound;
+    }
+
+    /** Whether the device implements the P2P migration states. */
+    boolean supportsP2p() {
+        return supportsP2p;
     }
 
     /** How the engine reaches the device's BARs. */

@@ -14,6 +14,7 @@ import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.vfio.StateListener;
 import org.jctools.queues.MpscArrayQueue;
 
+import java.lang.ref.Reference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -87,13 +88,20 @@ import static dev.mmiomediator.policy.PolicyCounters.Counter.QUEUED;
  * thread that calls it (the accessing thread), only ask for it: the engine calls it without holding any lock, and
  * a waiting access waits for another thread to make the target accept.
  *
- * <p><b>Note:</b> thread-safe. {@link #handle} runs on the accessing thread, concurrently; counters are
- * {@link LongAdder}s and targets a concurrent map; {@link #register}, {@link #unregister} and {@link #setPhase}
- * may run at any time, and an access sees either the old or the new value.
+ * <p><b>Note:</b> thread-safe. {@link #handle} runs on the accessing thread, concurrently; targets are a
+ * concurrent map; {@link #register}, {@link #unregister} and {@link #setPhase} may run at any time, and an access
+ * sees either the old or the new value. {@link #counters()} may be read at any time, from any thread, and is exact
+ * for the accesses completed before it.
  *
  * <p>IMPLEMENTATION NOTES: this class is the decision loop ({@link #handle}: attempt under the shared inbound
  * lock, ask for an abort outside it, wait, retry). Each target's held writes, their replay and the waiting for
  * the target are a {@code HeldWrites}; the counters a {@code CounterTable}; the log lines {@code EngineWarnings}.
+ * A port's accesses (those with a {@link P2pAccess#handlerSlot() handler slot}) take what the engine looked up
+ * for the port's target from a {@code PortCache} in that slot: the target, the port's own counter cell (plain
+ * single-writer counts, no atomic read-modify-write) and the last request; the cached target is checked under the
+ * inbound lock the access takes anyway ({@code HeldWrites.isOpen}), so an unregistered or re-registered device is
+ * never served from it. The per-access cost of a forwarded or failed access is then the lock (two CAS), two volatile
+ * reads (state, phase) and the policy.
  */
 public final class PolicyEngine implements P2pHandler {
     /**
@@ -130,8 +138,6 @@ public final class PolicyEngine implements P2pHandler {
     private final LongAdder unregistered = new LongAdder();
     private volatile MigrationPhase phase = MigrationPhase.NONE;
     private volatile TraceListener trace;
-    /** Per accessing thread, the last request asked about (see {@link #request}). */
-    private final ThreadLocal<P2pRequest> lastRequest = new ThreadLocal<>();
 
     /**
      * An engine deciding with {@code policy}, aborting migrations through {@code migration}, with
@@ -273,24 +279,69 @@ public final class PolicyEngine implements P2pHandler {
         Decision decision;
     }
 
+    /**
+     * The route of {@code access}: from the port's cache in the access's {@linkplain P2pAccess#handlerSlot() slot}
+     * (made there on the port's first access to the device), or, for an access without a slot, a new one that
+     * counts in the row itself. A new route has no target yet: the access looks it up.
+     */
+    private PortCache.Route route(P2pAccess access, PciAddress device) {
+        if (!access.hasHandlerSlot()) {
+            return new PortCache.Route(device, counters.row(access.initiator().id(), device), null);
+        }
+        PortCache cache;
+        if (access.handlerSlot() instanceof PortCache c && c.engine == this) {
+            cache = c;
+            PortCache.Route r = c.route(device);
+            if (r != null) {
+                return r;
+            }
+        } else {
+            cache = new PortCache(this);
+            access.handlerSlot(cache);
+        }
+        CounterTable.Row row = counters.row(access.initiator().id(), device);
+        return cache.add(new PortCache.Route(device, row.cell(cache), cache));
+    }
+
     /** {@link #handle(P2pAccess)}, noting what it saw in {@code noted} if that is not null. */
     private int handle(P2pAccess access, Seen noted) {
-        PassthroughBar bar = access.bar();
-        CounterTable.Row count = counters.row(access.initiator().id(), bar.device());
-        count.increment(FAULTS);
-        HeldWrites t = targets.get(bar.device());
-        if (t == null) {
-            unregistered.increment();
-            return fail(access, count, "the target device is not registered with the policy engine");
+        PciAddress device = access.bar().device();
+        PortCache.Route route = route(access, device);
+        try {
+            return carryOut(access, route, noted);
+        } finally {
+            // the route's cache owns the port's counter cells: it must outlive the counting (CounterTable.Cell)
+            Reference.reachabilityFence(route);
+        }
+    }
+
+    /** The decision loop: attempt under the shared inbound lock, ask for an abort outside it, wait, retry. */
+    private int carryOut(P2pAccess access, PortCache.Route route, Seen noted) {
+        route.counts.increment(FAULTS);
+        HeldWrites t = route.target;
+        // a target cached from an earlier access may have been unregistered since: then look once more
+        boolean cached = route.cache != null && t != null;
+        if (t == null && (t = lookUp(route)) == null) {
+            return unregisteredFail(access, route);
         }
         int abortBit = 0;
         long deadline = 0;
         while (true) {
             long seen = t.version();
-            Verdict verdict = attempt(t, access, count, noted);
+            Verdict verdict = attempt(t, access, route, noted);
+            if (verdict == Verdict.CLOSED) {
+                if (cached) {
+                    cached = false;
+                    if ((t = lookUp(route)) == null) {
+                        return unregisteredFail(access, route);
+                    }
+                    continue;
+                }
+                return abortBit | fail(access, route, "the target device is not registered with the policy engine");
+            }
             if (verdict.abortReason != null && abortBit == 0) {
                 abortBit = MemTxResult.P2P_ABORT_MIGRATION;
-                count.increment(ABORTS);
+                route.counts.increment(ABORTS);
                 String reason = "policy '" + policy.name() + "': " + verdict.abortReason;
                 TraceListener l = noted == null ? null : trace;
                 if (l != null) {
@@ -301,15 +352,28 @@ public final class PolicyEngine implements P2pHandler {
             if (verdict.result != Verdict.WAIT) {
                 return verdict.result | abortBit;
             }
+            cached = false;
             if (deadline == 0) {
                 deadline = System.nanoTime() + maxWaitNanos;
             }
             if (!t.await(seen, deadline)) {
-                count.increment(ERRORS);
-                return abortBit | MemTxResult.ERROR | fail(access, count, "waited " + settings.maxWait().toMillis()
+                route.counts.increment(ERRORS);
+                return abortBit | MemTxResult.ERROR | fail(access, route, "waited " + settings.maxWait().toMillis()
                         + " ms: " + verdict.waitReason);
             }
         }
+    }
+
+    /** The device's registered target now, remembered in {@code route}; null (and forgotten) if none. */
+    private HeldWrites lookUp(PortCache.Route route) {
+        HeldWrites t = targets.get(route.device);
+        route.target = t;
+        return t;
+    }
+
+    private int unregisteredFail(P2pAccess access, PortCache.Route route) {
+        unregistered.increment();
+        return fail(access, route, "the target device is not registered with the policy engine");
     }
 
     /**
@@ -325,6 +389,8 @@ public final class PolicyEngine implements P2pHandler {
         /** The verdicts of the decisions carried out at once, made once: an access that forwards or fails allocates none. */
         private static final Verdict FORWARDED = new Verdict(MemTxResult.P2P_FORWARDED, null, null);
         private static final Verdict FAILED = new Verdict(MemTxResult.P2P_FAILED, null, null);
+        /** The target was unregistered (closed) before the attempt took its lock; nothing was done or counted. */
+        private static final Verdict CLOSED = new Verdict(WAIT, "the target device was unregistered", null);
 
         static Verdict done(int result) {
             return result == MemTxResult.P2P_FORWARDED ? FORWARDED : result == MemTxResult.P2P_FAILED ? FAILED
@@ -337,58 +403,60 @@ public final class PolicyEngine implements P2pHandler {
     }
 
     /** One try at the access under the target's shared inbound lock. */
-    private Verdict attempt(HeldWrites t, P2pAccess access, CounterTable.Row count, Seen noted) {
-        PassthroughDevice device = t.device();
-        Lock lock = device.inboundLock();
+    private Verdict attempt(HeldWrites t, P2pAccess access, PortCache.Route route, Seen noted) {
+        Lock lock = t.inboundLock();
         lock.lock();
         try {
             if (!t.isOpen()) {
-                return Verdict.done(fail(access, count, "the target device is not registered with the policy engine"));
+                return Verdict.CLOSED;
             }
-            MigrationState state = device.state();
-            P2pRequest request = request(access, state, supportsP2p(device), phase);
+            CounterTable.Counts count = route.counts;
+            MigrationState state = t.device().state();
+            P2pRequest request = request(route, access, state, t.supportsP2p(), phase);
             Decision decision;
             try {
                 decision = policy.decide(request);
             } catch (RuntimeException e) {
                 // A policy from a third-party jar must not throw into the device model's DMA path.
                 count.increment(ERRORS);
-                return Verdict.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name() + "' threw "
+                return Verdict.done(MemTxResult.ERROR | fail(access, route, "policy '" + policy.name() + "' threw "
                         + e + "; not forwarded"));
             }
             if (decision == null) {
                 count.increment(ERRORS);
-                return Verdict.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
+                return Verdict.done(MemTxResult.ERROR | fail(access, route, "policy '" + policy.name()
                         + "' returned no decision; not forwarded"));
             }
             if (noted != null) {
                 noted.state = state;
                 noted.decision = decision;
             }
-            boolean free = request.targetAccepts() && t.held() == 0;
+            boolean accepts = state.acceptsInboundMmio();
             switch (decision) {
                 case FORWARD:
-                    if (!request.targetAccepts()) {
+                    if (!accepts) {
                         count.increment(ERRORS);
-                        return Verdict.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
+                        return Verdict.done(MemTxResult.ERROR | fail(access, route, "policy '" + policy.name()
                                 + "' decided FORWARD but the target is " + state
                                 + ", which does not accept inbound MMIO; not forwarded"));
                     }
-                    return free ? Verdict.done(forward(t, access, count)) : behindHeld(t, request, count, null);
+                    return t.held() == 0 ? Verdict.done(forward(t, access, route))
+                            : behindHeld(t, request, route, null);
                 case FAIL:
-                    return Verdict.done(failDecided(access, count, state));
+                    return Verdict.done(failDecided(access, route, state));
                 case QUEUE:
                     if (!access.write()) {
                         count.increment(ERRORS);
-                        return Verdict.done(MemTxResult.ERROR | fail(access, count, "policy '" + policy.name()
+                        return Verdict.done(MemTxResult.ERROR | fail(access, route, "policy '" + policy.name()
                                 + "' decided QUEUE for a read; only posted writes can be queued"));
                     }
-                    return free ? Verdict.done(forward(t, access, count)) : behindHeld(t, request, count, null);
+                    return accepts && t.held() == 0 ? Verdict.done(forward(t, access, route))
+                            : behindHeld(t, request, route, null);
                 case ABORT_MIGRATION:
                 default:
                     String abort = request + ": decided ABORT_MIGRATION";
-                    return free ? new Verdict(forward(t, access, count), null, abort)
-                            : behindHeld(t, request, count, abort);
+                    return accepts && t.held() == 0 ? new Verdict(forward(t, access, route), null, abort)
+                            : behindHeld(t, request, route, abort);
             }
         } finally {
             lock.unlock();
@@ -396,24 +464,26 @@ public final class PolicyEngine implements P2pHandler {
     }
 
     /**
-     * The request about {@code access}: the one this thread asked about last if it is about the same access object
-     * in the same situation, else a new one. A port hands the engine one reused access for all its P2P pieces
-     * (valid during the call), so a burst of accesses by one port to one target allocates no request; the reused
-     * request is immutable, and a policy reads it during {@link P2pPolicy#decide} only.
+     * The request about {@code access}: the one last asked about on {@code route} if it is about the same access
+     * object in the same situation, else a new one, kept there. A port hands the engine one reused access for all
+     * its P2P pieces (valid during the call), and its route lives in the port's cache, so a burst of accesses by one
+     * port to one target allocates no request; the reused request is immutable, and a policy reads it during
+     * {@link P2pPolicy#decide} only.
      */
-    private P2pRequest request(P2pAccess access, MigrationState state, boolean p2p, MigrationPhase phase) {
-        P2pRequest last = lastRequest.get();
+    private static P2pRequest request(PortCache.Route route, P2pAccess access, MigrationState state, boolean p2p,
+                                      MigrationPhase phase) {
+        P2pRequest last = route.request;
         if (last != null && last.access() == access && last.targetState() == state && last.targetSupportsP2p() == p2p
                 && last.phase() == phase) {
             return last;
         }
         P2pRequest request = new P2pRequest(access, state, p2p, phase);
-        lastRequest.set(request);
+        route.request = request;
         return request;
     }
 
     /** The target does not accept, or writes are held for it: queue a write, make a read wait. */
-    private Verdict behindHeld(HeldWrites t, P2pRequest request, CounterTable.Row count, String abortReason) {
+    private Verdict behindHeld(HeldWrites t, P2pRequest request, PortCache.Route route, String abortReason) {
         P2pAccess access = request.access();
         String target = t.device().address() + " (" + request.targetState() + ", " + t.held() + " writes held)";
         if (!access.write()) {
@@ -427,12 +497,12 @@ public final class PolicyEngine implements P2pHandler {
         }
         t.offer(new QueuedWrite(sequence.getAndIncrement(), access.initiator().id(), t.device().address(),
                 access.bar().bar(), access.barOffset(), Arrays.copyOf(access.data(), access.length())));
-        count.increment(QUEUED);
+        route.counts.increment(QUEUED);
         return new Verdict(MemTxResult.P2P_QUEUED, null, abortReason);
     }
 
     /** Performs the access on the target; a target that throws master-aborts it. */
-    private int forward(HeldWrites t, P2pAccess a, CounterTable.Row count) {
+    private int forward(HeldWrites t, P2pAccess a, PortCache.Route route) {
         try {
             if (a.write()) {
                 t.port().write(a.bar().bar(), a.barOffset(), a.data(), a.length());
@@ -440,32 +510,32 @@ public final class PolicyEngine implements P2pHandler {
                 t.port().read(a.bar().bar(), a.barOffset(), a.data(), a.length());
             }
         } catch (RuntimeException e) {
-            count.increment(ERRORS);
-            return MemTxResult.ERROR | fail(a, count, "the forward failed (" + e.getMessage() + ")");
+            route.counts.increment(ERRORS);
+            return MemTxResult.ERROR | fail(a, route, "the forward failed (" + e.getMessage() + ")");
         }
-        count.increment(FORWARDED);
+        route.counts.increment(FORWARDED);
         return MemTxResult.P2P_FORWARDED;
     }
 
     /** Master-aborts {@code access}: a read gets all-ones, a write is dropped. */
-    private int fail(P2pAccess access, CounterTable.Row count, String why) {
-        abort(access, count);
-        if (warnings.firstMasterAbort(access)) {
+    private int fail(P2pAccess access, PortCache.Route route, String why) {
+        abort(access, route.counts);
+        if (route.firstMasterAbort(access, warnings)) {
             warnings.masterAbort(access, why);
         }
         return MemTxResult.P2P_FAILED;
     }
 
     /** {@link #fail} for the policy's FAIL decision, with the log line's reason made only when it is logged. */
-    private int failDecided(P2pAccess access, CounterTable.Row count, MigrationState state) {
-        abort(access, count);
-        if (warnings.firstMasterAbort(access)) {
+    private int failDecided(P2pAccess access, PortCache.Route route, MigrationState state) {
+        abort(access, route.counts);
+        if (route.firstMasterAbort(access, warnings)) {
             warnings.masterAbort(access, "policy '" + policy.name() + "' decided FAIL (target " + state + ")");
         }
         return MemTxResult.P2P_FAILED;
     }
 
-    private static void abort(P2pAccess access, CounterTable.Row count) {
+    private static void abort(P2pAccess access, CounterTable.Counts count) {
         if (!access.write()) {
             Arrays.fill(access.data(), 0, access.length(), (byte) 0xff);
         }
