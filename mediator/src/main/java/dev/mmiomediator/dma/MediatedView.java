@@ -21,25 +21,25 @@ import java.util.List;
  * last interleaved, as keys with the sign bit flipped), and a bucket table answers most lookups by itself. The span
  * from the first section's start to the last section's last is cut into buckets of a power-of-two width, at most
  * about one and a half per section, and each bucket where at most one section starts holds everything a lookup
- * needs: the index {@code i} of the last section starting at or before the bucket's last address (in
- * {@link #slots}), and, in three longs of {@link #entries}, that section's start and last and the last of section
- * {@code i - 1}. A lookup shifts the address into its bucket, loads the bucket's int and its three longs (no load
- * depends on another), picks between the two candidates with one compare (compiled to conditional moves) and
+ * needs, in four longs of {@link #entries} (one 32-byte line of the table): the index {@code i} of the last section
+ * starting at or before the bucket's last address, that section's start and last and the last of section
+ * {@code i - 1}. A lookup shifts the address into its bucket, loads the bucket's four longs (no load depends on
+ * another), picks between the two candidates with one compare (compiled to conditional moves) and
  * checks the end: a miss is known from the table alone, with no dependent load, so the mispredicted branch of a
  * miss resolves early. Where several sections start in one bucket (clustered maps: RAM low, MMIO under 4 GiB,
- * 64-bit BARs far above) the bucket's int is negative and marks the bucket crowded: a branch-free binary search
+ * 64-bit BARs far above) the bucket's index is negative and marks the bucket crowded: a branch-free binary search
  * between its floor sections over {@link #bounds} decides, so a lookup is never worse than a binary search over all
- * starts. Addresses outside the span miss at once. The table costs 28 bytes a bucket (at most about 42 per
- * section: 2.6 MiB for 65,536 sections) and is built in one pass over the bounds with the view, before the view is
+ * starts. Addresses outside the span miss at once. The table costs 32 bytes a bucket (at most 48 per
+ * section: 3 MiB for 65,536 sections) and is built in one pass over the bounds with the view, before the view is
  * published.
  */
 public final class MediatedView {
     private static final MediatedView EMPTY = new MediatedView(new Section[0], false);
 
-    /** The most buckets a view holds (3.5 MiB of table); a larger view gets wider buckets. */
+    /** The most buckets a view holds (4 MiB of table); a larger view gets wider buckets. */
     private static final int MAX_BUCKETS = 1 << 17;
     /** Longs per bucket in {@link #entries}. */
-    private static final int ENTRY = 3;
+    private static final int ENTRY = 4;
 
     private final Section[] sections;
     private final long[] bounds;  // bounds[2i], bounds[2i + 1]: UnsignedKeys.key of section i's start and last
@@ -48,14 +48,11 @@ public final class MediatedView {
     private final long span;      // the last section's last minus base (unsigned): addresses past it miss
     private final int shift;      // bucket of an address in [base, base + span]: (address - base) >>> shift
     /**
-     * Per bucket: the last section starting at or before the bucket's last address, when at most one section starts
-     * inside the bucket; else (crowded) the complement {@code ~lo} of the last section starting at or before its first.
-     */
-    private final int[] slots;
-    /**
-     * Per bucket {@code b}, at {@code 3b}: for a bucket with a section index {@code i} in {@link #slots}, the key of
-     * section i's start, the key of section i-1's last (i's own where the bucket holds no start) and the key of
-     * section i's last; for a crowded bucket, the last section starting at or before its last address, then unused.
+     * Per bucket {@code b}, at {@code 4b}: for a bucket where at most one section starts, the key of section i's
+     * start, the key of section i-1's last (i's own where the bucket holds no start), the key of section i's last and
+     * i itself, the last section starting at or before the bucket's last address; for a crowded bucket, the last
+     * section starting at or before its last address, two unused longs and {@code ~lo}, the complement of the last
+     * section starting at or before its first address.
      */
     private final long[] entries;
     /**
@@ -73,7 +70,6 @@ public final class MediatedView {
         this.base = same.base;
         this.span = same.span;
         this.shift = same.shift;
-        this.slots = same.slots;
         this.entries = same.entries;
     }
 
@@ -92,17 +88,15 @@ public final class MediatedView {
             this.base = -1L;
             this.span = 0;
             this.shift = 0;
-            this.slots = new int[1];
-            this.entries = new long[] {Long.MIN_VALUE, UnsignedKeys.key(-2L), UnsignedKeys.key(-2L)};
+            this.entries = new long[] {Long.MIN_VALUE, UnsignedKeys.key(-2L), UnsignedKeys.key(-2L), 0};
             return;
         }
         this.base = UnsignedKeys.key(bounds[0]);
         this.span = UnsignedKeys.key(bounds[2 * n - 1]) - base;
         this.shift = shiftFor(span, n);
         int count = (int) (span >>> shift) + 1;
-        this.slots = new int[count];
         this.entries = new long[ENTRY * count];
-        fill(bounds, n, base, span, shift, slots, entries);
+        fill(bounds, n, base, span, shift, count, entries);
     }
 
     /**
@@ -129,11 +123,10 @@ public final class MediatedView {
     }
 
     /**
-     * Fills the bucket table ({@link #slots}, {@link #entries}) of {@code n} sections with these interleaved bounds,
+     * Fills the bucket table ({@link #entries}) of {@code n} sections with these interleaved bounds,
      * read from the bounds alone (no section object is touched), in one pass over the buckets and the sections.
      */
-    private static void fill(long[] bounds, int n, long base, long span, int shift, int[] slots, long[] entries) {
-        int count = slots.length;
+    private static void fill(long[] bounds, int n, long base, long span, int shift, int count, long[] entries) {
         int lo = 0; // the last section starting at or before the bucket's first address
         for (int b = 0; b < count; b++) {
             long first = (long) b << shift; // offsets from base
@@ -147,12 +140,12 @@ public final class MediatedView {
             }
             int e = ENTRY * b;
             if (hi - lo <= 1) {
-                slots[b] = hi;
+                entries[e + 3] = hi;
                 entries[e] = bounds[2 * hi];
                 entries[e + 1] = bounds[2 * lo + 1];
                 entries[e + 2] = bounds[2 * hi + 1];
             } else {
-                slots[b] = ~lo;
+                entries[e + 3] = ~lo;
                 entries[e] = hi;
             }
         }
@@ -407,9 +400,9 @@ public final class MediatedView {
             return -1; // below the first start, or past the last section's end
         }
         int b = (int) (offset >>> shift);
-        int i = slots[b];
-        long key = UnsignedKeys.key(address);
         int e = ENTRY * b;
+        int i = (int) entries[e + 3];
+        long key = UnsignedKeys.key(address);
         if (i >= 0) {
             boolean at = key >= entries[e]; // in section i's reach, else in section i - 1's
             long last = at ? entries[e + 2] : entries[e + 1];
@@ -438,7 +431,7 @@ public final class MediatedView {
 
     /** The bytes of this view's index: its bounds and its bucket table (shared with a view that shares the index). */
     long indexBytes() {
-        return 8L * bounds.length + 4L * slots.length + 8L * entries.length;
+        return 8L * bounds.length + 8L * entries.length;
     }
 
     /** The first address of section {@code index}. */
