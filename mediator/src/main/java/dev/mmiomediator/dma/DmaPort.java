@@ -5,6 +5,9 @@ import dev.mmiomediator.memory.MemoryRegionOps;
 import dev.mmiomediator.memory.RamBacking;
 import io.netty.buffer.ByteBuf;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -56,6 +59,9 @@ public final class DmaPort {
      * second field whose order against this one matters (no Dekker race), and no load of the mediator on a hit.
      */
     private volatile MediatedView view;
+    /** Little-endian 8-byte view of a byte array: the scratch bytes of a 1- to 8-byte access off the RAM path. */
+    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
     private final byte[] scratch = new byte[8];
     private final P2pAccess p2pAccess;
     private byte[] p2pData = new byte[8];
@@ -224,11 +230,8 @@ public final class DmaPort {
             return v == bufView ? get(buf, (int) (addr + ramDelta), size) : ram.read(addr + ramDelta, size);
         }
         result = access(v, addr, size, false, scratch, null, 0);
-        long value = 0;
-        for (int i = size - 1; i >= 0; i--) {
-            value = (value << 8) | (scratch[i] & 0xffL);
-        }
-        return value;
+        long value = (long) LONG_LE.get(scratch, 0); // the bytes past size are an earlier access's: masked off
+        return size == 8 ? value : value & ((1L << (8 * size)) - 1);
     }
 
     /**
@@ -260,9 +263,7 @@ public final class DmaPort {
             }
             return MemTxResult.OK;
         }
-        for (int i = 0; i < size; i++) {
-            scratch[i] = (byte) (value >>> (8 * i));
-        }
+        LONG_LE.set(scratch, 0, value); // access reads the first size bytes only
         return access(v, addr, size, true, scratch, null, 0);
     }
 
