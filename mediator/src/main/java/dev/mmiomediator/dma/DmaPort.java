@@ -36,8 +36,9 @@ import java.util.Objects;
  * stores after every commit (the mediator keeps its live ports weakly), so an access reads one field of the port
  * and then its last-hit fields: no load of the mediator. A commit that has returned is seen by every access that
  * starts after it (see the field's comment). When the last-hit RAM section is backed by a {@link ByteBufRam}, the
- * port keeps the buffer itself, and a 1/2/4/8-byte access or a bulk copy inside that section is the view compare,
- * an offset compare and the buffer's own get, set or copy; other backings are called through {@link RamBacking}.
+ * port keeps the buffer itself, and a 1/2/4/8-byte access inside that section is the view compare, an offset
+ * compare and the buffer's own get or set; every other access to RAM (bulk copies, other backings) calls the
+ * section's {@link RamBacking}.
  */
 public final class DmaPort {
     /** The largest P2P data array a port keeps for reuse (a larger piece gets a fresh array). */
@@ -197,27 +198,9 @@ public final class DmaPort {
         // cannot wrap); with a constant size the JIT folds the switch
         if (v == bufView && Long.compareUnsigned(addr - ramStart, ramSpan - (size - 1)) <= 0) {
             result = MemTxResult.OK;
-            return get(buf, (int) (addr + ramDelta), size);
+            return ByteBufRam.get(buf, (int) (addr + ramDelta), size);
         }
         return readSlow(v, addr, size);
-    }
-
-    private static long get(ByteBuf b, int index, int size) {
-        switch (size) {
-            case 1: return b.getUnsignedByte(index);
-            case 2: return b.getUnsignedShortLE(index);
-            case 4: return b.getUnsignedIntLE(index);
-            default: return b.getLongLE(index);
-        }
-    }
-
-    private static void set(ByteBuf b, int index, int size, long value) {
-        switch (size) {
-            case 1: b.setByte(index, (int) value); break;
-            case 2: b.setShortLE(index, (int) value); break;
-            case 4: b.setIntLE(index, (int) value); break;
-            default: b.setLongLE(index, value); break;
-        }
     }
 
     private long readSlow(MediatedView v, long addr, int size) {
@@ -227,7 +210,7 @@ public final class DmaPort {
         }
         if (inRam(v, addr, size)) {
             result = MemTxResult.OK;
-            return v == bufView ? get(buf, (int) (addr + ramDelta), size) : ram.read(addr + ramDelta, size);
+            return ram.read(addr + ramDelta, size);
         }
         result = access(v, addr, size, false, scratch, null, 0);
         long value = (long) LONG_LE.get(scratch, 0); // the bytes past size are an earlier access's: masked off
@@ -245,7 +228,7 @@ public final class DmaPort {
         MediatedView v = view;
         // the fast path: inside the last-hit RAM section, over a ByteBuf, which takes writes
         if (v == bufWriteView && Long.compareUnsigned(addr - ramStart, ramSpan - (size - 1)) <= 0) {
-            set(buf, (int) (addr + ramDelta), size, value);
+            ByteBufRam.set(buf, (int) (addr + ramDelta), size, value);
             return MemTxResult.OK;
         }
         return writeSlow(v, addr, size, value);
@@ -256,9 +239,7 @@ public final class DmaPort {
             return MemTxResult.ACCESS_ERROR;
         }
         if (inRam(v, addr, size)) {
-            if (v == bufWriteView) {
-                set(buf, (int) (addr + ramDelta), size, value);
-            } else if (v == ramWriteView) {
+            if (v == ramWriteView) {
                 ram.write(addr + ramDelta, size, value);
             }
             return MemTxResult.OK;
@@ -284,11 +265,7 @@ public final class DmaPort {
         }
         MediatedView v = view;
         if (inRam(v, addr, length)) {
-            if (v == bufView) {
-                buf.getBytes((int) (addr + ramDelta), dst, offset, length);
-            } else {
-                ram.read(addr + ramDelta, dst, offset, length);
-            }
+            ram.read(addr + ramDelta, dst, offset, length);
             return MemTxResult.OK;
         }
         return access(v, addr, length, false, dst, null, offset);
@@ -310,9 +287,7 @@ public final class DmaPort {
         }
         MediatedView v = view;
         if (inRam(v, addr, length)) {
-            if (v == bufWriteView) {
-                buf.setBytes((int) (addr + ramDelta), src, offset, length);
-            } else if (v == ramWriteView) {
+            if (v == ramWriteView) {
                 ram.write(addr + ramDelta, src, offset, length);
             }
             return MemTxResult.OK;
@@ -342,11 +317,7 @@ public final class DmaPort {
         MediatedView v = view;
         int r;
         if (inRam(v, addr, length)) {
-            if (v == bufView) {
-                buf.getBytes((int) (addr + ramDelta), dst, index, length);
-            } else {
-                ram.read(addr + ramDelta, dst, index, length);
-            }
+            ram.read(addr + ramDelta, dst, index, length);
             r = MemTxResult.OK;
         } else {
             r = access(v, addr, length, false, null, dst, index);
@@ -377,9 +348,7 @@ public final class DmaPort {
         MediatedView v = view;
         int r;
         if (inRam(v, addr, length)) {
-            if (v == bufWriteView) {
-                buf.setBytes((int) (addr + ramDelta), src, index, length);
-            } else if (v == ramWriteView) {
+            if (v == ramWriteView) {
                 ram.write(addr + ramDelta, src, index, length);
             }
             r = MemTxResult.OK;

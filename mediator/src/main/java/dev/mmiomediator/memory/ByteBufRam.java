@@ -30,23 +30,38 @@ public final class ByteBufRam implements RamBacking {
 
     @Override
     public long read(long offset, int size) {
-        int i = (int) offset;
-        switch (size) {
-            case 1: return buf.getUnsignedByte(i);
-            case 2: return buf.getUnsignedShortLE(i);
-            case 4: return buf.getUnsignedIntLE(i);
-            default: return buf.getLongLE(i);
-        }
+        return get(buf, (int) offset, size);
     }
 
     @Override
     public void write(long offset, int size, long value) {
-        int i = (int) offset;
+        set(buf, (int) offset, size, value);
+    }
+
+    /**
+     * The {@code size} (1, 2, 4; anything else reads 8) bytes of {@code b} at {@code index}, little-endian and
+     * zero-extended: what {@link #read(long, int)} reads, for a caller that holds the buffer itself (a DMA port's
+     * fast path).
+     */
+    public static long get(ByteBuf b, int index, int size) {
         switch (size) {
-            case 1: buf.setByte(i, (int) value); break;
-            case 2: buf.setShortLE(i, (int) value); break;
-            case 4: buf.setIntLE(i, (int) value); break;
-            default: buf.setLongLE(i, value); break;
+            case 1: return b.getUnsignedByte(index);
+            case 2: return b.getUnsignedShortLE(index);
+            case 4: return b.getUnsignedIntLE(index);
+            default: return b.getLongLE(index);
+        }
+    }
+
+    /**
+     * Writes the low {@code size} (1, 2, 4; anything else writes 8) bytes of {@code value} into {@code b} at
+     * {@code index}, little-endian: what {@link #write(long, int, long)} writes, for a caller that holds the buffer.
+     */
+    public static void set(ByteBuf b, int index, int size, long value) {
+        switch (size) {
+            case 1: b.setByte(index, (int) value); break;
+            case 2: b.setShortLE(index, (int) value); break;
+            case 4: b.setIntLE(index, (int) value); break;
+            default: b.setLongLE(index, value); break;
         }
     }
 
