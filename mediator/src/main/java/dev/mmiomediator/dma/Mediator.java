@@ -112,17 +112,13 @@ public final class Mediator {
      * than the mediator's) and drops the references whose port was collected. Runs in the commit, under the lock.
      */
     private void publishToPorts(MediatedView newVcpu, MediatedView newDevice) {
-        int live = 0;
-        for (int i = 0, n = ports.size(); i < n; i++) {
-            WeakReference<DmaPort> ref = ports.get(i);
+        prunePorts();
+        for (WeakReference<DmaPort> ref : ports) {
             DmaPort p = ref.get();
-            if (p != null) {
+            if (p != null) { // collected since the prune: the next one drops it
                 p.publish(p.vcpu() ? newVcpu : newDevice);
-                ports.set(live++, ref);
             }
         }
-        ports.subList(live, ports.size()).clear();
-        prunePortsAt = Math.max(MIN_PRUNE_AT, 2 * live);
     }
 
     /** Drops the references whose port was collected; under the lock. */
