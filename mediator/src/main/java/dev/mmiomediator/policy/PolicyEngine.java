@@ -8,7 +8,6 @@ import dev.mmiomediator.memory.Size;
 import dev.mmiomediator.pci.PciAddress;
 import dev.mmiomediator.pci.PciBar;
 import dev.mmiomediator.trace.TraceListener;
-import dev.mmiomediator.vfio.MigrationFlag;
 import dev.mmiomediator.vfio.MigrationState;
 import dev.mmiomediator.vfio.PassthroughDevice;
 import dev.mmiomediator.vfio.StateListener;
@@ -212,13 +211,9 @@ public final class PolicyEngine implements P2pHandler {
                     + " is already registered with the policy engine");
         }
         warnings.registered(device, policy);
-        if (!supportsP2p(device)) {
+        if (!t.supportsP2p()) {
             warnings.lacksP2p(device, policy);
         }
-    }
-
-    private static boolean supportsP2p(PassthroughDevice device) {
-        return device.flags().has(MigrationFlag.P2P);
     }
 
     /**
